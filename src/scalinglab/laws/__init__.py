@@ -1,0 +1,16 @@
+"""The catalog of scaling laws: functional forms, published coefficients, citations."""
+
+from .base import Citation, JointLaw, Law
+from .chinchilla import Chinchilla, ChinchillaParams
+from .datablations import DataConstrained
+from .io import law_from_dict, law_to_dict, load_law, save_law
+from .kaplan import KaplanJoint, kaplan_allocation
+from .overtraining import OverTraining
+from .powerlaw import PowerLaw
+from .registry import DEFAULT_LAW, get_joint_law, get_law, list_laws, resolve_law
+
+__all__ = [
+    "Citation", "Law", "JointLaw", "Chinchilla", "ChinchillaParams", "DataConstrained", "KaplanJoint",
+    "OverTraining", "PowerLaw", "kaplan_allocation", "DEFAULT_LAW", "get_law", "get_joint_law",
+    "list_laws", "resolve_law", "law_to_dict", "law_from_dict", "save_law", "load_law",
+]
