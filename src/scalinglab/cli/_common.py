@@ -1,0 +1,51 @@
+"""Shared CLI plumbing: the console, quantity options, JSON output."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import click
+from rich.console import Console
+
+from .._units import parse_quantity
+from ..errors import ConfigError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class QuantityType(click.ParamType):
+    """Accepts 70B, 1.4T, 5.76e23 ... on the command line."""
+
+    name = "quantity"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, float):
+            return value
+        name = param.name if param is not None and param.name else "value"
+        try:
+            return parse_quantity(value, name)
+        except ConfigError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+QUANTITY = QuantityType()
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if hasattr(x, "item") and callable(x.item):  # numpy scalar
+        return _jsonable(x.item())
+    return x
+
+
+def print_json(data: Any) -> None:
+    """One JSON document on stdout (non-finite floats become null)."""
+    click.echo(json.dumps(_jsonable(data), indent=2))
