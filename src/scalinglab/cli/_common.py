@@ -6,7 +6,7 @@ import json
 import math
 from typing import Any
 
-import click
+import typer
 from rich.console import Console
 
 from .._units import parse_quantity
@@ -16,22 +16,16 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-class QuantityType(click.ParamType):
-    """Accepts 70B, 1.4T, 5.76e23 ... on the command line."""
+def quantity(name: str):
+    """A typer ``parser=`` for options that accept 70B, 1.4T, 5.76e23 ..."""
 
-    name = "quantity"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
-        if isinstance(value, float):
-            return value
-        name = param.name if param is not None and param.name else "value"
+    def parse(value: str | float) -> float:
         try:
             return parse_quantity(value, name)
         except ConfigError as exc:
-            self.fail(str(exc), param, ctx)
+            raise typer.BadParameter(str(exc)) from None
 
-
-QUANTITY = QuantityType()
+    return parse
 
 
 def _jsonable(x: Any) -> Any:
@@ -48,4 +42,4 @@ def _jsonable(x: Any) -> Any:
 
 def print_json(data: Any) -> None:
     """One JSON document on stdout (non-finite floats become null)."""
-    click.echo(json.dumps(_jsonable(data), indent=2))
+    typer.echo(json.dumps(_jsonable(data), indent=2))

@@ -1,1 +1,60 @@
-"""Placeholder; filled in by its owner."""
+"""``scalinglab laws``: the catalog of published laws."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ..laws import DEFAULT_LAW, list_laws, resolve_law
+from . import app
+from ._common import console, print_json
+
+laws_app = typer.Typer(help="The catalog of published scaling laws.", no_args_is_help=False)
+app.add_typer(laws_app, name="laws")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@laws_app.callback(invoke_without_command=True)
+def laws_list(ctx: typer.Context, json: JsonOpt = False) -> None:
+    """List every law: name, family, formula, source."""
+    if ctx.invoked_subcommand is not None:
+        return
+    laws = list_laws()
+    if json:
+        print_json([law.describe() for law in laws])
+        return
+    table = Table(title="Scaling laws (default marked *)")
+    for col in ("name", "family", "formula", "source"):
+        table.add_column(col, overflow="fold")
+    for law in laws:
+        mark = "*" if law.name == DEFAULT_LAW else ""
+        c = law.citation
+        table.add_row(law.name + mark, law.family, law.formula, f"{c.authors} {c.year}")
+    console.print(table)
+
+
+@laws_app.command("show")
+def laws_show(
+    name: Annotated[str, typer.Argument(help="Law name (see `scalinglab laws`) or a fitted-law .json file.")],
+    json: JsonOpt = False,
+) -> None:
+    """Form, coefficients and source of one law."""
+    law = resolve_law(name)
+    info = law.describe()
+    if json:
+        print_json(info)
+        return
+    console.print(f"[bold]{law.name}[/]  ({law.family})")
+    console.print(f"  {law.formula}")
+    table = Table(show_header=True)
+    table.add_column("coefficient")
+    table.add_column("value", justify="right")
+    for k, v in info["coefficients"].items():
+        table.add_row(k, f"{v:.6g}")
+    console.print(table)
+    console.print(f"[dim]source:[/] {info['citation']}")
+    if law.notes:
+        console.print(f"[dim]notes:[/] {law.notes}")

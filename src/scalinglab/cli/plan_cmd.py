@@ -1,1 +1,171 @@
-"""Placeholder; filled in by its owner."""
+"""``scalinglab plan``: from a budget, a size, a target loss, a demand or a data limit to a recipe."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from .._units import format_si
+from ..catalog import get_model
+from ..errors import ConfigError
+from ..plan import (
+    Plan,
+    implied_inference_tokens,
+    inference_sweep,
+    plan_compute,
+    plan_inference,
+    plan_params,
+    plan_target_loss,
+    plan_unique_tokens,
+)
+from ..plan.resources import with_hardware
+from . import app
+from ._common import console, print_json, quantity
+
+
+
+def _opt(name: str, help: str, *flags: str) -> Any:
+    return typer.Option(*flags, parser=quantity(name), metavar="NUM", help=help)
+
+
+SWEEP_TOKENS = (0.0, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15)
+
+
+def _question(compute, params, target_loss, inference_tokens, unique_tokens, tokens_per_param, law,
+              objective, mfu, inference_mfu) -> Plan:
+    if inference_tokens is not None:
+        if unique_tokens is not None or params is not None:
+            raise ConfigError("The '--inference-tokens' option combines with --target-loss or --compute only.")
+        return plan_inference(inference_tokens, target_loss=target_loss, flops=compute, law=law,
+                              objective=objective, train_mfu=mfu, inference_mfu=inference_mfu)
+    if unique_tokens is not None:
+        if compute is None:
+            raise ConfigError("The '--unique-tokens' option needs '--compute' (the budget to spend). Got none.")
+        return plan_unique_tokens(unique_tokens, flops=compute, n_params=params,
+                                  law=law if law is not None else "muennighoff2023")
+    given = [f for f, v in (("--compute", compute), ("--params", params), ("--target-loss", target_loss))
+             if v is not None]
+    if len(given) != 1:
+        raise ConfigError(
+            "The plan needs exactly one of --compute, --params, --target-loss, --inference-tokens, "
+            f"--unique-tokens. Got {', '.join(given) if given else 'none'}."
+        )
+    if tokens_per_param is not None and params is None:
+        raise ConfigError("The '--tokens-per-param' option applies to '--params' plans only.")
+    if compute is not None:
+        return plan_compute(compute, law=law)
+    if params is not None:
+        return plan_params(params, tokens_per_param=tokens_per_param, law=law)
+    return plan_target_loss(target_loss, law=law)
+
+
+@app.command("plan")
+def plan_cmd(
+    compute: Annotated[float | None, _opt("compute", "Training budget in FLOPs (e.g. 5.76e23).", "--compute")] = None,
+    params: Annotated[float | None, _opt("params", "Fixed model size (e.g. 7B).", "--params")] = None,
+    tokens_per_param: Annotated[float | None, _opt("tokens_per_param", "Tokens per parameter for --params "
+                                                   "(default: compute-optimal).", "--tokens-per-param")] = None,
+    target_loss: Annotated[float | None, typer.Option("--target-loss", help="Loss to reach (nats/token).")] = None,
+    inference_tokens: Annotated[float | None, _opt("inference_tokens", "Lifetime inference tokens (Sardana et "
+                                                   "al. 2024); with --target-loss or --compute.",
+                                                   "--inference-tokens")] = None,
+    unique_tokens: Annotated[float | None, _opt("unique_tokens", "Unique tokens available (Muennighoff et al. "
+                                                "2023); with --compute.", "--unique-tokens")] = None,
+    law: Annotated[str | None, typer.Option("--law", help="Law name or fitted-law .json (default epoch2024).")] = None,
+    gpu: Annotated[str, typer.Option("--gpu", help="GPU model (see the hardware table in the docs).")] = "H100-SXM",
+    gpus: Annotated[int, typer.Option("--gpus", help="Number of GPUs.")] = 1,
+    mfu: Annotated[float, typer.Option("--mfu", help="Model FLOPs utilisation in (0, 1].")] = 0.4,
+    usd_per_hour: Annotated[float | None, typer.Option("--usd-per-hour", help="Price per GPU-hour "
+                                                       "(default: the catalogue's).")] = None,
+    objective: Annotated[str, typer.Option("--objective", help="Inference plans: minimise 'flops' or 'usd'.")] = "flops",
+    inference_mfu: Annotated[float | None, typer.Option("--inference-mfu", help="MFU while serving "
+                                                        "(objective usd).")] = None,
+    json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Plan a training run. Exactly one question: --compute, --params, --target-loss,
+    --inference-tokens (with --target-loss or --compute) or --unique-tokens (with --compute)."""
+    plan = _question(compute, params, target_loss, inference_tokens, unique_tokens, tokens_per_param, law,
+                     objective, mfu, inference_mfu)
+    plan = with_hardware(plan, gpu, n_gpus=gpus, mfu=mfu, usd_per_hour=usd_per_hour)
+    extra: dict[str, Any] = {}
+    if plan.question == "inference":
+        quality = {"target_loss": plan.loss}
+        sweep = inference_sweep(list(SWEEP_TOKENS), law=law, **quality)
+        extra["sweep"] = [{"inference_tokens": p.inference_tokens, "n_params": p.n_params,
+                           "n_tokens": p.n_tokens, "tokens_per_param": p.tokens_per_param,
+                           "fraction_saved": p.reference["fraction_saved"]} for p in sweep]
+        smol = get_model("SmolLM3")
+        extra["example"] = {"model": smol.name, "n_params": smol.n_params, "n_tokens": smol.n_tokens,
+                            "tokens_per_param": smol.tokens_per_param,
+                            "implied_inference_tokens": implied_inference_tokens(smol.n_params, smol.n_tokens,
+                                                                                 law=law)}
+    if json:
+        print_json({**plan.as_dict(), **extra})
+        return
+    _render(plan, extra)
+
+
+def _interval(plan: Plan, key: str) -> str:
+    iv = plan.intervals.get(key)
+    return f"[{format_si(iv.low)}, {format_si(iv.high)}]" if iv else ""
+
+
+def _render(plan: Plan, extra: dict[str, Any]) -> None:
+    t = Table(title=f"Plan ({plan.question}) under law {plan.law}", show_header=True)
+    t.add_column("quantity")
+    t.add_column("value", justify="right")
+    t.add_column("90% interval", justify="right")
+    rows = [("parameters N", format_si(plan.n_params), _interval(plan, "n_params")),
+            ("tokens D", format_si(plan.n_tokens), _interval(plan, "n_tokens")),
+            ("tokens / parameter", f"{plan.tokens_per_param:.4g}", _interval(plan, "tokens_per_param")),
+            ("training compute (FLOPs)", f"{plan.flops:.3g}", _interval(plan, "flops")),
+            ("predicted loss", f"{plan.loss:.4f}", _interval(plan, "loss"))]
+    if plan.epochs is not None:
+        rows += [("unique tokens", format_si(plan.unique_tokens), ""), ("epochs", f"{plan.epochs:.3g}", ""),
+                 ("effective tokens D'", format_si(plan.effective_tokens), ""),
+                 ("effective params N'", format_si(plan.effective_params), "")]
+    if plan.inference_tokens is not None:
+        rows += [("inference tokens", format_si(plan.inference_tokens), ""),
+                 ("inference FLOPs", f"{plan.inference_flops:.3g}", ""),
+                 ("training + inference FLOPs", f"{plan.total_flops:.3g}", _interval(plan, "total_flops"))]
+    for r in rows:
+        t.add_row(*r)
+    console.print(t)
+    if plan.reference:
+        ref = plan.reference
+        line = ", ".join(f"{k} {format_si(v) if isinstance(v, float) and abs(v) >= 1e3 else (f'{v:.4g}' if isinstance(v, float) else v)}"
+                         for k, v in ref.items() if k != "what")
+        console.print(f"[dim]reference ({ref['what']}):[/] {line}")
+    c = plan.cost
+    if c:
+        console.print(
+            f"[bold]cost[/] on {c['n_gpus']} × {c['gpu']} at MFU {c['mfu']:.2f}: "
+            f"{format_si(c['gpu_hours'])} GPU-hours, {c['wall_hours'] / 24:.3g} days wall, "
+            f"${format_si(c['usd'])} at ${c['usd_per_hour']:.2f}/GPU-h, {format_si(c['energy_kwh'])} kWh"
+        )
+    m = plan.memory
+    if m:
+        tr, inf = m["training"], m["inference"]
+        console.print(
+            f"[bold]memory[/] training {tr['per_gpu'] / 1e9:.3g} GB per GPU "
+            f"({'fits' if tr['fits'] else 'does not fit'}; smallest power-of-two count that fits: "
+            f"{m['min_gpus_to_train']}), inference {inf['total'] / 1e9:.3g} GB "
+            f"(weights + KV cache, {'fits' if inf['fits'] else 'does not fit'} on one GPU)"
+        )
+    if "sweep" in extra:
+        s = Table(title="Optimum vs lifetime inference demand (same loss)")
+        for col in ("inference tokens", "N", "D", "tokens/param", "saved vs compute-optimal"):
+            s.add_column(col, justify="right")
+        for row in extra["sweep"]:
+            s.add_row(format_si(row["inference_tokens"]), format_si(row["n_params"]), format_si(row["n_tokens"]),
+                      f"{row['tokens_per_param']:.4g}", f"{100 * row['fraction_saved']:.1f}%")
+        console.print(s)
+        ex = extra["example"]
+        if ex["implied_inference_tokens"]:
+            console.print(f"[dim]{ex['model']} ({format_si(ex['n_params'])} on {format_si(ex['n_tokens'])} tokens, "
+                          f"{ex['tokens_per_param']:,.0f}:1) is the optimal recipe at its own loss if it serves "
+                          f"≈{format_si(ex['implied_inference_tokens'])} tokens in its lifetime.[/]")
+    for note in plan.notes:
+        console.print(f"[dim]note: {note}[/]")

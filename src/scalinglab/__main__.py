@@ -1,0 +1,5 @@
+"""``python -m scalinglab`` runs the CLI."""
+
+from .cli import main
+
+main()

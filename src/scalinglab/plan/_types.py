@@ -1,0 +1,78 @@
+"""The answer of every planner question: a frozen :class:`Plan`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+__all__ = ["Plan", "Interval"]
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A central interval of a planned number across the law's variants (bootstrap refits)."""
+
+    low: float
+    high: float
+    level: float = 0.90
+    n_samples: int = 0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A training recipe: how big, how long, what loss, at what cost.
+
+    ``flops`` is training compute ``6·N·D``. Optional groups are ``None`` when the question did not
+    involve them (e.g. ``inference_tokens`` outside inference-aware plans).
+    """
+
+    question: str
+    law: str
+    n_params: float
+    n_tokens: float
+    flops: float
+    loss: float
+    # data-constrained plans
+    unique_tokens: float | None = None
+    epochs: float | None = None
+    effective_tokens: float | None = None
+    effective_params: float | None = None
+    # inference-aware plans
+    inference_tokens: float | None = None
+    inference_flops: float | None = None
+    total_flops: float | None = None
+    # a plan to compare with (the compute-optimal one at the same loss or budget)
+    reference: dict[str, Any] | None = None
+    # uncertainty from the law's variants, by field name
+    intervals: dict[str, Interval] = field(default_factory=dict)
+    # hardware: cost (TrainingCost.as_dict()) and memory (training/inference) on the chosen GPUs
+    cost: dict[str, Any] | None = None
+    memory: dict[str, Any] | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def tokens_per_param(self) -> float:
+        return self.n_tokens / self.n_params
+
+    def with_notes(self, *notes: str) -> Plan:
+        return replace(self, notes=self.notes + tuple(n for n in notes if n))
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for JSON: every field plus ``tokens_per_param``; ``None`` groups left out."""
+        out: dict[str, Any] = {
+            "question": self.question,
+            "law": self.law,
+            "n_params": self.n_params,
+            "n_tokens": self.n_tokens,
+            "tokens_per_param": self.tokens_per_param,
+            "flops": self.flops,
+            "loss": self.loss,
+        }
+        d = asdict(self)
+        for key in ("unique_tokens", "epochs", "effective_tokens", "effective_params", "inference_tokens",
+                    "inference_flops", "total_flops", "reference", "cost", "memory"):
+            if d[key] is not None:
+                out[key] = d[key]
+        out["intervals"] = {k: asdict(v) for k, v in self.intervals.items()}
+        out["notes"] = list(self.notes)
+        return out

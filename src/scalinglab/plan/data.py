@@ -1,0 +1,85 @@
+"""Data-constrained plans: a budget with only ``U`` unique tokens (Muennighoff et al. 2023).
+
+Training past ``U`` tokens repeats data; repeated epochs and parameters beyond ``N_opt(U)`` are worth
+less (see :mod:`scalinglab.laws.datablations`). The planner minimises the data-constrained loss
+``L(N, C/(6N), U)`` over N at fixed compute and reports epochs, effective tokens and parameters, and
+what the data limit costs against unlimited unique data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import check_positive
+from ..errors import ConfigError
+from ..laws.base import JointLaw
+from ..laws.chinchilla import Chinchilla
+from ..laws.datablations import RD_STAR, RN_STAR, DataConstrained
+from ..laws.registry import get_joint_law
+from ._numeric import argmin_log
+from ._types import Plan
+from .optimal import optimal_split, with_intervals
+
+__all__ = ["as_data_constrained", "plan_unique_tokens"]
+
+
+def as_data_constrained(law: JointLaw) -> DataConstrained:
+    """The law itself if data-constrained; a Chinchilla law gets Muennighoff's R_D*, R_N* added."""
+    if isinstance(law, DataConstrained):
+        return law
+    if isinstance(law, Chinchilla):
+        return DataConstrained(law.name, law.params, RD_STAR, RN_STAR, law.citation,
+                               f"{law.name} with Muennighoff et al. (2023) R_D* and R_N*")
+    raise ConfigError(
+        "The 'law' parameter must be a data-constrained or Chinchilla-form law to plan with unique "
+        f"tokens (muennighoff2023, epoch2024, hoffmann2022, a fitted Chinchilla law). Got {law.name!r}."
+    )
+
+
+def plan_unique_tokens(
+    unique_tokens: float, *, flops: float, n_params: float | None = None,
+    law: JointLaw | str | None = "muennighoff2023",
+) -> Plan:
+    """Best use of ``flops`` when only ``unique_tokens`` distinct tokens exist.
+
+    With ``n_params`` fixed, only the epochs are planned (D = C / 6N).
+    """
+    unique_tokens = check_positive("unique_tokens", unique_tokens)
+    flops = check_positive("flops", flops)
+    if n_params is not None:
+        n_params = check_positive("n_params", n_params)
+    base = get_joint_law(law)
+    dc = as_data_constrained(base)
+    notes = []
+    if dc is not base:
+        notes.append(f"Law {base.name!r} has no repetition terms; Muennighoff et al.'s R_D* = {RD_STAR:.4g} "
+                     f"and R_N* = {RN_STAR:.4g} were added to its coefficients.")
+
+    def solve(lw: JointLaw) -> Plan:
+        d_lw = as_data_constrained(lw)
+        log_c6 = np.log(flops / 6.0)
+        if n_params is None:
+            mid = 0.5 * log_c6
+            log_n = argmin_log(lambda x: np.asarray(d_lw.loss(np.exp(x), np.exp(log_c6 - x), unique_tokens)),
+                               mid - 9.3, mid + 9.3)
+            n = float(np.exp(log_n))
+        else:
+            n = n_params
+        d = flops / (6.0 * n)
+        u_d = min(unique_tokens, d)
+        n_free, d_free = optimal_split(d_lw, flops)
+        reference = {
+            "what": "compute-optimal plan with unlimited unique data",
+            "n_params": n_free, "n_tokens": d_free, "tokens_per_param": d_free / n_free,
+            "loss": float(d_lw.loss(n_free, d_free)),
+        }
+        return Plan(
+            question="unique-tokens", law=d_lw.name, n_params=n, n_tokens=d, flops=flops,
+            loss=float(d_lw.loss(n, d, unique_tokens)), unique_tokens=unique_tokens, epochs=d / unique_tokens,
+            effective_tokens=float(d_lw.effective_tokens(d, u_d)),
+            effective_params=float(d_lw.effective_params(n, u_d)), reference=reference,
+        )
+
+    plan = solve(dc)
+    plan = plan.with_notes(*notes)
+    return with_intervals(plan, dc, solve)

@@ -1,0 +1,156 @@
+"""Inference-aware plans: Sardana et al. (2024), "Beyond Chinchilla-Optimal" (arXiv:2401.00448).
+
+A model that will serve ``T`` tokens in its lifetime costs ``6·N·D`` FLOPs to train and ``2·N·T`` to
+serve. At a fixed quality ``L(N, D) = ℓ`` the total ``6·N·D(N) + 2·N·T`` is minimised over N, where
+``D(N)`` is the data that brings a model of size N to ℓ (the iso-loss curve). As T → 0 the answer is
+the compute-optimal model; as T grows it moves to smaller models trained on more tokens.
+
+The stationary condition gives the demand that makes a given ``(N, D)`` optimal::
+
+    T = 3·D·(ε − 1),   ε = −d ln D / d ln N  along the iso-loss curve
+
+(ε = 1 at the compute-optimal point), used by :func:`implied_inference_tokens`.
+With ``objective="usd"`` training and inference FLOPs are weighted by 1/MFU of each phase.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from .._validate import check_choice, check_fraction, check_positive
+from ..errors import ConfigError, PlanError
+from ..laws.base import JointLaw
+from ..laws.registry import get_joint_law
+from ._numeric import argmin_log
+from ._types import Plan
+from .optimal import _check_target, optimal_flops_for_loss, optimal_split, with_intervals
+
+__all__ = ["tokens_for_loss", "plan_inference", "inference_sweep", "implied_inference_tokens"]
+
+_LOG_D_MAX = np.log(1e40)
+
+
+def tokens_for_loss(law: JointLaw, n_params: Any, target_loss: float) -> np.ndarray:
+    """Tokens ``D`` with ``L(N, D) = target_loss`` for each N (vectorised bisection in log D).
+
+    NaN where a model of size N cannot reach the target with any amount of data.
+    """
+    n = np.asarray(n_params, dtype=float)
+    lo = np.zeros_like(n)
+    hi = np.full_like(n, _LOG_D_MAX)
+    with np.errstate(all="ignore"):
+        reachable = np.asarray(law.loss(n, np.exp(hi))) < target_loss
+        for _ in range(80):  # 40 nats of range / 2^80: far below float resolution
+            mid = 0.5 * (lo + hi)
+            above = np.asarray(law.loss(n, np.exp(mid))) > target_loss
+            lo = np.where(above, mid, lo)
+            hi = np.where(above, hi, mid)
+    return np.where(reachable, np.exp(0.5 * (lo + hi)), np.nan)
+
+
+def _total(n: Any, d: Any, inference_tokens: float, w_train: float, w_inf: float) -> Any:
+    return w_train * 6.0 * n * d + w_inf * 2.0 * n * inference_tokens
+
+
+def plan_inference(
+    inference_tokens: float,
+    *,
+    target_loss: float | None = None,
+    flops: float | None = None,
+    law: JointLaw | str | None = None,
+    objective: str = "flops",
+    train_mfu: float = 0.4,
+    inference_mfu: float | None = None,
+) -> Plan:
+    """Minimise training plus lifetime inference cost at a fixed quality (Sardana et al. 2024).
+
+    Parameters
+    ----------
+    inference_tokens
+        Lifetime tokens served, T (prompt + generated); ``0`` gives the compute-optimal plan.
+    target_loss, flops
+        The quality ℓ: given directly, or the loss of the compute-optimal model at ``flops``.
+    objective
+        ``"flops"``: minimise ``6·N·D + 2·N·T``. ``"usd"``: minimise GPU time, weighting each phase by
+        ``1/MFU`` (``train_mfu``, ``inference_mfu``; decoding usually runs at lower utilisation).
+    """
+    inference_tokens = check_positive("inference_tokens", inference_tokens, allow_zero=True)
+    check_choice("objective", objective, ("flops", "usd"))
+    law = get_joint_law(law)
+    if (target_loss is None) == (flops is None):
+        raise ConfigError(
+            "The inference plan needs exactly one of 'target_loss' or 'flops' (the budget of the "
+            f"compute-optimal reference). Got target_loss={target_loss}, flops={flops}."
+        )
+    w_train, w_inf = 1.0, 1.0
+    if objective == "usd":
+        train_mfu = check_fraction("train_mfu", train_mfu)
+        inference_mfu = check_fraction("inference_mfu", inference_mfu if inference_mfu is not None else train_mfu)
+        w_train, w_inf = 1.0 / train_mfu, 1.0 / inference_mfu
+    if flops is not None:
+        flops = check_positive("flops", flops)
+        target = float(law.loss(*optimal_split(law, flops)))
+    else:
+        target = check_positive("target_loss", target_loss)
+
+    def solve(lw: JointLaw) -> Plan:
+        _check_target(lw, target)
+        c_ref = optimal_flops_for_loss(lw, target)
+        n_ref, d_ref = optimal_split(lw, c_ref)
+
+        def cost(log_n: np.ndarray) -> np.ndarray:
+            n = np.exp(log_n)
+            return _total(n, tokens_for_loss(lw, n, target), inference_tokens, w_train, w_inf)
+
+        # the optimum lies between the smallest model that can reach ℓ and the compute-optimal one
+        log_n = argmin_log(cost, np.log(n_ref) - 25.0, np.log(n_ref) + 0.5)
+        n = float(np.exp(log_n))
+        d = float(tokens_for_loss(lw, n, target))
+        if not np.isfinite(d):
+            raise PlanError(f"No model reaches loss {target:g} under law {lw.name!r}.")
+        total = 6.0 * n * d + 2.0 * n * inference_tokens
+        ref_total = 6.0 * n_ref * d_ref + 2.0 * n_ref * inference_tokens
+        reference = {
+            "what": "compute-optimal model of the same loss",
+            "n_params": n_ref, "n_tokens": d_ref, "tokens_per_param": d_ref / n_ref,
+            "flops": 6.0 * n_ref * d_ref, "inference_flops": 2.0 * n_ref * inference_tokens,
+            "total_flops": ref_total,
+            "flops_saved": ref_total - total, "fraction_saved": 1.0 - total / ref_total,
+        }
+        return Plan(question="inference", law=lw.name, n_params=n, n_tokens=d, flops=6.0 * n * d,
+                    loss=float(lw.loss(n, d)), inference_tokens=inference_tokens,
+                    inference_flops=2.0 * n * inference_tokens, total_flops=total, reference=reference)
+
+    plan = with_intervals(solve(law), law, solve)
+    if objective == "usd":
+        plan = plan.with_notes(f"Objective: GPU time with MFU {train_mfu:g} (training) and "
+                               f"{inference_mfu:g} (inference).")
+    return plan
+
+
+def inference_sweep(
+    inference_tokens: list[float], *, target_loss: float | None = None, flops: float | None = None,
+    law: JointLaw | str | None = None,
+) -> list[Plan]:
+    """How the optimum moves past ~20 tokens/param as lifetime demand grows (one plan per T)."""
+    return [replace(plan_inference(t, target_loss=target_loss, flops=flops, law=law), intervals={})
+            for t in inference_tokens]
+
+
+def implied_inference_tokens(n_params: float, n_tokens: float, *, law: JointLaw | str | None = None) -> float | None:
+    """The lifetime inference demand T for which ``(n_params, n_tokens)`` is the optimal recipe.
+
+    ``None`` when the model is trained on fewer tokens than compute-optimal (no demand justifies it).
+    """
+    law = get_joint_law(law)
+    n_params = check_positive("n_params", n_params)
+    n_tokens = check_positive("n_tokens", n_tokens)
+    target = float(law.loss(n_params, n_tokens))
+    h = 1e-4
+    d_lo, d_hi = tokens_for_loss(law, n_params * np.exp(np.array([-h, h])), target)
+    eps = -(np.log(d_hi) - np.log(d_lo)) / (2 * h)
+    t = 3.0 * n_tokens * (eps - 1.0)
+    return float(t) if np.isfinite(t) and t > 0 else None
