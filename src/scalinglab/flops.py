@@ -192,6 +192,12 @@ class Architecture:
         ----------
         n_params : float
             Target parameter count.
+        vocab_size, context, gated_mlp, tied_embeddings
+            Passed to the returned :class:`Architecture`.
+        head_dim : int
+            Head size for wide models (``n_heads = d_model / head_dim``); narrower models use 64.
+        aspect_ratio : float, optional
+            ``d_model / n_layers`` to aim for; default :func:`aspect_ratio_rule` of ``n_params``.
         count : {"total", "non_embedding"}
             Which count to match: Chinchilla's total, or Kaplan's non-embedding N.
 
@@ -208,8 +214,10 @@ class Architecture:
         check_choice("count", count, COUNTS)
         for name, value in (("vocab_size", vocab_size), ("context", context), ("head_dim", head_dim)):
             _check_int(name, value)
-        ratio = aspect_ratio_rule(target) if aspect_ratio is None else check_positive("aspect_ratio",
-                                                                                    aspect_ratio)
+        if aspect_ratio is None:
+            ratio = aspect_ratio_rule(target)
+        else:
+            ratio = check_positive("aspect_ratio", aspect_ratio)
         emb = 0 if count == "non_embedding" else vocab_size * (1 if tied_embeddings else 2)
 
         def build(n_layers: int, d_model: int) -> Architecture:
