@@ -57,6 +57,7 @@ def test_models_show_json_and_text(capsys):
     assert d["model"]["name"] == "SmolLM3" and d["overtraining_factor"] > 100
     out = _run(capsys, ["models", "show", "Chinchilla", "--law", "hoffmann2022"]).out
     assert "Chinchilla" in out and "hoffmann2022" in out and "Hoffmann et al. 2022" in out
+    assert "[S]" in out  # citation tags are printed, not eaten as rich markup
 
 
 def test_unknown_law_is_one_red_line_and_exit_1(capsys):

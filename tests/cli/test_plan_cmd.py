@@ -58,8 +58,10 @@ def test_rich_output_renders(run):
 
 
 @pytest.mark.parametrize("argv, fragment", [
-    (("--compute", "-1"), "'compute'"),
-    (("--compute", "0"), "'flops' parameter must be > 0"),
+    (("--compute", "-1"), "'compute' parameter must be > 0. Got -1"),
+    (("--compute", "0"), "'compute' parameter must be > 0"),
+    (("--params", "-7B"), "'params' parameter must be > 0"),
+    (("--inference-tokens", "-1", "--compute", "1e22"), "'inference_tokens' parameter must be >= 0"),
     (("--compute", "abc"), "must be a number"),
     (("--compute", "1e23", "--gpu", "X100"), "'gpu' parameter must be one of"),
     (("--compute", "1e23", "--law", "nope"), "'law' parameter must be one of"),

@@ -10,18 +10,19 @@ import typer
 from rich.console import Console
 
 from .._units import parse_quantity
+from .._validate import check_positive
 from ..errors import ConfigError
 
 console = Console()
 err_console = Console(stderr=True)
 
 
-def quantity(name: str):
-    """A typer ``parser=`` for options that accept 70B, 1.4T, 5.76e23 ..."""
+def quantity(name: str, *, allow_zero: bool = False):
+    """A typer ``parser=`` for positive options that accept 70B, 1.4T, 5.76e23 ..."""
 
     def parse(value: str | float) -> float:
         try:
-            return parse_quantity(value, name)
+            return check_positive(name, parse_quantity(value, name), allow_zero=allow_zero)
         except ConfigError as exc:
             raise typer.BadParameter(str(exc)) from None
 

@@ -10,6 +10,7 @@ from rich.table import Table
 from .._units import format_si
 from ..catalog import get_model
 from ..errors import ConfigError
+from ..hardware import get_gpu
 from ..plan import (
     Plan,
     implied_inference_tokens,
@@ -26,8 +27,8 @@ from ._common import console, print_json, quantity
 
 
 
-def _opt(name: str, help: str, *flags: str) -> Any:
-    return typer.Option(*flags, parser=quantity(name), metavar="NUM", help=help)
+def _opt(name: str, help: str, *flags: str, allow_zero: bool = False) -> Any:
+    return typer.Option(*flags, parser=quantity(name, allow_zero=allow_zero), metavar="NUM", help=help)
 
 
 SWEEP_TOKENS = (0.0, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15)
@@ -70,7 +71,7 @@ def plan_cmd(
     target_loss: Annotated[float | None, typer.Option("--target-loss", help="Loss to reach (nats/token).")] = None,
     inference_tokens: Annotated[float | None, _opt("inference_tokens", "Lifetime inference tokens (Sardana et "
                                                    "al. 2024); with --target-loss or --compute.",
-                                                   "--inference-tokens")] = None,
+                                                   "--inference-tokens", allow_zero=True)] = None,
     unique_tokens: Annotated[float | None, _opt("unique_tokens", "Unique tokens available (Muennighoff et al. "
                                                 "2023); with --compute.", "--unique-tokens")] = None,
     law: Annotated[str | None, typer.Option("--law", help="Law name or fitted-law .json (default epoch2024).")] = None,
@@ -79,6 +80,10 @@ def plan_cmd(
     mfu: Annotated[float, typer.Option("--mfu", help="Model FLOPs utilisation in (0, 1].")] = 0.4,
     usd_per_hour: Annotated[float | None, typer.Option("--usd-per-hour", help="Price per GPU-hour "
                                                        "(default: the catalogue's).")] = None,
+    peak_tflops: Annotated[float | None, typer.Option("--peak-tflops", help="Override the GPU's peak dense "
+                                                      "TFLOP/s.")] = None,
+    gpu_memory_gb: Annotated[float | None, typer.Option("--gpu-memory-gb", help="Override the GPU's memory.")] = None,
+    gpu_power_w: Annotated[float | None, typer.Option("--gpu-power-w", help="Override the GPU's board power.")] = None,
     objective: Annotated[str, typer.Option("--objective", help="Inference plans: minimise 'flops' or 'usd'.")] = "flops",
     inference_mfu: Annotated[float | None, typer.Option("--inference-mfu", help="MFU while serving "
                                                         "(objective usd).")] = None,
@@ -88,7 +93,9 @@ def plan_cmd(
     --inference-tokens (with --target-loss or --compute) or --unique-tokens (with --compute)."""
     plan = _question(compute, params, target_loss, inference_tokens, unique_tokens, tokens_per_param, law,
                      objective, mfu, inference_mfu)
-    plan = with_hardware(plan, gpu, n_gpus=gpus, mfu=mfu, usd_per_hour=usd_per_hour)
+    overrides = {k: v for k, v in (("peak_flops", None if peak_tflops is None else peak_tflops * 1e12),
+                                   ("memory_gb", gpu_memory_gb), ("power_w", gpu_power_w)) if v is not None}
+    plan = with_hardware(plan, get_gpu(gpu, **overrides), n_gpus=gpus, mfu=mfu, usd_per_hour=usd_per_hour)
     extra: dict[str, Any] = {}
     if plan.question == "inference":
         quality = {"target_loss": plan.loss}
@@ -110,6 +117,18 @@ def plan_cmd(
 def _interval(plan: Plan, key: str) -> str:
     iv = plan.intervals.get(key)
     return f"[{format_si(iv.low)}, {format_si(iv.high)}]" if iv else ""
+
+
+def _fmt_ref(key: str, value: Any) -> str:
+    if not isinstance(value, float):
+        return str(value)
+    if "flops" in key:
+        return f"{value:.3g}"
+    if key.startswith("fraction"):
+        return f"{max(value, 0.0) * 100:.1f}%"
+    if key in ("loss", "tokens_per_param"):
+        return f"{value:.4g}"
+    return format_si(value)
 
 
 def _render(plan: Plan, extra: dict[str, Any]) -> None:
@@ -135,9 +154,8 @@ def _render(plan: Plan, extra: dict[str, Any]) -> None:
     console.print(t)
     if plan.reference:
         ref = plan.reference
-        line = ", ".join(f"{k} {format_si(v) if isinstance(v, float) and abs(v) >= 1e3 else (f'{v:.4g}' if isinstance(v, float) else v)}"
-                         for k, v in ref.items() if k != "what")
-        console.print(f"[dim]reference ({ref['what']}):[/] {line}")
+        console.print(f"[dim]reference ({ref['what']}):[/] " + ", ".join(
+            f"{k.replace('_', ' ')} {_fmt_ref(k, v)}" for k, v in ref.items() if k != "what"))
     c = plan.cost
     if c:
         console.print(
@@ -160,7 +178,7 @@ def _render(plan: Plan, extra: dict[str, Any]) -> None:
             s.add_column(col, justify="right")
         for row in extra["sweep"]:
             s.add_row(format_si(row["inference_tokens"]), format_si(row["n_params"]), format_si(row["n_tokens"]),
-                      f"{row['tokens_per_param']:.4g}", f"{100 * row['fraction_saved']:.1f}%")
+                      f"{row['tokens_per_param']:.4g}", f"{100 * max(row['fraction_saved'], 0.0):.1f}%")
         console.print(s)
         ex = extra["example"]
         if ex["implied_inference_tokens"]:
