@@ -19,7 +19,7 @@ def demo(ctx: Context) -> None:
         ("Chinchilla's budget (5.76e23 FLOPs) on 1,024 H100s", ["plan", "--compute", "5.76e23", "--gpu", "H100",
                                                                  "--gpus", "1024"]),
         ("Same quality, 10T lifetime inference tokens (Sardana et al. 2024)",
-         ["plan", "--inference-tokens", "10T", "--compute", "5.76e23"]),
+         ["plan", "--inference-tokens", "10T", "--compute", "5.76e23", "--gpus", "1024"]),
         ("8.67B-model budget with only 25B unique tokens (Muennighoff et al. 2023)",
          ["plan", "--unique-tokens", "25B", "--compute", "9.26e21"]),
         ("Reference models against the compute-optimal frontier", ["models"]),

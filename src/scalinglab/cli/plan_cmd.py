@@ -135,7 +135,8 @@ def _render(plan: Plan, extra: dict[str, Any]) -> None:
     t = Table(title=f"Plan ({plan.question}) under law {plan.law}", show_header=True)
     t.add_column("quantity")
     t.add_column("value", justify="right")
-    t.add_column("90% interval", justify="right")
+    if plan.intervals:
+        t.add_column("90% interval", justify="right")
     rows = [("parameters N", format_si(plan.n_params), _interval(plan, "n_params")),
             ("tokens D", format_si(plan.n_tokens), _interval(plan, "n_tokens")),
             ("tokens / parameter", f"{plan.tokens_per_param:.4g}", _interval(plan, "tokens_per_param")),
@@ -150,7 +151,7 @@ def _render(plan: Plan, extra: dict[str, Any]) -> None:
                  ("inference FLOPs", f"{plan.inference_flops:.3g}", ""),
                  ("training + inference FLOPs", f"{plan.total_flops:.3g}", _interval(plan, "total_flops"))]
     for r in rows:
-        t.add_row(*r)
+        t.add_row(*(r if plan.intervals else r[:2]))
     console.print(t)
     if plan.reference:
         ref = plan.reference
