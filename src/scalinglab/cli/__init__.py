@@ -30,7 +30,7 @@ app = typer.Typer(
 
 def _register() -> None:
     # Sub-commands live in their own modules; importing them registers them on `app`.
-    from . import laws_cmd, models_cmd, plan_cmd, hardware_cmd, demo_cmd  # noqa: F401
+    from . import laws_cmd, models_cmd, plan_cmd, hardware_cmd, demo_cmd, fit_cmd  # noqa: F401
 
 
 _register()

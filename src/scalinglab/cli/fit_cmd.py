@@ -1,0 +1,98 @@
+"""``scalinglab fit``: fit a Chinchilla-form law to your runs, with bootstrap intervals and an audit."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from ..errors import ConfigError
+from ..fit import audit, bootstrap, drop_highest_loss, fit_chinchilla, load_runs, save_fit
+from . import app
+from ._common import console, err_console, print_json
+
+
+def _where(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise ConfigError(f"The '--where' option must look like COL=VALUE. Got {item!r}.")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+@app.command("fit")
+def fit_command(
+    path: Annotated[str, typer.Argument(help="Runs file: .csv, .jsonl or .parquet.")],
+    n_params_col: Annotated[str, typer.Option("--n-params-col", help="Column of parameter counts N.")],
+    loss_col: Annotated[str, typer.Option("--loss-col", help="Column of final losses (nats/token).")],
+    n_tokens_col: Annotated[str | None, typer.Option("--n-tokens-col", help="Column of training tokens D.")] = None,
+    flops_col: Annotated[str | None, typer.Option("--flops-col", help="Column of training FLOPs C; D = C/(6N).")] = None,
+    run_col: Annotated[str | None, typer.Option("--run-col", help="Run id: bootstrap resamples whole runs.")] = None,
+    where: Annotated[list[str] | None, typer.Option("--where", help="Keep rows with COL=VALUE (repeatable).")] = None,
+    drop_highest: Annotated[int, typer.Option("--drop-highest-loss", help="Drop the K highest-loss rows.")] = 0,
+    loss: Annotated[str, typer.Option("--loss", help="huber, mse or asymmetric.")] = "huber",
+    delta: Annotated[float, typer.Option("--delta", help="Huber threshold on log loss.")] = 1e-3,
+    starts: Annotated[str, typer.Option("--starts", help="hoffmann (4,500) or coarse (243).")] = "hoffmann",
+    n_boot: Annotated[int, typer.Option("--bootstrap", help="Bootstrap replicates (0: none).")] = 0,
+    do_audit: Annotated[bool, typer.Option("--audit", help="Hold out the largest-compute runs and score.")] = False,
+    holdout_fraction: Annotated[float, typer.Option("--holdout-fraction", help="Share held out by --audit.")] = 0.1,
+    out: Annotated[str | None, typer.Option("--out", help="Save the law (and samples) as JSON.")] = None,
+    json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
+) -> None:
+    """Fit L = E + A/N^alpha + B/D^beta (Huber on log loss, Hoffmann's 4,500-start grid)."""
+    runs = load_runs(path, n_params_col=n_params_col, loss_col=loss_col, n_tokens_col=n_tokens_col,
+                     flops_col=flops_col, run_col=run_col, where=_where(where or []))
+    if drop_highest:
+        runs = drop_highest_loss(runs, drop_highest)
+    result = fit_chinchilla(runs, loss=loss, delta=delta, starts=starts)
+    report: dict[str, Any] = result.as_dict()
+    boot = None
+    if n_boot:
+        with Progress(console=err_console, transient=True) as bar:
+            task = bar.add_task("bootstrap", total=n_boot)
+            boot = bootstrap(runs, result, n=n_boot, seed=seed,
+                             progress=lambda done, total: bar.update(task, completed=done))
+        report["intervals"] = boot.as_dict(flops=(5.76e23,))
+    if do_audit:
+        report["audit"] = audit(runs, fraction=holdout_fraction, loss=loss, delta=delta, starts=starts,
+                                n_bootstrap=min(n_boot, 200), seed=seed).as_dict()
+    if out:
+        report["saved"] = str(save_fit(result, out, runs=runs, boot=boot,
+                                       cli={"drop_highest_loss": drop_highest, "starts": starts}))
+    if json:
+        print_json(report)
+        return
+    _print_table(report)
+
+
+def _print_table(rep: dict[str, Any]) -> None:
+    table = Table(title=f"Chinchilla fit on {rep['n_runs']} runs ({rep['loss']}, delta={rep['delta']:g})")
+    table.add_column("parameter")
+    table.add_column("value", justify="right")
+    iv = rep.get("intervals")
+    if iv:
+        table.add_column("SE", justify="right")
+        table.add_column("95% interval", justify="right")
+    for k, v in rep["params"].items():
+        row = [k, f"{v:.6g}"]
+        if iv:
+            lo, hi = iv["intervals"][k]["0.95"]
+            row += [f"{iv['se'][k]:.3g}", f"({lo:.4g}, {hi:.4g})"]
+        table.add_row(*row)
+    console.print(table)
+    s = rep["starts"]
+    console.print(f"objective {rep['objective']:.8g}; {s['best']}/{s['total']} starts reached it "
+                  f"({s['converged']} converged); {rep['seconds']:.2f} s")
+    console.print(f"N_opt ∝ C^{rep['exponents']['a']:.4f}, D_opt ∝ C^{rep['exponents']['b']:.4f}")
+    if "audit" in rep:
+        a = rep["audit"]
+        cov = f", coverage {a['coverage']:.0%}" if a.get("coverage") is not None else ""
+        console.print(f"audit: {a['n_holdout']} largest-compute runs held out; ARE mean {a['are_mean']:.2%}, "
+                      f"max {a['are_max']:.2%}{cov}")
+    if "saved" in rep:
+        console.print(f"saved {rep['saved']}")

@@ -1,0 +1,22 @@
+"""Fitting scaling laws to training runs: loading runs, objectives, multi-start parametric fits
+(Approach 3), IsoFLOP profiles (Approach 2), bootstrap intervals and extrapolation audits."""
+
+from .audit import AuditResult, audit
+from .bootstrap import BootstrapResult, bootstrap, derived_quantities
+from .data import Runs, drop_highest_loss, load_runs, select_groups
+from .families import FAMILIES, FamilyFit, fit_family
+from .io import save_fit
+from .isoflop import IsoFlopResult, fit_isoflops
+from .objectives import LOSSES, chinchilla_log_predict, chinchilla_objective, penalty
+from .parametric import ParametricFitter, fit_chinchilla, start_grid
+from .result import FitResult, FitWarning, StartRecords, provenance
+
+__all__ = [
+    "Runs", "load_runs", "drop_highest_loss", "select_groups",
+    "LOSSES", "penalty", "chinchilla_log_predict", "chinchilla_objective",
+    "ParametricFitter", "fit_chinchilla", "start_grid", "FitResult", "FitWarning", "StartRecords",
+    "FAMILIES", "FamilyFit", "fit_family",
+    "BootstrapResult", "bootstrap", "derived_quantities",
+    "AuditResult", "audit", "IsoFlopResult", "fit_isoflops",
+    "provenance", "save_fit",
+]

@@ -1,0 +1,177 @@
+"""Nonparametric bootstrap of the Chinchilla fit (Besiroglu et al. 2024 use 4,000 replicates).
+
+Each replicate resamples runs with replacement. A resample is the same weighted problem with integer
+weights (how often each run was drawn), so all replicates share one shape and are solved together by
+:func:`~scalinglab.fit._batch.batched_lm`, each warm-started from the full-data optimum and from the
+other local optima the full fit found (diverse starts, so a replicate can change basin).
+With ``run_id`` set, whole runs (all their checkpoints) are resampled, not rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..laws.chinchilla import ChinchillaParams
+from ._batch import batched_lm
+from .data import Runs
+from .parametric import BEST_RTOL, LOWER, UPPER
+from .result import FitResult
+
+__all__ = ["BootstrapResult", "bootstrap", "derived_quantities", "PARAM_NAMES"]
+
+PARAM_NAMES = ("E", "A", "B", "alpha", "beta")
+
+
+def derived_quantities(samples: np.ndarray, *, flops: Sequence[float] = (),
+                       points: Sequence[tuple[float, float]] = ()) -> dict[str, np.ndarray]:
+    """Per-sample derived numbers from rows ``(E, A, B, α, β)``.
+
+    ``a = β/(α+β)``, ``b = α/(α+β)``; at each compute C (Hoffmann et al. 2022, Eq. 4)
+    ``N_opt = G (C/6)^a``, ``D_opt = C/(6 N_opt)``, ``G = (αA/(βB))^(1/(α+β))``, reported as tokens per
+    parameter ``D_opt/N_opt``; and the predicted loss ``E + A/N^α + B/D^β`` at each (N, D) point.
+    """
+    e, a_, b_, al, be = (samples[:, i] for i in range(5))
+    s = al + be
+    out: dict[str, np.ndarray] = {"a": be / s, "b": al / s}
+    log_g = (np.log(al * a_) - np.log(be * b_)) / s
+    for c in flops:
+        log_n = log_g + (be / s) * np.log(c / 6.0)
+        out[f"tokens_per_param@{c:.3g}"] = np.exp(np.log(c / 6.0) - 2.0 * log_n)
+        out[f"n_opt@{c:.3g}"] = np.exp(log_n)
+    for n, d in points:
+        out[f"loss@N={n:.3g},D={d:.3g}"] = e + a_ * n ** -al + b_ * d ** -be
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class BootstrapResult:
+    """Bootstrap refits: ``samples`` (n, 5) as (E, A, B, α, β), percentile intervals and standard errors."""
+
+    point: ChinchillaParams
+    samples: np.ndarray
+    objective: np.ndarray
+    levels: tuple[float, ...]
+    seed: int
+    seconds: float
+    resample: str  # "rows" or "runs"
+    intervals: dict[str, dict[float, tuple[float, float]]] = field(default_factory=dict)
+    se: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.samples)
+
+    def param_samples(self) -> tuple[ChinchillaParams, ...]:
+        return tuple(ChinchillaParams(*(float(v) for v in row)) for row in self.samples)
+
+    def derived(self, *, flops: Sequence[float] = (), points: Sequence[tuple[float, float]] = ()
+                ) -> dict[str, dict[str, Any]]:
+        """Point value, SE and intervals of derived quantities (see :func:`derived_quantities`)."""
+        pt = np.array([[getattr(self.point, k) for k in PARAM_NAMES]])
+        at_point = derived_quantities(pt, flops=flops, points=points)
+        draws = derived_quantities(self.samples, flops=flops, points=points)
+        return {k: {"value": float(at_point[k][0]), "se": float(np.std(v, ddof=1)),
+                    "intervals": {lv: _interval(v, lv) for lv in self.levels}} for k, v in draws.items()}
+
+    def as_dict(self, *, flops: Sequence[float] = (), points: Sequence[tuple[float, float]] = ()
+                ) -> dict[str, Any]:
+        out = {"n": self.n, "seed": self.seed, "resample": self.resample, "seconds": self.seconds,
+               "se": self.se,
+               "intervals": {k: {f"{lv:g}": list(iv) for lv, iv in d.items()} for k, d in self.intervals.items()}}
+        derived = self.derived(flops=flops, points=points)
+        out["derived"] = {k: {"value": v["value"], "se": v["se"],
+                              "intervals": {f"{lv:g}": list(iv) for lv, iv in v["intervals"].items()}}
+                          for k, v in derived.items()}
+        return out
+
+
+def _interval(v: np.ndarray, level: float) -> tuple[float, float]:
+    q = 100.0 * (1.0 - level) / 2.0
+    lo, hi = np.percentile(v, [q, 100.0 - q])
+    return float(lo), float(hi)
+
+
+def _weights(runs: Runs, n: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
+    """Integer multiplicities (n, rows): resample rows, or whole runs when ``run_id`` is set."""
+    rows = len(runs)
+    if runs.run_id is None:
+        return rng.multinomial(rows, np.full(rows, 1.0 / rows), size=n).astype(float), "rows"
+    ids, inverse = np.unique(runs.run_id, return_inverse=True)
+    counts = rng.multinomial(len(ids), np.full(len(ids), 1.0 / len(ids)), size=n)
+    return counts[:, inverse].astype(float), "runs"
+
+
+def _warm_starts(result: FitResult, k: int) -> np.ndarray:
+    starts = [result.theta]
+    rec = result.starts
+    if rec is not None and k > 1:
+        obj = np.where(np.isfinite(rec.objective), rec.objective, np.inf)
+        for i in np.argsort(obj):
+            if len(starts) >= k or not np.isfinite(obj[i]):
+                break
+            th = rec.final[i]
+            far = all(np.abs(th - s).max() > 1e-2 for s in starts)
+            if far and obj[i] > result.objective * (1 + BEST_RTOL) and th[3] < 5 and th[4] < 5:
+                starts.append(th)
+    while len(starts) < k:  # no other basins on record: perturb the exponents of the optimum
+        th = result.theta.copy()
+        f = (0.7, 1.4, 0.85, 1.2)[(len(starts) - 1) % 4]
+        th[3:] *= f
+        starts.append(th)
+    return np.array(starts)
+
+
+def bootstrap(
+    runs: Runs,
+    result: FitResult,
+    n: int = 1000,
+    seed: int = 0,
+    *,
+    levels: Sequence[float] = (0.95, 0.8),
+    n_starts: int = 3,
+    max_iter: int = 100,
+    chunk: int = 250,
+    progress: Callable[[int, int], None] | None = None,
+) -> BootstrapResult:
+    """Refit ``result`` (a Chinchilla :class:`FitResult` on ``runs``) on ``n`` bootstrap resamples.
+
+    ``progress(done, total)`` is called after each chunk of replicates (the CLI draws a bar with it).
+    """
+    import time
+
+    if not isinstance(n, (int, np.integer)) or n < 2:
+        raise ConfigError(f"The 'n' parameter must be an integer >= 2. Got {n!r}.")
+    for lv in levels:
+        if not 0 < lv < 1:
+            raise ConfigError(f"The 'levels' parameter must hold numbers in (0, 1). Got {lv!r}.")
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    weights, how = _weights(runs, int(n), rng)
+    log_n, log_d, log_loss = np.log(runs.n_params), np.log(runs.n_tokens), np.log(runs.loss)
+    starts = _warm_starts(result, n_starts)
+    k = len(starts)
+    theta = np.empty((n, 5))
+    obj = np.empty(n)
+    for c0 in range(0, n, chunk):
+        w = weights[c0:c0 + chunk]
+        m = len(w)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            out = batched_lm(np.tile(starts, (m, 1)), log_n, log_d, log_loss, weights=np.repeat(w, k, axis=0),
+                             loss=result.loss, delta=result.delta, lower=LOWER, upper=UPPER, max_iter=max_iter)
+        o = np.where(np.isfinite(out.objective), out.objective, np.inf).reshape(m, k)
+        pick = np.argmin(o, axis=1)
+        theta[c0:c0 + m] = out.theta.reshape(m, k, 5)[np.arange(m), pick]
+        obj[c0:c0 + m] = o[np.arange(m), pick]
+        if progress is not None:
+            progress(min(c0 + m, n), n)
+    samples = np.column_stack([np.exp(theta[:, 2]), np.exp(theta[:, 0]), np.exp(theta[:, 1]),
+                               theta[:, 3], theta[:, 4]])
+    intervals = {name: {lv: _interval(samples[:, i], lv) for lv in levels} for i, name in enumerate(PARAM_NAMES)}
+    se = {name: float(np.std(samples[:, i], ddof=1)) for i, name in enumerate(PARAM_NAMES)}
+    return BootstrapResult(point=result.params, samples=samples, objective=obj, levels=tuple(levels), seed=seed,
+                           seconds=time.perf_counter() - t0, resample=how, intervals=intervals, se=se)

@@ -1,0 +1,111 @@
+"""Other joint-law families fitted by name: a generic, slower path with numerical gradients.
+
+Only the Chinchilla family has the batched analytic optimiser (:mod:`scalinglab.fit.parametric`). The
+families here are fitted in log space with the same penalties, from a small grid of starts, by scipy
+L-BFGS-B with finite-difference gradients — adequate for tens to hundreds of runs, not for bootstraps.
+
+- ``"kaplan"``: Kaplan et al. (2020) Eq. 1.5, ``L = [(N_c/N)^(α_N/α_D) + D_c/D]^α_D``;
+  θ = (log N_c, log D_c, α_N, α_D).
+- ``"over-training"``: Gadre et al. (2024), ``L = E + (a·M^η + b·M^(−η))·C^(−η)``, M = D/N, C = 6ND;
+  θ = (log E, log a, log b, η).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.special import logsumexp
+
+from ..laws.base import Citation, JointLaw
+from ..laws.kaplan import KaplanJoint
+from ..laws.overtraining import OverTraining
+from .data import Runs
+from .objectives import check_loss, penalty
+
+__all__ = ["FAMILIES", "FamilyFit", "fit_family"]
+
+_CIT = Citation("scalinglab fit", 2025, "numeric-gradient fit to user runs")
+
+
+def _kaplan_log(theta, log_n, log_d):
+    lnc, ldc, an, ad = theta
+    return ad * np.logaddexp((an / ad) * (lnc - log_n), ldc - log_d)
+
+
+def _kaplan_law(theta):
+    lnc, ldc, an, ad = theta
+    return KaplanJoint("fitted-kaplan", an, ad, float(np.exp(lnc)), float(np.exp(ldc)), _CIT)
+
+
+def _ot_log(theta, log_n, log_d):
+    le, la, lb, eta = theta
+    log_m, log_c = log_d - log_n, np.log(6.0) + log_n + log_d
+    return logsumexp(np.stack([np.full_like(log_n, le), la + eta * log_m - eta * log_c,
+                               lb - eta * log_m - eta * log_c]), axis=0)
+
+
+def _ot_law(theta):
+    le, la, lb, eta = theta
+    return OverTraining("fitted-over-training", float(np.exp(le)), float(np.exp(la)), float(np.exp(lb)),
+                        float(eta), _CIT)
+
+
+#: name -> (log-prediction, law builder, start grid axes, bounds)
+FAMILIES: dict[str, tuple[Any, Any, list[tuple[float, ...]], list[tuple[float, float]]]] = {
+    "kaplan": (_kaplan_log, _kaplan_law, [(25.0, 30.0, 35.0), (20.0, 25.0, 30.0), (0.05, 0.1, 0.3),
+                                           (0.05, 0.1, 0.3)],
+               [(0.0, 80.0), (0.0, 80.0), (1e-4, 3.0), (1e-4, 3.0)]),
+    "over-training": (_ot_log, _ot_law, [(-1.0, 0.0, 0.5), (0.0, 5.0, 10.0), (0.0, 5.0, 10.0),
+                                         (0.05, 0.15, 0.3)],
+                      [(-20.0, 5.0), (-30.0, 60.0), (-30.0, 60.0), (1e-4, 2.0)]),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class FamilyFit:
+    """Result of :func:`fit_family`: the law, the objective and how many starts reached it."""
+
+    law: JointLaw
+    theta: np.ndarray
+    objective: float
+    loss: str
+    delta: float
+    n_starts: int
+    n_best: int
+    seconds: float
+    n_runs: int
+    family: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"family": self.family, "params": self.law.coefficients(), "objective": self.objective,
+                "loss": self.loss, "delta": self.delta, "starts": {"total": self.n_starts, "best": self.n_best},
+                "seconds": self.seconds, "n_runs": self.n_runs}
+
+    def to_law(self, name: str = "fitted", provenance: dict[str, Any] | None = None) -> JointLaw:
+        return self.law
+
+
+def fit_family(family: str, runs: Runs, *, loss: str = "huber", delta: float = 1e-3,
+               asymmetry: float = 0.75, seed: int = 0) -> FamilyFit:
+    """Fit ``family`` (a key of :data:`FAMILIES`) by L-BFGS-B with numerical gradients from a grid."""
+    check_loss(loss, delta, asymmetry)
+    t0 = time.perf_counter()
+    log_pred, build, axes, bounds = FAMILIES[family]
+    ln, ld, ll = np.log(runs.n_params), np.log(runs.n_tokens), np.log(runs.loss)
+
+    def fun(theta):
+        with np.errstate(all="ignore"):
+            v = penalty(log_pred(theta, ln, ld) - ll, loss, delta, asymmetry)[0].sum()
+        return float(v) if np.isfinite(v) else 1e300
+
+    results = [minimize(fun, np.array(s), method="L-BFGS-B", bounds=bounds) for s in itertools.product(*axes)]
+    objs = np.array([r.fun for r in results])
+    best = results[int(np.argmin(objs))]
+    n_best = int(np.sum(objs <= best.fun + max(1e-6 * best.fun, 1e-9)))
+    return FamilyFit(build(best.x), best.x, float(best.fun), loss, float(delta), len(results), n_best,
+                     time.perf_counter() - t0, len(runs), family)

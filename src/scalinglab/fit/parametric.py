@@ -1,0 +1,208 @@
+"""Approach 3 of Hoffmann et al. (2022): fit ``L = E + A/N^α + B/D^β`` to runs, many starts at once.
+
+Estimator (Hoffmann et al. App. D.2; Besiroglu et al. 2024)::
+
+    min_θ  Σᵢ Huber_δ( LSE(a − α log Nᵢ, b − β log Dᵢ, e) − log Lᵢ ),   δ = 1e-3,
+
+from the grid α, β ∈ {0, .5, …, 2}, e ∈ {−1, −.5, …, 1}, a, b ∈ {0, 5, …, 25} (4,500 starts).
+All starts run together in :func:`~scalinglab.fit._batch.batched_lm`; the best few distinct end points
+are finished with scipy L-BFGS-B on the analytic gradient. Every start's outcome is kept.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize
+
+from .._validate import check_choice
+from ..errors import ConfigError, FitError
+from ..laws.chinchilla import ChinchillaParams
+from ._batch import batched_lm
+from .data import Runs
+from .objectives import chinchilla_objective, check_loss
+from .result import FitResult, FitWarning, StartRecords
+
+__all__ = ["ParametricFitter", "fit_chinchilla", "start_grid", "BEST_RTOL", "BEST_ATOL", "LOWER", "UPPER"]
+
+#: a start "reached the best" when its objective is within max(BEST_RTOL·best, BEST_ATOL) of the best
+BEST_RTOL, BEST_ATOL = 1e-6, 1e-9
+#: box on (a, b, e, α, β); a, b are free. Ending on a finite bound raises a FitWarning.
+LOWER = np.array([-np.inf, -np.inf, -20.0, 1e-6, 1e-6])
+UPPER = np.array([np.inf, np.inf, 10.0, 10.0, 10.0])
+_NAMES = ("a", "b", "e", "alpha", "beta")
+
+
+def _hoffmann_grid() -> np.ndarray:
+    ab = np.arange(0.0, 30.0, 5.0)
+    e = np.arange(-1.0, 1.5, 0.5)
+    ex = np.arange(0.0, 2.5, 0.5)
+    return np.array(list(itertools.product(ab, ab, e, ex, ex)))  # (a, b, e, α, β)
+
+
+def start_grid(starts: Any = "hoffmann", seed: int = 0) -> tuple[np.ndarray, str]:
+    """Starting points ``(S, 5)`` as (a, b, e, α, β) and a name for provenance.
+
+    ``"hoffmann"``: the full 4,500-point grid. ``"coarse"``: a, b ∈ {0, 10, 20}, e ∈ {−1, 0, 1},
+    α, β ∈ {0.25, 0.75, 1.5} (243 starts). An int ``k``: ``k`` points drawn from the Hoffmann grid with
+    ``seed``. An array: the rows themselves.
+    """
+    if isinstance(starts, str):
+        check_choice("starts", starts, ("hoffmann", "coarse"))
+        if starts == "hoffmann":
+            return _hoffmann_grid(), "hoffmann"
+        ab, e, ex = (0.0, 10.0, 20.0), (-1.0, 0.0, 1.0), (0.25, 0.75, 1.5)
+        return np.array(list(itertools.product(ab, ab, e, ex, ex))), "coarse"
+    if isinstance(starts, (int, np.integer)) and not isinstance(starts, bool):
+        grid = _hoffmann_grid()
+        if not 1 <= starts <= len(grid):
+            raise ConfigError(f"The 'starts' parameter must be in [1, {len(grid)}] when an integer. Got {starts}.")
+        pick = np.random.default_rng(seed).choice(len(grid), size=int(starts), replace=False)
+        return grid[np.sort(pick)], f"hoffmann-sample-{int(starts)}-seed{seed}"
+    arr = np.atleast_2d(np.asarray(starts, dtype=float))
+    if arr.ndim != 2 or arr.shape[1] != 5 or not np.isfinite(arr).all():
+        raise ConfigError(f"The 'starts' parameter must be 'hoffmann', 'coarse', an int or finite (S, 5) rows "
+                          f"of (a, b, e, alpha, beta). Got shape {arr.shape}.")
+    return arr, f"custom-{len(arr)}"
+
+
+def polish(theta: np.ndarray, log_n, log_d, log_loss, *, loss="huber", delta=1e-3, asymmetry=0.75,
+           weights=None) -> tuple[np.ndarray, float]:
+    """Finish one point with L-BFGS-B on the analytic gradient, to (near) machine precision."""
+    def fun(t):
+        return chinchilla_objective(t, log_n, log_d, log_loss, loss=loss, delta=delta, asymmetry=asymmetry,
+                                    weights=weights)
+
+    res = minimize(fun, np.clip(theta, LOWER, UPPER), jac=True, method="L-BFGS-B",
+                   bounds=list(zip(LOWER, UPPER)),
+                   options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 2000, "maxcor": 20})
+    return res.x, float(res.fun)
+
+
+def _log_data(runs: Runs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if len(runs) < 5:
+        raise FitError(f"The runs must number at least 5 to fit 5 parameters. Got {len(runs)}.")
+    return np.log(runs.n_params), np.log(runs.n_tokens), np.log(runs.loss)
+
+
+def _bounds_hit(theta: np.ndarray) -> tuple[str, ...]:
+    tol = 1e-6
+    hit = [n for n, t, lo, hi in zip(_NAMES, theta, LOWER, UPPER)
+           if (np.isfinite(lo) and t <= lo + tol) or (np.isfinite(hi) and t >= hi - tol)]
+    return tuple(hit)
+
+
+def fit_chinchilla(
+    runs: Runs,
+    *,
+    loss: str = "huber",
+    delta: float = 1e-3,
+    asymmetry: float = 0.75,
+    starts: Any = "hoffmann",
+    seed: int = 0,
+    max_iter: int = 100,
+    n_polish: int = 5,
+    keep_starts: bool = True,
+) -> FitResult:
+    """Multi-start fit of the Chinchilla law (functional core of :class:`ParametricFitter`)."""
+    check_loss(loss, delta, asymmetry)
+    t0 = time.perf_counter()
+    log_n, log_d, log_loss = _log_data(runs)
+    theta0, grid_name = start_grid(starts, seed)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        out = batched_lm(theta0, log_n, log_d, log_loss, loss=loss, delta=delta, asymmetry=asymmetry,
+                         lower=LOWER, upper=UPPER, max_iter=max_iter)
+    obj = np.where(np.isfinite(out.objective), out.objective, np.inf)
+    if not np.isfinite(obj).any():
+        raise FitError(f"The fit must reach a finite objective from some start. Got none of {len(obj)}.")
+    # Polish the best few *distinct* end points; near-equal objectives are one candidate.
+    order = np.argsort(obj)
+    cands: list[int] = []
+    for i in order:
+        if len(cands) >= n_polish or not np.isfinite(obj[i]):
+            break
+        if all(abs(obj[i] - obj[j]) > BEST_RTOL * obj[j] for j in cands):
+            cands.append(int(i))
+    best_theta, best_obj = out.theta[order[0]], float(obj[order[0]])
+    for i in cands:
+        th, fv = polish(out.theta[i], log_n, log_d, log_loss, loss=loss, delta=delta, asymmetry=asymmetry)
+        if fv < best_obj:
+            best_theta, best_obj = th, fv
+    tol = max(BEST_RTOL * best_obj, BEST_ATOL)
+    n_best = int(np.sum(obj <= best_obj + tol))
+    seconds = time.perf_counter() - t0
+    at_bound = _bounds_hit(best_theta)
+    if at_bound:
+        warnings.warn(f"The fitted {', '.join(at_bound)} sit at the bound of the search box "
+                      f"({dict(zip(_NAMES, np.round(best_theta, 6)))}); the law is likely degenerate "
+                      f"for these runs.", FitWarning, stacklevel=3)
+    # a term that is negligible for every run is a degenerate fit even with no bound hit (e.g. B → 0)
+    a_, b_, e_, al_, be_ = best_theta
+    shares = np.exp(np.stack([a_ - al_ * log_n, b_ - be_ * log_d]) - log_loss)
+    for name, share in zip(("A/N^alpha", "B/D^beta"), shares.max(axis=1)):
+        if share < 1e-4:
+            warnings.warn(f"The {name} term is below {share:.1g} of the loss for every run; the law is "
+                          f"degenerate for these runs (does the loss vary with {name[2]}?).",
+                          FitWarning, stacklevel=3)
+    few = max(2, int(np.ceil(0.01 * len(obj))))
+    if len(obj) > 1 and n_best < few:
+        warnings.warn(f"Only {n_best} of {len(obj)} starts reached the best objective {best_obj:.6g} "
+                      f"(within {tol:.1g}); the optimum may not be global.", FitWarning, stacklevel=3)
+    a, b, e, alpha, beta = (float(v) for v in best_theta)
+    params = ChinchillaParams.from_logs(a=a, b=b, e=e, alpha=alpha, beta=beta)
+    records = StartRecords(theta0, out.theta, out.objective, out.converged, out.n_iter) if keep_starts else None
+    return FitResult(params=params, objective=best_obj, loss=loss, delta=float(delta), n_starts=len(obj),
+                     n_best=n_best, n_converged=int(out.converged.sum()), seconds=seconds, n_runs=len(runs),
+                     starts_name=grid_name, at_bound=at_bound, starts=records)
+
+
+class ParametricFitter:
+    """Fit a joint law ``L(N, D)`` to runs (scikit-learn contract: ``fit`` returns ``self``).
+
+    Parameters
+    ----------
+    law : "chinchilla" (batched analytic path), or "kaplan" / "over-training" (numeric-gradient path,
+        see :mod:`scalinglab.fit.families`).
+    loss : "huber" (default), "mse" or "asymmetric" — see :mod:`scalinglab.fit.objectives`.
+    delta : Huber threshold on log-loss residuals (1e-3, Hoffmann et al.).
+    asymmetry : τ of the asymmetric loss (weight on over-predictions).
+    starts : "hoffmann" (4,500), "coarse" (243), an int (random subset of Hoffmann's grid) or (S, 5) rows.
+    seed : used when ``starts`` is an int.
+    max_iter : iteration cap of the batched optimiser per start.
+
+    Attributes
+    ----------
+    result_ : FitResult
+    """
+
+    def __init__(self, law: str = "chinchilla", *, loss: str = "huber", delta: float = 1e-3,
+                 asymmetry: float = 0.75, starts: Any = "hoffmann", seed: int = 0, max_iter: int = 100) -> None:
+        self.law = law
+        self.loss = loss
+        self.delta = delta
+        self.asymmetry = asymmetry
+        self.starts = starts
+        self.seed = seed
+        self.max_iter = max_iter
+
+    def fit(self, runs: Runs) -> ParametricFitter:
+        from .families import FAMILIES, fit_family
+
+        check_choice("law", self.law, ("chinchilla", *FAMILIES))
+        if self.law == "chinchilla":
+            self.result_ = fit_chinchilla(runs, loss=self.loss, delta=self.delta, asymmetry=self.asymmetry,
+                                          starts=self.starts, seed=self.seed, max_iter=self.max_iter)
+        else:
+            self.result_ = fit_family(self.law, runs, loss=self.loss, delta=self.delta,
+                                      asymmetry=self.asymmetry, seed=self.seed)
+        return self
+
+    def predict(self, n_params: Any, n_tokens: Any) -> np.ndarray:
+        if not hasattr(self, "result_"):
+            raise FitError("The fitter must be fitted before predict(); call fit(runs) first. Got no result_.")
+        return np.asarray(self.result_.to_law().loss(n_params, n_tokens)) if self.law == "chinchilla" \
+            else self.result_.law.loss(n_params, n_tokens)

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scalinglab.cli import main
+
+
+def _run(capsys, *argv):
+    code = 0
+    try:
+        main(list(argv))
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def runs_csv(make_runs, tmp_path):
+    runs = make_runs(noise=0.01)
+    p = tmp_path / "runs.csv"
+    lines = ["N,C,loss"] + [f"{float(n)!r},{float(6 * n * d)!r},{float(y)!r}" for n, d, y in zip(runs.n_params, runs.n_tokens, runs.loss)]
+    p.write_text("\n".join(lines) + "\n")
+    return p
+
+
+def test_fit_cmd_json_has_params_starts_intervals_audit(capsys, runs_csv, tmp_path):
+    code, out, _ = _run(capsys, "fit", str(runs_csv), "--n-params-col", "N", "--flops-col", "C", "--loss-col",
+                        "loss", "--starts", "coarse", "--bootstrap", "30", "--audit", "--json",
+                        "--out", str(tmp_path / "fit.json"))
+    assert code == 0
+    rep = json.loads(out)
+    assert set(rep["params"]) == {"E", "A", "B", "alpha", "beta"}
+    assert rep["starts"]["total"] == 243 and 1 <= rep["starts"]["best"] <= 243
+    assert {"objective", "seconds", "n_runs", "intervals", "audit"} <= set(rep)
+    assert (tmp_path / "fit.json").exists()
+
+
+def test_fit_cmd_table_output(capsys, runs_csv):
+    code, out, _ = _run(capsys, "fit", str(runs_csv), "--n-params-col", "N", "--flops-col", "C",
+                        "--loss-col", "loss", "--starts", "coarse")
+    assert code == 0 and "alpha" in out and "starts reached it" in out
+
+
+def test_fit_cmd_missing_column_is_one_red_line(capsys, runs_csv):
+    code, out, err = _run(capsys, "fit", str(runs_csv), "--n-params-col", "params", "--flops-col", "C",
+                          "--loss-col", "loss")
+    assert code == 1 and out == ""
+    assert "Column 'params' must exist" in err and "Traceback" not in err
