@@ -116,7 +116,9 @@ def plan_cmd(
 
 def _interval(plan: Plan, key: str) -> str:
     iv = plan.intervals.get(key)
-    return f"[{format_si(iv.low)}, {format_si(iv.high)}]" if iv else ""
+    if not iv or abs(iv.high - iv.low) <= 1e-9 * abs(iv.low):  # e.g. the fixed budget of --compute
+        return ""
+    return f"[{_fmt_ref(key, iv.low)}, {_fmt_ref(key, iv.high)}]"
 
 
 def _fmt_ref(key: str, value: Any) -> str:
@@ -126,7 +128,7 @@ def _fmt_ref(key: str, value: Any) -> str:
         return f"{value:.3g}"
     if key.startswith("fraction"):
         return f"{max(value, 0.0) * 100:.1f}%"
-    if key in ("loss", "tokens_per_param"):
+    if key in ("loss", "tokens_per_param", "target_loss"):
         return f"{value:.4g}"
     return format_si(value)
 
