@@ -9,7 +9,9 @@ from rich.progress import Progress
 from rich.table import Table
 
 from ..errors import ConfigError
-from ..fit import audit, bootstrap, drop_highest_loss, fit_chinchilla, load_runs, save_fit
+from .._validate import check_choice
+from ..fit import (audit, bootstrap, drop_highest_loss, fit_chinchilla, fit_envelope, fit_isoflop_profiles,
+                   load_runs, save_fit)
 from . import app
 from ._common import console, err_console, print_json
 
@@ -32,7 +34,17 @@ def fit_command(
     n_tokens_col: Annotated[str | None, typer.Option("--n-tokens-col", help="Column of training tokens D.")] = None,
     flops_col: Annotated[str | None, typer.Option("--flops-col", help="Column of training FLOPs C; D = C/(6N).")] = None,
     run_col: Annotated[str | None, typer.Option("--run-col", help="Run id: bootstrap resamples whole runs.")] = None,
+    tokens_seen_col: Annotated[str | None, typer.Option("--tokens-seen-col", help="Tokens seen at each checkpoint "
+                                                        "(Approach 1).")] = None,
+    approach: Annotated[str, typer.Option("--approach", help="parametric (Approach 3), isoflop (Approach 2) or "
+                                          "envelope (Approach 1).")] = "parametric",
+    profile: Annotated[str, typer.Option("--profile", help="isoflop: parabola or smooth.")] = "parabola",
+    budget_width: Annotated[float | None, typer.Option("--budget-width", help="isoflop: chain budgets whose FLOPs "
+                                                       "differ by < this many decades (default 1e-6: equal up "
+                                                       "to rounding).")] = None,
     where: Annotated[list[str] | None, typer.Option("--where", help="Keep rows with COL=VALUE (repeatable).")] = None,
+    drop_dups: Annotated[bool, typer.Option("--drop-duplicates", help="Keep the first of repeated rows "
+                                            "instead of stopping with an error.")] = False,
     drop_highest: Annotated[int, typer.Option("--drop-highest-loss", help="Drop the K highest-loss rows.")] = 0,
     loss: Annotated[str, typer.Option("--loss", help="huber, mse or asymmetric.")] = "huber",
     delta: Annotated[float, typer.Option("--delta", help="Huber threshold on log loss.")] = 1e-3,
@@ -44,12 +56,19 @@ def fit_command(
     json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
 ) -> None:
-    """Fit L = E + A/N^alpha + B/D^beta (Huber on log loss, Hoffmann's 4,500-start grid)."""
+    """Fit L = E + A/N^alpha + B/D^beta (Huber on log loss, Hoffmann's 4,500-start grid), or the
+    compute-optimal exponents from IsoFLOP profiles (--approach isoflop) or training curves (envelope)."""
+    check_choice("approach", approach, ("parametric", "isoflop", "envelope"))
     runs = load_runs(path, n_params_col=n_params_col, loss_col=loss_col, n_tokens_col=n_tokens_col,
-                     flops_col=flops_col, run_col=run_col, where=_where(where or []))
+                     flops_col=flops_col, run_col=run_col, tokens_seen_col=tokens_seen_col,
+                     where=_where(where or []), duplicates="drop" if drop_dups else "error")
     if drop_highest:
         runs = drop_highest_loss(runs, drop_highest)
-    result = fit_chinchilla(runs, loss=loss, delta=delta, starts=starts)
+    if approach != "parametric":
+        _exponents(runs, approach, profile=profile, budget_width=budget_width, n_boot=n_boot, seed=seed, json=json)
+        return
+    with err_console.status(f"fitting {len(runs)} runs from the {starts} start grid"):
+        result = fit_chinchilla(runs, loss=loss, delta=delta, starts=starts)
     report: dict[str, Any] = result.as_dict()
     boot = None
     if n_boot:
@@ -96,3 +115,31 @@ def _print_table(rep: dict[str, Any]) -> None:
                       f"max {a['are_max']:.2%}{cov}")
     if "saved" in rep:
         console.print(f"saved {rep['saved']}")
+
+
+def _exponents(runs, approach: str, *, profile: str, budget_width: float | None, n_boot: int, seed: int,
+               json: bool) -> None:
+    """Approaches 1 and 2: N*(C) ∝ C^a and D*(C) ∝ C^b."""
+    if approach == "isoflop":
+        res = fit_isoflop_profiles(runs.n_params, runs.flops, runs.loss, budgets=1e-6 if budget_width is None else budget_width, method=profile,
+                                   bootstrap=n_boot, seed=seed)
+    else:
+        if runs.run_id is None or runs.tokens_seen is None:
+            raise ConfigError("The envelope approach needs '--run-col' and '--tokens-seen-col' (checkpoints of "
+                              "training curves). Got " + ("neither." if runs.run_id is None and runs.tokens_seen
+                                                         is None else "only one."))
+        res = fit_envelope(runs.run_id, runs.n_params, runs.tokens_seen, runs.loss)
+    out = {"approach": approach, **res.as_dict()}
+    if json:
+        print_json(out)
+        return
+    table = Table(title=f"Compute-optimal exponents ({approach}) on {len(runs)} rows")
+    for col in ("quantity", "exponent", "coefficient"):
+        table.add_column(col, justify="right" if col != "quantity" else "left")
+    table.add_row("N*(C) = k·C^a", f"{res.a:.4f}", f"{res.n_opt_fit.coef:.4g}")
+    table.add_row("D*(C) = k·C^b", f"{res.b:.4f}", f"{res.d_opt_fit.coef:.4g}")
+    console.print(table)
+    if approach == "isoflop":
+        for p in res.profiles:
+            mark = "" if p.status == "ok" else f"  [yellow]{p.status}: {p.reason}[/]"
+            console.print(f"  C = {p.flops:.3g}: N* = {p.n_opt:.4g}, D* = {p.d_opt:.4g}, L* = {p.loss_opt:.4f}{mark}")

@@ -1,13 +1,15 @@
 """Fitting scaling laws to training runs: loading runs, objectives, multi-start parametric fits
-(Approach 3), IsoFLOP profiles (Approach 2), bootstrap intervals and extrapolation audits."""
+(Approach 3), IsoFLOP profiles (Approach 2), the envelope of training curves (Approach 1), bootstrap
+intervals and extrapolation audits."""
 
 from .audit import AuditResult, audit
 from .bootstrap import BootstrapResult, bootstrap, derived_quantities
 from .data import Runs, drop_highest_loss, load_runs, select_groups
 from .families import FAMILIES, FamilyFit, fit_family
 from .io import save_fit
-from .isoflop import IsoFlopResult, fit_isoflops
+from .envelope import EnvelopeResult, fit_envelope
 from .objectives import LOSSES, chinchilla_log_predict, chinchilla_objective, penalty
+from .profiles import IsoFlopProfileResult, ProfileWarning, fit_isoflop_profiles
 from .parametric import ParametricFitter, fit_chinchilla, start_grid
 from .result import FitResult, FitWarning, StartRecords, provenance
 
@@ -17,6 +19,7 @@ __all__ = [
     "ParametricFitter", "fit_chinchilla", "start_grid", "FitResult", "FitWarning", "StartRecords",
     "FAMILIES", "FamilyFit", "fit_family",
     "BootstrapResult", "bootstrap", "derived_quantities",
-    "AuditResult", "audit", "IsoFlopResult", "fit_isoflops",
+    "AuditResult", "audit", "IsoFlopProfileResult", "ProfileWarning", "fit_isoflop_profiles",
+    "EnvelopeResult", "fit_envelope",
     "provenance", "save_fit",
 ]

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validate import check_choice
 from ..errors import ConfigError, DataError
 
 __all__ = ["Runs", "load_runs", "drop_highest_loss", "select_groups", "file_sha256"]
@@ -84,10 +85,23 @@ def _positive_column(name: str, values: np.ndarray) -> np.ndarray:
     return values
 
 
-def _check_duplicates(runs: Runs, names: Sequence[str]) -> None:
+def _duplicate_keys(runs: Runs) -> np.ndarray:
     keys = np.column_stack([runs.n_params, runs.n_tokens, runs.loss])
     if runs.run_id is not None:
         keys = np.column_stack([keys, np.unique(runs.run_id, return_inverse=True)[1]])
+    return keys
+
+
+def drop_duplicates(runs: Runs) -> Runs:
+    """Keep the first of rows that repeat the same (N, D, loss[, run]); the drop is recorded in provenance."""
+    _, first = np.unique(_duplicate_keys(runs), axis=0, return_index=True)
+    if len(first) == len(runs):
+        return runs
+    return runs.subset(np.sort(first), note=f"drop_duplicates({len(runs) - len(first)} rows)")
+
+
+def _check_duplicates(runs: Runs, names: Sequence[str]) -> None:
+    keys = _duplicate_keys(runs)
     _, first, counts = np.unique(keys, axis=0, return_index=True, return_counts=True)
     if (counts > 1).any():
         row = keys[first[counts > 1][0]]
@@ -157,12 +171,14 @@ def load_runs(
     tokens_seen_col: str | None = None,
     group_cols: Sequence[str] = (),
     where: dict[str, Any] | None = None,
+    duplicates: str = "error",
 ) -> Runs:
     """Read runs from CSV, JSONL (``.jsonl``) or Parquet (``.parquet``, needs ``scalinglab[data]``).
 
     Give ``n_tokens_col``, or ``flops_col`` alone, in which case ``D = C/(6N)`` (as Epoch do for the
     Chinchilla data). ``where`` keeps rows whose column equals the value (compared as text).
-    Rows are numbered from 1 over the data rows of the file, before filtering.
+    Rows are numbered from 1 over the data rows of the file, before filtering. Rows repeating the same
+    (N, D, loss) are an error (``duplicates="error"``, naming them) or dropped (``"drop"``, recorded).
     """
     path = Path(path)
     if not path.is_file():
@@ -198,6 +214,9 @@ def load_runs(
         "filters": [f"where {k} == {v!r}" for k, v in where.items()],
     }
     runs = Runs(n, d, loss, run_id, seen, groups, source)
+    if duplicates == "drop":
+        return drop_duplicates(runs)
+    check_choice("duplicates", duplicates, ("error", "drop"))
     names = (n_params_col, n_tokens_col or f"{flops_col}/(6·{n_params_col})", loss_col)
     _check_duplicates(runs, names)
     return runs

@@ -1,0 +1,396 @@
+"""Approach 2 of Hoffmann et al. (2022, §3.2): IsoFLOP profiles.
+
+Runs are grouped by compute budget C. Along each budget, loss is modelled as a function of x = ln N and its
+minimum gives N*(C), with D*(C) = C / (6 N*). Power laws N* = k_N·C^a and D* = k_D·C^b are then fitted by
+least squares in log–log space. Hoffmann et al. report a = 0.49 (0.462, 0.534), b = 0.51 (Table 2).
+
+Two profile models are offered (``method``):
+
+``"parabola"``
+    L(x) = c₀ + c₁·x + c₂·x², vertex x* = −c₁ / (2 c₂) — the paper's choice.
+``"smooth"``
+    L(N) = E_C + A_C·N^(−α) + B'_C·N^β with A_C, B'_C ≥ 0 and (α, β) shared by all budgets — the exact profile of
+    the Chinchilla law L = E + A/N^α + B/D^β along D = C/(6N), where B' = B·(6/C)^β. See :func:`_smooth_profiles`.
+
+References
+----------
+Hoffmann et al. 2022, "Training Compute-Optimal Large Language Models", arXiv:2203.15556, §3.2, Table 2.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._validate import check_choice, check_positive, positive_array
+from ..errors import ConfigError, DataError, FitError
+
+__all__ = ["ProfileWarning", "PowerLawFit", "BudgetProfile", "IsoFlopProfileResult", "fit_isoflop_profiles",
+           "group_budgets", "fit_power_law"]
+
+METHODS = ("parabola", "smooth")
+# Exponent grid of the smooth profile: coarse log grid, then a finer one around the best pair.
+_GRID = np.geomspace(0.05, 3.0, 36)
+
+
+class ProfileWarning(UserWarning):
+    """A budget's profile had no usable minimum and was left out of the power-law fit."""
+
+
+@dataclass(frozen=True)
+class PowerLawFit:
+    """``y = coef · C^exponent`` fitted by ordinary least squares on (ln C, ln y).
+
+    ``r2`` is the coefficient of determination in log space; ``interval`` the bootstrap percentile interval of
+    the exponent (``None`` without bootstrap).
+    """
+
+    exponent: float
+    coef: float
+    r2: float
+    interval: tuple[float, float] | None = None
+
+    def predict(self, flops: Any) -> np.ndarray:
+        return self.coef * np.asarray(flops, dtype=float) ** self.exponent
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"exponent": self.exponent, "coef": self.coef, "r2": self.r2,
+                "interval": None if self.interval is None else list(self.interval)}
+
+
+@dataclass(frozen=True, eq=False)
+class BudgetProfile:
+    """One budget's points, fitted profile and minimum.
+
+    ``status`` is ``"ok"`` (used in the power-law fit), ``"extrapolated"`` (minimum outside the sampled N range),
+    ``"no_minimum"`` (parabola opens downward, or the smooth profile is monotone) or ``"too_few_points"``;
+    ``reason`` says why a budget was excluded. ``coef`` maps coefficient names to values, in terms of N
+    (parabola: ``c0, c1, c2`` of L = c0 + c1·ln N + c2·(ln N)²; smooth: ``E, A, alpha, B, beta`` of
+    L = E + A·N^−alpha + B·N^beta).
+    """
+
+    flops: float
+    n_params: np.ndarray
+    loss: np.ndarray
+    coef: dict[str, float]
+    n_opt: float
+    d_opt: float
+    loss_opt: float
+    status: str
+    reason: str = ""
+
+    @property
+    def used(self) -> bool:
+        return self.status == "ok"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"flops": self.flops, "n_params": self.n_params.tolist(), "loss": self.loss.tolist(),
+                "coef": dict(self.coef), "n_opt": self.n_opt, "d_opt": self.d_opt, "loss_opt": self.loss_opt,
+                "status": self.status, "reason": self.reason}
+
+
+@dataclass(frozen=True, eq=False)
+class IsoFlopProfileResult:
+    """Per-budget profiles and the power laws N* = k_N·C^a, D* = k_D·C^b fitted over the usable budgets."""
+
+    method: str
+    profiles: tuple[BudgetProfile, ...]
+    n_opt_fit: PowerLawFit
+    d_opt_fit: PowerLawFit
+    n_bootstrap: int = 0  # replicates that gave a fit (0: no bootstrap)
+    bootstrap_exponents: np.ndarray | None = None  # shape (n_bootstrap, 2): columns a, b
+
+    @property
+    def a(self) -> float:
+        return self.n_opt_fit.exponent
+
+    @property
+    def b(self) -> float:
+        return self.d_opt_fit.exponent
+
+    def _used(self, field: str) -> np.ndarray:
+        return np.array([getattr(p, field) for p in self.profiles if p.used])
+
+    # Over the budgets used in the power-law fit:
+    flops = property(lambda self: self._used("flops"), doc="Budgets C used in the fit.")
+    n_opt = property(lambda self: self._used("n_opt"), doc="N*(C) of the budgets used.")
+    d_opt = property(lambda self: self._used("d_opt"), doc="D*(C) = C/(6 N*) of the budgets used.")
+    loss_opt = property(lambda self: self._used("loss_opt"), doc="Profile minimum L*(C) of the budgets used.")
+
+    @property
+    def excluded(self) -> dict[float, str]:
+        """Budget → reason, for every budget left out of the power-law fit."""
+        return {p.flops: p.reason for p in self.profiles if not p.used}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "a": self.a, "b": self.b, "n_opt_fit": self.n_opt_fit.as_dict(),
+                "d_opt_fit": self.d_opt_fit.as_dict(), "n_bootstrap": self.n_bootstrap,
+                "profiles": [p.as_dict() for p in self.profiles]}
+
+
+def group_budgets(flops: Any, budgets: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """Assign each row to a budget; return ``(labels, budget_flops)`` with ``labels`` indexing ``budget_flops``.
+
+    ``budgets=None`` groups rows with exactly equal ``flops``; a positive float w groups rows whose sorted
+    log10(flops) are chained by gaps < w decades (single linkage), for budgets recorded with rounding noise;
+    an array gives one label per row. A group's budget is the geometric mean of its rows' ``flops``.
+    """
+    c = positive_array("flops", flops).ravel()
+    if budgets is None:
+        _, labels = np.unique(c, return_inverse=True)
+    elif np.ndim(budgets) == 0:
+        width = float(budgets)
+        if not width > 0:
+            raise ConfigError(f"The 'budgets' parameter, as a bin width in decades, must be > 0. Got {width:g}.")
+        order = np.argsort(c)
+        starts = np.concatenate([[0], np.cumsum(np.diff(np.log10(c[order])) >= width)])
+        labels = np.empty(c.size, dtype=int)
+        labels[order] = starts
+    else:
+        raw = np.asarray(budgets).ravel()
+        if raw.size != c.size:
+            raise DataError(f"The 'budgets' labels must have one entry per row ({c.size}). Got {raw.size}.")
+        _, labels = np.unique(raw, return_inverse=True)
+    k = int(labels.max()) + 1
+    centre = np.exp(np.bincount(labels, np.log(c), k) / np.bincount(labels, minlength=k))
+    lo, hi = np.full(k, np.inf), np.zeros(k)
+    np.minimum.at(lo, labels, c)
+    np.maximum.at(hi, labels, c)
+    centre[lo == hi] = lo[lo == hi]  # exact budgets stay exact (no exp-log round trip)
+    return labels, centre
+
+
+def fit_power_law(flops: np.ndarray, y: np.ndarray) -> PowerLawFit:
+    """OLS fit of ln y = ln coef + exponent·ln C; needs at least two distinct budgets."""
+    lx, ly = np.log(flops), np.log(y)
+    if np.unique(lx).size < 2:
+        raise FitError(f"A power law in compute needs at least 2 distinct budgets. Got {np.unique(lx).size}.")
+    slope, icpt = np.polyfit(lx, ly, 1)
+    ss_res = float(np.sum((ly - (icpt + slope * lx)) ** 2))
+    ss_tot = float(np.sum((ly - ly.mean()) ** 2))
+    r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else 1.0
+    return PowerLawFit(float(slope), float(np.exp(icpt)), r2)
+
+
+def _parabola(x: np.ndarray, y: np.ndarray) -> tuple[dict[str, float], float | None, float]:
+    """Least-squares parabola in x = ln N (centred for conditioning); returns coef, vertex x* (None), L*."""
+    xc = x.mean()
+    q2, q1, q0 = np.polyfit(x - xc, y, 2)
+    # back to the uncentred basis: c0 + c1 x + c2 x² with x = u + xc
+    coef = {"c0": q0 - q1 * xc + q2 * xc**2, "c1": q1 - 2 * q2 * xc, "c2": q2}
+    if q2 <= 0:
+        return coef, None, float("nan")
+    u = -q1 / (2 * q2)
+    return coef, xc + u, float(q0 + q1 * u + q2 * u * u)
+
+
+def _nnls_profile(fa: np.ndarray, fb: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least squares of y ≈ E + A·fa + B'·fb with E free and A, B' ≥ 0, for P stacked designs (fa, fb: (P, m)).
+
+    E is profiled out by centring, leaving 2×2 normal equations in closed form (vectorised over P). The
+    constrained optimum of this convex problem is the unconstrained optimum on one face of the feasible cone,
+    so trying the faces {A, B'}, {A}, {B'}, {} and keeping the best feasible one is exact NNLS.
+    Returns ``theta`` (P, 3) = (E, A, B') and the residual sum of squares (P,).
+    """
+    fa_m, fb_m, y_m = fa.mean(1), fb.mean(1), y.mean()
+    ac, bc, yc = fa - fa_m[:, None], fb - fb_m[:, None], y - y_m
+    saa, sbb, sab = (ac * ac).sum(1), (bc * bc).sum(1), (ac * bc).sum(1)
+    say, sby, syy = ac @ yc, bc @ yc, float(yc @ yc)
+    p = fa.shape[0]
+    best_a, best_b, best_sse = np.zeros(p), np.zeros(p), np.full(p, syy)  # face {}: a constant
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for a, b, ok in (
+            (say / saa, np.zeros(p), saa > 0),
+            (np.zeros(p), sby / sbb, sbb > 0),
+            ((sbb * say - sab * sby) / (saa * sbb - sab**2), (saa * sby - sab * say) / (saa * sbb - sab**2),
+             saa * sbb - sab**2 > 1e-12 * saa * sbb),  # near-collinear designs are left to the 1-D faces
+        ):
+            sse = syy - a * say - b * sby
+            take = ok & (a >= 0) & (b >= 0) & (sse < best_sse)
+            best_a[take], best_b[take], best_sse[take] = a[take], b[take], sse[take]
+    theta = np.stack([y_m - best_a * fa_m - best_b * fb_m, best_a, best_b], axis=1)
+    return theta, best_sse
+
+
+def _smooth_profiles(xs: list[np.ndarray], ys: list[np.ndarray]) -> list[tuple[dict[str, float], float | None,
+                                                                                  float]]:
+    """Fit L = E_C + A_C·e^(−αx) + B'_C·e^(βx) per budget with (α, β) shared, A_C, B'_C ≥ 0.
+
+    Why this profile: it is the exact shape of the Chinchilla law along an iso-FLOP line, so unlike the parabola
+    it is asymmetric (its vertex is not dragged when the N grid is off-centre) and convex by construction
+    (A, B' ≥ 0 ⇒ L'' > 0), so it never opens downward. Five free parameters per budget are not identifiable from
+    the 5–15 points a budget usually has; the law itself says α and β are the same at every budget, so they are
+    shared, found by a two-level grid search (variable projection: the linear coefficients are solved exactly
+    for each pair). The vertex is x* = ln(α A / (β B')) / (α + β); with A or B' = 0 there is no interior minimum.
+    """
+    centres = [x.mean() for x in xs]
+
+    def total_sse(al: np.ndarray, be: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        sse, thetas = np.zeros(al.size), []
+        for x, y, xc in zip(xs, ys, centres):
+            u = x - xc
+            th, s = _nnls_profile(np.exp(-al[:, None] * u), np.exp(be[:, None] * u), y)
+            sse += s
+            thetas.append(th)
+        return sse, thetas
+
+    al, be = (g.ravel() for g in np.meshgrid(_GRID, _GRID))
+    i = int(np.argmin(total_sse(al, be)[0]))
+    step = np.log(_GRID[1] / _GRID[0])
+    fine = np.linspace(-step, step, 17)
+    al, be = (g.ravel() for g in np.meshgrid(al[i] * np.exp(fine), be[i] * np.exp(fine)))
+    sse, thetas = total_sse(al, be)
+    i = int(np.argmin(sse))
+    alpha, beta = float(al[i]), float(be[i])
+    out = []
+    for x, xc, th in zip(xs, centres, thetas):
+        e, a_u, b_u = th[i]
+        coef = {"E": e, "A": a_u * np.exp(alpha * xc), "alpha": alpha, "B": b_u * np.exp(-beta * xc), "beta": beta}
+        if a_u <= 0 or b_u <= 0:
+            out.append((coef, None, float("nan")))
+            continue
+        u = np.log(alpha * a_u / (beta * b_u)) / (alpha + beta)
+        out.append((coef, xc + u, float(e + a_u * np.exp(-alpha * u) + b_u * np.exp(beta * u))))
+    return out
+
+
+def _profiles(c: np.ndarray, n: np.ndarray, y: np.ndarray, labels: np.ndarray, centre: np.ndarray,
+              method: str, min_points: int) -> list[BudgetProfile]:
+    groups = [np.flatnonzero(labels == k) for k in range(centre.size)]
+    enough = [np.unique(n[g]).size >= min_points for g in groups]
+    xs = [np.log(n[g]) for g, ok in zip(groups, enough) if ok]
+    ys = [y[g] for g, ok in zip(groups, enough) if ok]
+    fits = iter([_parabola(x, v) for x, v in zip(xs, ys)] if method == "parabola" or not xs
+                else _smooth_profiles(xs, ys))
+    out = []
+    for k, (g, ok) in enumerate(zip(groups, enough)):
+        cb = float(centre[k])
+        if not ok:
+            out.append(BudgetProfile(cb, n[g], y[g], {}, np.nan, np.nan, np.nan, "too_few_points",
+                                     f"{np.unique(n[g]).size} distinct N, fewer than min_points={min_points}"))
+            continue
+        coef, xv, lv = next(fits)
+        x = np.log(n[g])
+        if xv is None:
+            what = "parabola opens downward" if method == "parabola" else "profile is monotone in N"
+            out.append(BudgetProfile(cb, n[g], y[g], coef, np.nan, np.nan, np.nan, "no_minimum", what))
+            continue
+        n_opt = float(np.exp(xv))
+        status, reason = "ok", ""
+        if not x.min() <= xv <= x.max():
+            status = "extrapolated"
+            reason = f"minimum N*={n_opt:.3g} outside the sampled N range [{n[g].min():.3g}, {n[g].max():.3g}]"
+        out.append(BudgetProfile(cb, n[g], y[g], coef, n_opt, cb / (6.0 * n_opt), lv, status, reason))
+    return out
+
+
+def _near_minimum(n: np.ndarray, y: np.ndarray, labels: np.ndarray, window: float) -> np.ndarray:
+    """Mask of the rows within ``window`` decades of N of their budget's lowest-loss row."""
+    order = np.lexsort((y, labels))  # by budget, then by loss: each budget's first row is its best
+    best = order[np.searchsorted(labels[order], np.arange(labels.max() + 1))]
+    return np.abs(np.log10(n / n[best[labels]])) <= window
+
+
+def _exponents(profiles: list[BudgetProfile]) -> tuple[PowerLawFit, PowerLawFit]:
+    used = [p for p in profiles if p.used]
+    if len(used) < 2:
+        raise FitError(f"IsoFLOP profiles need at least 2 budgets with an interior minimum. Got {len(used)} "
+                       f"(excluded: {'; '.join(f'{p.flops:.3g}: {p.reason}' for p in profiles if not p.used)}).")
+    cb = np.array([p.flops for p in used])
+    return (fit_power_law(cb, np.array([p.n_opt for p in used])),
+            fit_power_law(cb, np.array([p.d_opt for p in used])))
+
+
+def fit_isoflop_profiles(n_params: Any, flops: Any, loss: Any, *, budgets: Any = None, method: str = "parabola",
+                         min_points: int = 3, window: float | None = None, bootstrap: int = 0, level: float = 0.8,
+                         seed: int = 0) -> IsoFlopProfileResult:
+    """Fit IsoFLOP profiles and the power laws N*(C) = k_N·C^a, D*(C) = k_D·C^b (Hoffmann et al. Approach 2).
+
+    Parameters
+    ----------
+    n_params, flops, loss : array_like
+        One entry per run: parameters N, training compute C (FLOPs) and final loss.
+    budgets : None, float or array_like
+        How rows are grouped into budgets; see :func:`group_budgets`.
+    method : {"parabola", "smooth"}
+        Profile model along each budget (module docstring).
+    min_points : int
+        Budgets with fewer distinct N are reported but excluded.
+    window : float, optional
+        Keep only points whose N lies within ``window`` decades of the budget's lowest-loss point. A parabola is
+        a local (second-order) model of the profile; over two or three decades of N it is dragged by the far
+        tails, so restricting it near the minimum is common practice. ``None`` (default) keeps every point.
+    bootstrap : int
+        Number of replicates resampling points with replacement *within* each budget; each refits the
+        profiles and the power laws. Gives percentile intervals of a and b.
+    level : float
+        Central probability of the intervals; 0.8 gives the 10th–90th percentiles of Hoffmann et al. Table 2.
+    seed : int
+        Seed of the bootstrap generator.
+
+    Returns
+    -------
+    IsoFlopProfileResult
+
+    Warns
+    -----
+    ProfileWarning
+        When a budget is excluded (too few points, minimum outside the sampled N range, or no minimum).
+
+    Notes
+    -----
+    D* = C/(6 N*) so b = 1 − a exactly; both are reported for symmetry with Table 2.
+    """
+    check_choice("method", method, METHODS)
+    if int(min_points) != min_points or min_points < 3:
+        raise ConfigError(f"The 'min_points' parameter must be an integer >= 3. Got {min_points!r}.")
+    if int(bootstrap) != bootstrap or bootstrap < 0:
+        raise ConfigError(f"The 'bootstrap' parameter must be an integer >= 0. Got {bootstrap!r}.")
+    if not 0 < level < 1:
+        raise ConfigError(f"The 'level' parameter must be in (0, 1). Got {level!r}.")
+    n = positive_array("n_params", n_params).ravel()
+    c = positive_array("flops", flops).ravel()
+    y = np.asarray(loss, dtype=float).ravel()
+    if not n.size == c.size == y.size:
+        raise DataError(f"n_params, flops and loss must have the same length. Got {n.size}, {c.size}, {y.size}.")
+    if not np.all(np.isfinite(y)):
+        raise DataError(f"The 'loss' column must be finite. Got {y[~np.isfinite(y)][0]!r}.")
+    labels, centre = group_budgets(c, budgets)
+    if window is not None:
+        keep = _near_minimum(n, y, labels, check_positive("window", window))
+        n, c, y, labels = n[keep], c[keep], y[keep], labels[keep]
+    profiles = _profiles(c, n, y, labels, centre, method, int(min_points))
+    bad = [p for p in profiles if not p.used]
+    if bad:
+        warnings.warn(f"{len(bad)} of {len(profiles)} budgets excluded from the power-law fit: "
+                      + "; ".join(f"C={p.flops:.3g}: {p.reason}" for p in bad), ProfileWarning, stacklevel=2)
+    n_fit, d_fit = _exponents(profiles)
+    if bootstrap == 0:
+        return IsoFlopProfileResult(method, tuple(profiles), n_fit, d_fit)
+    samples = _bootstrap(c, n, y, labels, centre, method, int(min_points), int(bootstrap), seed)
+    q = 100 * np.array([(1 - level) / 2, (1 + level) / 2])
+    ia, ib = (tuple(float(v) for v in np.percentile(samples[:, j], q)) if len(samples) else None
+              for j in (0, 1))
+    return IsoFlopProfileResult(method, tuple(profiles), PowerLawFit(n_fit.exponent, n_fit.coef, n_fit.r2, ia),
+                                PowerLawFit(d_fit.exponent, d_fit.coef, d_fit.r2, ib), len(samples), samples)
+
+
+def _bootstrap(c: np.ndarray, n: np.ndarray, y: np.ndarray, labels: np.ndarray, centre: np.ndarray, method: str,
+               min_points: int, reps: int, seed: int) -> np.ndarray:
+    """Exponents (a, b) of ``reps`` replicates resampled within budgets; replicates without 2 usable budgets
+    are dropped (their count is what :attr:`IsoFlopProfileResult.n_bootstrap` falls short of ``reps``)."""
+    rng = np.random.default_rng(seed)
+    groups = [np.flatnonzero(labels == k) for k in range(centre.size)]
+    out = []
+    for _ in range(reps):
+        idx = np.concatenate([rng.choice(g, g.size) for g in groups])
+        profiles = _profiles(c[idx], n[idx], y[idx], labels[idx], centre, method, min_points)
+        try:
+            nf, df = _exponents(profiles)
+        except FitError:
+            continue
+        out.append((nf.exponent, df.exponent))
+    return np.array(out).reshape(-1, 2)
