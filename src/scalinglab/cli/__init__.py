@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 try:  # typer >= 0.25 vendors click
     from typer._click.exceptions import ClickException
@@ -30,7 +31,7 @@ app = typer.Typer(
 
 def _register() -> None:
     # Sub-commands live in their own modules; importing them registers them on `app`.
-    from . import laws_cmd, models_cmd, plan_cmd, hardware_cmd, demo_cmd, fit_cmd  # noqa: F401
+    from . import laws_cmd, models_cmd, plan_cmd, hardware_cmd, demo_cmd, fit_cmd, report_cmd, track_cmd, lab_cmd  # noqa: F401
 
 
 _register()
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         rv = app(args=argv, standalone_mode=False)
     except ScalingLabError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except typer.Abort:
         err_console.print("[red]aborted[/]")
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     except ClickException as exc:
         if exc.exit_code == 0:  # e.g. help shown for a bare group
             sys.exit(0)
-        err_console.print(f"[bold red]error:[/] {exc.format_message()}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(exc.format_message())}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     if isinstance(rv, int) and rv:
         sys.exit(rv)

@@ -23,6 +23,8 @@ def demo(ctx: Context) -> None:
         ("8.67B-model budget with only 25B unique tokens (Muennighoff et al. 2023)",
          ["plan", "--unique-tokens", "25B", "--compute", "9.26e21"]),
         ("Reference models against the compute-optimal frontier", ["models"]),
+        ("A self-contained report", ["report", "--law", "epoch2024", "--budget", "5.76e23", "--out",
+                                     "scalinglab-report.html"]),
     ]
     for title, argv in steps:
         console.rule(f"[bold]{title}[/]  [dim]scalinglab {' '.join(argv)}[/]")

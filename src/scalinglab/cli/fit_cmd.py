@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.progress import Progress
 from rich.table import Table
@@ -11,7 +12,7 @@ from rich.table import Table
 from ..errors import ConfigError
 from .._validate import check_choice
 from ..fit import (audit, bootstrap, drop_highest_loss, fit_chinchilla, fit_envelope, fit_isoflop_profiles,
-                   load_runs, save_fit)
+                   load_runs, runs_from_store, save_fit)
 from . import app
 from ._common import console, err_console, print_json
 
@@ -28,9 +29,12 @@ def _where(items: list[str]) -> dict[str, str]:
 
 @app.command("fit")
 def fit_command(
-    path: Annotated[str, typer.Argument(help="Runs file: .csv, .jsonl or .parquet.")],
-    n_params_col: Annotated[str, typer.Option("--n-params-col", help="Column of parameter counts N.")],
-    loss_col: Annotated[str, typer.Option("--loss-col", help="Column of final losses (nats/token).")],
+    path: Annotated[str | None, typer.Argument(help="Runs file: .csv, .jsonl or .parquet (or use --store).")] = None,
+    n_params_col: Annotated[str | None, typer.Option("--n-params-col", help="Column of parameter counts N.")] = None,
+    loss_col: Annotated[str | None, typer.Option("--loss-col", help="Column of final losses (nats/token).")] = None,
+    store: Annotated[str | None, typer.Option("--store", help="A lab store (SQLite) instead of a runs file; "
+                                              "its held-out runs score the fit.")] = None,
+    sweep: Annotated[str | None, typer.Option("--sweep", help="With --store: only this sweep.")] = None,
     n_tokens_col: Annotated[str | None, typer.Option("--n-tokens-col", help="Column of training tokens D.")] = None,
     flops_col: Annotated[str | None, typer.Option("--flops-col", help="Column of training FLOPs C; D = C/(6N).")] = None,
     run_col: Annotated[str | None, typer.Option("--run-col", help="Run id: bootstrap resamples whole runs.")] = None,
@@ -59,13 +63,28 @@ def fit_command(
     """Fit L = E + A/N^alpha + B/D^beta (Huber on log loss, Hoffmann's 4,500-start grid), or the
     compute-optimal exponents from IsoFLOP profiles (--approach isoflop) or training curves (envelope)."""
     check_choice("approach", approach, ("parametric", "isoflop", "envelope"))
-    runs = load_runs(path, n_params_col=n_params_col, loss_col=loss_col, n_tokens_col=n_tokens_col,
-                     flops_col=flops_col, run_col=run_col, tokens_seen_col=tokens_seen_col,
-                     where=_where(where or []), duplicates="drop" if drop_dups else "error")
+    holdout, budgets = None, None
+    if (path is None) == (store is None):
+        raise ConfigError("The fit needs exactly one source: a runs file PATH or --store. "
+                          f"Got {'both' if path else 'neither'}.")
+    if store is not None:
+        src = runs_from_store(store, sweep=sweep, checkpoints=approach == "envelope")
+        runs, holdout, budgets = src.fit, src.holdout, src.budgets
+    else:
+        if n_params_col is None or loss_col is None:
+            raise ConfigError("A runs file needs '--n-params-col' and '--loss-col'. Got "
+                              f"n_params_col={n_params_col!r}, loss_col={loss_col!r}.")
+        runs = load_runs(path, n_params_col=n_params_col, loss_col=loss_col, n_tokens_col=n_tokens_col,
+                         flops_col=flops_col, run_col=run_col, tokens_seen_col=tokens_seen_col,
+                         where=_where(where or []), duplicates="drop" if drop_dups else "error")
     if drop_highest:
         runs = drop_highest_loss(runs, drop_highest)
     if approach != "parametric":
-        _exponents(runs, approach, profile=profile, budget_width=budget_width, n_boot=n_boot, seed=seed, json=json)
+        if budget_width is not None:
+            budgets = budget_width
+        elif budgets is None or not np.isfinite(budgets).all():
+            budgets = 1e-6  # FLOPs equal up to rounding form one budget
+        _exponents(runs, approach, profile=profile, budgets=budgets, n_boot=n_boot, seed=seed, json=json)
         return
     with err_console.status(f"fitting {len(runs)} runs from the {starts} start grid"):
         result = fit_chinchilla(runs, loss=loss, delta=delta, starts=starts)
@@ -80,6 +99,8 @@ def fit_command(
     if do_audit:
         report["audit"] = audit(runs, fraction=holdout_fraction, loss=loss, delta=delta, starts=starts,
                                 n_bootstrap=min(n_boot, 200), seed=seed).as_dict()
+    if holdout is not None:
+        report["holdout"] = _score_holdout(result, boot, holdout)
     if out:
         report["saved"] = str(save_fit(result, out, runs=runs, boot=boot,
                                        cli={"drop_highest_loss": drop_highest, "starts": starts}))
@@ -113,15 +134,18 @@ def _print_table(rep: dict[str, Any]) -> None:
         cov = f", coverage {a['coverage']:.0%}" if a.get("coverage") is not None else ""
         console.print(f"audit: {a['n_holdout']} largest-compute runs held out; ARE mean {a['are_mean']:.2%}, "
                       f"max {a['are_max']:.2%}{cov}")
+    if "holdout" in rep:
+        h = rep["holdout"]
+        console.print(f"held-out runs: {h['n']}; ARE mean {h['are_mean']:.2%}, max {h['are_max']:.2%}"
+                      + (f", inside the 90% band: {h['coverage']:.0%}" if h.get("coverage") is not None else ""))
     if "saved" in rep:
         console.print(f"saved {rep['saved']}")
 
 
-def _exponents(runs, approach: str, *, profile: str, budget_width: float | None, n_boot: int, seed: int,
-               json: bool) -> None:
-    """Approaches 1 and 2: N*(C) ∝ C^a and D*(C) ∝ C^b."""
+def _exponents(runs, approach: str, *, profile: str, budgets: Any, n_boot: int, seed: int, json: bool) -> None:
+    """Approaches 1 and 2: N*(C) ∝ C^a and D*(C) ∝ C^b. ``budgets``: a bin width in decades or labels."""
     if approach == "isoflop":
-        res = fit_isoflop_profiles(runs.n_params, runs.flops, runs.loss, budgets=1e-6 if budget_width is None else budget_width, method=profile,
+        res = fit_isoflop_profiles(runs.n_params, runs.flops, runs.loss, budgets=budgets, method=profile,
                                    bootstrap=n_boot, seed=seed)
     else:
         if runs.run_id is None or runs.tokens_seen is None:
@@ -143,3 +167,23 @@ def _exponents(runs, approach: str, *, profile: str, budget_width: float | None,
         for p in res.profiles:
             mark = "" if p.status == "ok" else f"  [yellow]{p.status}: {p.reason}[/]"
             console.print(f"  C = {p.flops:.3g}: N* = {p.n_opt:.4g}, D* = {p.d_opt:.4g}, L* = {p.loss_opt:.4f}{mark}")
+
+
+def _score_holdout(result, boot, holdout) -> dict[str, Any]:
+    """Predicted vs actual loss of the runs the sweep held out (absolute relative error, band coverage)."""
+    from ..laws.chinchilla import predict
+
+    pred = predict(result.params, holdout.n_params, holdout.n_tokens)
+    are = np.abs(pred - holdout.loss) / holdout.loss
+    out: dict[str, Any] = {"n": len(holdout), "are_mean": float(are.mean()), "are_max": float(are.max()),
+                           "runs": [{"n_params": float(n), "n_tokens": float(d), "loss": float(y),
+                                     "predicted": float(p), "are": float(e)}
+                                    for n, d, y, p, e in zip(holdout.n_params, holdout.n_tokens, holdout.loss,
+                                                             pred, are)]}
+    if boot is not None:
+        draws = np.array([predict(p, holdout.n_params, holdout.n_tokens) for p in boot.param_samples()])
+        lo, hi = np.quantile(draws, [0.05, 0.95], axis=0)
+        out["coverage"] = float(np.mean((holdout.loss >= lo) & (holdout.loss <= hi)))
+        for row, a, b in zip(out["runs"], lo, hi):
+            row["interval"] = [float(a), float(b)]
+    return out

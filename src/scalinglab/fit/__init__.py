@@ -11,6 +11,7 @@ from .envelope import EnvelopeResult, fit_envelope
 from .objectives import LOSSES, chinchilla_log_predict, chinchilla_objective, penalty
 from .profiles import IsoFlopProfileResult, ProfileWarning, fit_isoflop_profiles
 from .parametric import ParametricFitter, fit_chinchilla, start_grid
+from .store_runs import StoreRuns, runs_from_store
 from .result import FitResult, FitWarning, StartRecords, provenance
 
 __all__ = [
@@ -21,5 +22,5 @@ __all__ = [
     "BootstrapResult", "bootstrap", "derived_quantities",
     "AuditResult", "audit", "IsoFlopProfileResult", "ProfileWarning", "fit_isoflop_profiles",
     "EnvelopeResult", "fit_envelope",
-    "provenance", "save_fit",
+    "provenance", "save_fit", "StoreRuns", "runs_from_store",
 ]

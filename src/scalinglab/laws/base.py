@@ -61,6 +61,11 @@ class Law(ABC):
     def irreducible_loss(self) -> float:
         """The loss approached as every resource grows without bound (E; 0 for pure power laws)."""
 
+    def _repr_html_(self) -> str:  # Jupyter
+        from ..report.html import law_html
+
+        return law_html(self)
+
     def describe(self) -> dict[str, Any]:
         """Everything ``scalinglab laws show`` prints, as plain data."""
         return {

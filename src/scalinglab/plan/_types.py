@@ -54,6 +54,11 @@ class Plan:
     def tokens_per_param(self) -> float:
         return self.n_tokens / self.n_params
 
+    def _repr_html_(self) -> str:  # Jupyter
+        from ..report.html import plan_html
+
+        return plan_html(self)
+
     def with_notes(self, *notes: str) -> Plan:
         return replace(self, notes=self.notes + tuple(n for n in notes if n))
 

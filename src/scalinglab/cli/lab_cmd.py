@@ -1,0 +1,219 @@
+"""``scalinglab lab``: plan, run and inspect sweeps of small GPT models (the CLI owns the progress display)."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import typer
+from rich import box
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .._units import parse_quantity
+from ..errors import ConfigError
+from ..lab.executors import EXECUTORS, SweepEvent, check_lab_dependencies, run_sweep
+from ..lab.sweep import CPU_1THREAD, PRESETS, Sweep, estimate_seconds, load_sweep_file, preset_sweep
+from ..store import Store
+from . import app
+from ._common import console, err_console, print_json
+
+lab_app = typer.Typer(help="Train sweeps of small GPT models and record them in a run store.",
+                      no_args_is_help=True)
+app.add_typer(lab_app, name="lab")
+
+PresetOpt = Annotated[str, typer.Option("--preset", help=f"Sweep preset: {', '.join(sorted(PRESETS))}.")]
+BudgetsOpt = Annotated[list[str] | None, typer.Option("--budgets", help="Override the preset's FLOP budgets "
+                                                       "(comma-separated or repeated: 3e10,9e10).")]
+FileOpt = Annotated[str | None, typer.Option("--file", help="Explicit run list (.toml or .json) instead.")]
+NameOpt = Annotated[str | None, typer.Option("--name", help="Sweep name (default: the preset's or file's).")]
+WorkersOpt = Annotated[int, typer.Option("--workers", min=1, help="Worker processes (or Ray tasks in flight).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def _design(preset: str, budgets: list[str] | None, file: str | None, name: str | None) -> Sweep:
+    if file:
+        return load_sweep_file(file, name=name)
+    values = [parse_quantity(x.strip(), "budgets") for item in budgets or [] for x in item.split(",") if x.strip()]
+    return preset_sweep(preset, budgets=values or None, name=name)
+
+
+def _shape(cfg: Any) -> str:
+    return f"{cfg.shape.n_layers}×{cfg.shape.d_model}/{cfg.shape.n_heads}h"
+
+
+def _si(x: float) -> str:
+    for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if x >= scale:
+            return f"{x / scale:.3g}{suffix}"
+    return f"{x:.3g}"
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+def _plan_rows(sweep: Sweep) -> list[dict[str, Any]]:
+    return [{"role": r.role, "budget": r.budget, "n_layers": r.config.shape.n_layers,
+             "d_model": r.config.shape.d_model, "n_heads": r.config.shape.n_heads, "n_params": r.n_params,
+             "n_tokens": r.config.n_tokens, "tokens_per_param": r.tokens_per_param,
+             "batch_size": r.config.batch_size, "steps": r.steps, "flops": r.flops,
+             "est_seconds": estimate_seconds(r.config), "run_hash": r.config.config_hash()} for r in sweep.runs]
+
+
+@lab_app.command("plan-sweep")
+def plan_sweep_command(preset: PresetOpt = "smoke", budgets: BudgetsOpt = None, file: FileOpt = None,
+                       name: NameOpt = None, workers: WorkersOpt = 2, json: JsonOpt = False) -> None:
+    """Show a sweep's grid, total compute and estimated time on this machine, before anything runs."""
+    sweep = _design(preset, budgets, file, name)
+    rows = _plan_rows(sweep)
+    wall = sweep.estimated_wall_seconds(workers)
+    if json:
+        print_json({"sweep": sweep.name, "spec": sweep.spec, "runs": rows, "total_flops": sweep.total_flops,
+                    "workers": workers, "estimated_wall_seconds": wall,
+                    "throughput_model": {"a": CPU_1THREAD.a, "alpha": CPU_1THREAD.alpha,
+                                         "peak_flops_per_s": CPU_1THREAD.peak_flops_per_s}})
+        return
+    table = Table(title=f"sweep {sweep.name!r}: {len(rows)} runs", box=box.SIMPLE_HEAD)
+    for col in ("role", "C", "L×d/heads", "N", "D", "D/N", "batch", "steps", "time"):
+        table.add_column(col, justify="left" if col in ("role", "L×d/heads") else "right", no_wrap=True)
+    for r, row in zip(sweep.runs, rows):
+        budget = "—" if row["budget"] is None else f"{row['budget']:.2g}".replace("e+", "e")
+        table.add_row(row["role"], budget, _shape(r.config),
+                      _si(row["n_params"]), _si(row["n_tokens"]), f"{row['tokens_per_param']:.3g}" if row["tokens_per_param"] < 100 else f"{row['tokens_per_param']:.0f}",
+                      str(row["batch_size"]), str(row["steps"]), _minutes(row["est_seconds"]).replace(" min", "m").replace(" s", "s"))
+    console.print(table)
+    console.print(f"total compute {sweep.total_flops:.3g} FLOPs · one worker {_minutes(sum(r['est_seconds'] for r in rows))}"
+                  f" · [bold]{workers} worker(s) ≈ {_minutes(wall)}[/] (float32 CPU, one thread per worker)")
+
+
+class _SweepDisplay:
+    """Rich progress for a sweep: runs done/total with an ETA, and each worker's current run."""
+
+    def __init__(self, progress: Progress, store_runs: list[dict[str, Any]], workers: int) -> None:
+        self.progress, self.workers = progress, workers
+        self.est = {r["run_hash"]: estimate_seconds(_cfg(r)) for r in store_runs}
+        self.left = {r["run_hash"] for r in store_runs if r["status"] in ("pending", "running")}
+        done = len(store_runs) - len(self.left)
+        self.overall = progress.add_task("runs", total=len(store_runs), completed=done, info="")
+        self.rows: dict[str, TaskID] = {}
+        self.started: dict[str, float] = {}
+        self.scale = [0.0, 0.0]  # measured / estimated seconds of runs finished here (calibrates the ETA)
+
+    def __call__(self, ev: SweepEvent) -> None:
+        p = self.progress
+        if ev.kind == "start":
+            task = self.rows.get(ev.worker)
+            text = f"  {ev.worker.rsplit(':', 1)[-1]} N={ev.n_params:,} D={ev.n_tokens:,}"
+            if task is None:
+                self.rows[ev.worker] = p.add_task(text, total=ev.total_steps or 1, info="")
+            else:
+                p.reset(task, total=ev.total_steps or 1, description=text, info="")
+            self.started[ev.run_hash] = time.monotonic()
+        elif ev.kind == "progress" and ev.worker in self.rows:
+            p.update(self.rows[ev.worker], completed=ev.step, total=ev.total_steps,
+                     info=f"loss {ev.loss:.3f} · {ev.tokens_per_s:,.0f} tok/s")
+        elif ev.kind in ("done", "failed", "released"):
+            self.left.discard(ev.run_hash)
+            if ev.kind == "done" and ev.run_hash in self.started:
+                self.scale[0] += time.monotonic() - self.started[ev.run_hash]
+                self.scale[1] += self.est.get(ev.run_hash, 0.0)
+            if ev.kind != "released":
+                p.advance(self.overall)
+        factor = self.scale[0] / self.scale[1] if self.scale[1] > 0 else 1.0
+        eta = factor * sum(self.est.get(h, 0.0) for h in self.left) / self.workers
+        p.update(self.overall, info=f"ETA ~{_minutes(eta)}" if self.left else "")
+
+
+def _cfg(run: dict[str, Any]) -> Any:
+    from ..lab.config import TrainConfig
+
+    return TrainConfig.from_dict(run["config"])
+
+
+def _require_torch() -> None:
+    # Printed here, escaped: the generic error handler would read "[lab]" as rich markup and drop it.
+    try:
+        check_lab_dependencies()
+    except ConfigError as exc:
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+@lab_app.command("sweep")
+def sweep_command(
+    store: Annotated[str, typer.Option("--store", help="SQLite run store (created if missing).")],
+    preset: PresetOpt = "smoke", budgets: BudgetsOpt = None, file: FileOpt = None, name: NameOpt = None,
+    workers: WorkersOpt = 2,
+    threads: Annotated[int, typer.Option("--threads", min=1, help="Torch threads per worker.")] = 1,
+    executor: Annotated[str, typer.Option("--executor", help=f"{' or '.join(EXECUTORS)}.")] = "local",
+    address: Annotated[str | None, typer.Option("--address", help="Ray cluster, e.g. ray://head:10001.")] = None,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Train failed runs again.")] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Run (or finish) a sweep: runs already done are kept, interrupted ones restart from scratch."""
+    if executor == "local":
+        _require_torch()
+    sweep = _design(preset, budgets, file, name)
+    with Store(store) as db:
+        db.add_sweep(sweep.name, sweep.spec)
+        for role in ("train", "holdout"):
+            runs = [r for r in sweep.runs if r.role == role]
+            db.add_runs(sweep.name, [r.config for r in runs], role=role, budgets=[r.budget for r in runs],
+                        est_seconds=[estimate_seconds(r.config) for r in runs])
+        if retry_failed:
+            db.reset_failed(sweep.name)
+        stored = db.runs(None, sweep=sweep.name)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("{task.fields[info]}"))
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        display = _SweepDisplay(bar, stored, workers)
+        summary = run_sweep(store, sweep.name, executor=executor, workers=workers, threads_per_worker=threads,
+                            address=address, progress=display)
+    if json:
+        print_json({"sweep": summary.sweep, "executor": summary.executor, "workers": summary.workers,
+                    "trained": summary.trained, "failed": summary.failed, "seconds": summary.seconds,
+                    "counts": summary.counts, "store": store})
+        return
+    c = summary.counts
+    console.print(f"sweep {summary.sweep!r}: trained {summary.trained} run(s) in {_minutes(summary.seconds)}; "
+                  f"{c['done']}/{c['total']} done, {c['failed']} failed, {c['running']} running elsewhere, "
+                  f"{c['pending']} pending.")
+    if c["done"] == c["total"]:
+        console.print(f"fit it: scalinglab fit --store {store}")
+    elif c["failed"]:
+        console.print(f"see the errors: scalinglab lab status --store {store} · retry: add --retry-failed")
+
+
+@lab_app.command("status")
+def status_command(
+    store: Annotated[str, typer.Option("--store", help="SQLite run store.")],
+    sweep: Annotated[str | None, typer.Option("--sweep", help="Only this sweep.")] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Run counts per sweep, and the runs that are running or failed."""
+    with Store(store, create=False) as db:
+        names = [s["name"] for s in db.sweeps() if sweep is None or s["name"] == sweep]
+        if sweep is not None and not names:
+            raise ConfigError(f"The '--sweep' option must name a sweep in {store!r}. Got {sweep!r}.")
+        report = {n: {"counts": db.status(n), "runs": db.runs(None, sweep=n)} for n in names}
+    if json:
+        print_json({n: {"counts": r["counts"], "runs": [{k: v for k, v in run.items() if k != "result"}
+                                                         for run in r["runs"]]} for n, r in report.items()})
+        return
+    table = Table(title=f"store {store}")
+    for col in ("sweep", "done", "running", "pending", "failed", "total", "best loss"):
+        table.add_column(col, justify="left" if col == "sweep" else "right")
+    for n, r in report.items():
+        c = r["counts"]
+        losses = [run["final_val_loss"] for run in r["runs"] if run["final_val_loss"] is not None]
+        table.add_row(n, *(str(c[k]) for k in ("done", "running", "pending", "failed", "total")),
+                      f"{min(losses):.4f}" if losses else "—")
+    console.print(table)
+    for n, r in report.items():
+        for run in r["runs"]:
+            if run["status"] in ("running", "failed"):
+                detail = run["error"] if run["status"] == "failed" else f"{run['worker']} pid {run['pid']}"
+                console.print(f"  {n} {run['run_hash']} {run['status']} (attempt {run['attempts']}): {detail}",
+                              highlight=False)

@@ -1,0 +1,63 @@
+"""``scalinglab report``: one self-contained HTML report (and optional figure files)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..errors import ConfigError
+from . import app
+from ._common import console, print_json, quantity
+
+
+@app.command("report")
+def report_command(
+    out: Annotated[str, typer.Option("--out", help="HTML file to write.")] = "report.html",
+    fit: Annotated[str | None, typer.Option("--fit", help="Fitted-law JSON (from `scalinglab fit --out`).")] = None,
+    law: Annotated[str | None, typer.Option("--law", help="Catalog law name or law JSON (instead of --fit).")] = None,
+    store: Annotated[str | None, typer.Option("--store", help="Lab store (SQLite) to read runs from.")] = None,
+    runs: Annotated[str | None, typer.Option("--runs", help="Runs file: .csv, .jsonl or .parquet.")] = None,
+    n_params_col: Annotated[str | None, typer.Option("--n-params-col", help="Column of parameter counts N.")] = None,
+    loss_col: Annotated[str | None, typer.Option("--loss-col", help="Column of final losses.")] = None,
+    n_tokens_col: Annotated[str | None, typer.Option("--n-tokens-col", help="Column of training tokens D.")] = None,
+    flops_col: Annotated[str | None, typer.Option("--flops-col", help="Column of training FLOPs; D = C/(6N).")] = None,
+    run_col: Annotated[str | None, typer.Option("--run-col", help="Column of run names.")] = None,
+    budget_col: Annotated[str | None, typer.Option("--budget-col", help="Column of IsoFLOP budgets.")] = None,
+    budget: Annotated[float | None, typer.Option("--budget", parser=quantity("budget"), metavar="FLOPS",
+                                                 help="Training FLOPs for the plan (default 5.76e23).")] = None,
+    figures: Annotated[str | None, typer.Option("--figures", help="Also write each figure as PNG and SVG here.")] = None,
+    track: Annotated[str | None, typer.Option("--track", help="Training log to track against the law.")] = None,
+    track_n_params: Annotated[float | None, typer.Option("--track-n-params", parser=quantity("track_n_params"),
+                                                         metavar="N", help="Parameters of the tracked run.")] = None,
+    n_boot: Annotated[int, typer.Option("--bootstrap", help="Bootstrap refits when fitting --runs.")] = 200,
+    json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Write a self-contained HTML report: data, law and intervals, figures, audit, plan, provenance."""
+    from ..report import make_report, read_training_log, track_run
+
+    if fit and law:
+        raise ConfigError(f"Give the law once: --fit or --law. Got --fit {fit!r} and --law {law!r}.")
+    columns = None
+    if runs:
+        columns = {"n_params_col": n_params_col, "loss_col": loss_col, "n_tokens_col": n_tokens_col,
+                   "flops_col": flops_col, "run_col": run_col, "budget_col": budget_col}
+    law_spec = fit or law
+    tracked = None
+    if track:
+        if track_n_params is None:
+            raise ConfigError("The '--track' option needs '--track-n-params' (the tracked model's size). Got none.")
+        from ..laws import get_joint_law
+
+        log = read_training_log(track)
+        tracked = track_run(log.tokens, log.loss, law=get_joint_law(law_spec), n_params=track_n_params)
+    result = make_report(law=law_spec, runs=runs, runs_columns=columns, store=store, budget=budget, out=out,
+                         figures_dir=figures, track=tracked, n_bootstrap=n_boot)
+    if json:
+        print_json(result.as_dict())
+        return
+    for note in result.notes:
+        console.print(f"[dim]{note}[/]", highlight=False)
+    if result.figures:
+        console.print(f"{len(result.figures)} figure files in {figures}", highlight=False)
+    console.print(f"report written to {result.path.resolve()}", highlight=False, soft_wrap=True)

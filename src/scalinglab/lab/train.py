@@ -1,0 +1,215 @@
+"""Train one lab model: ``train(cfg, *, store=None, progress=None) -> RunResult``.
+
+AdamW (β = 0.9, 0.95; weight decay on matrices only), linear warmup then cosine decay to
+``lr · min_lr_ratio``, gradient clipping, fixed seeds, validation loss on fixed windows at every
+``eval_every_frac`` of training and at the end. float32 on CPU; bf16 autocast on CUDA, with the same code.
+
+Threads: one per process by default (``SCALINGLAB_THREADS`` or ``threads=`` overrides). On the 2-core
+development machine two threads gave only 1.2–1.6× one thread and collapsed when two workers contended, so a
+sweep runs one single-threaded worker per core.
+
+Learning rate (:func:`default_lr`): ``lr = LR_BASE · (LR_REF_WIDTH / d_model) ** 0.5``, capped at ``LR_MAX``.
+The rule was fitted on this machine (docs/lab.md has the sweep): the best learning rate fell from ~4e-3 at
+d_model 32 to ~1.9e-3 at 64 and ~1.65e-3 at 128, as d_model^-0.5 rather than μP's 1/width (Yang et al.
+2021), which holds for hidden matrices in the wide limit while in these tiny models embeddings and norms are
+a large share of the parameters. Extrapolated it gives 6.9e-4 at d_model 768, close to GPT-3 125M's 6e-4
+(Brown et al. 2020, Table 2.1). One rule across a sweep keeps loss differences due to the shape, not tuning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..errors import ConfigError
+from ._torch import torch
+from .config import Checkpoint, ModelShape, RunResult, TrainConfig
+from .corpus import TokenData, load_token_data
+from .model import GPT
+
+__all__ = ["train", "default_lr", "lr_at", "eval_steps", "resolve_threads", "evaluate",
+           "LR_BASE", "LR_REF_WIDTH", "LR_EXPONENT", "LR_MAX", "THREADS_ENV"]
+
+LR_BASE = 1.7e-3  # best learning rate at d_model = LR_REF_WIDTH in the sweep of docs/lab.md
+LR_REF_WIDTH = 128
+LR_EXPONENT = 0.5  # lr ∝ d_model^-0.5, fitted over d_model 32-128
+LR_MAX = 1e-2  # a guard for very narrow models (d_model < 4)
+THREADS_ENV = "SCALINGLAB_THREADS"
+BETAS = (0.9, 0.95)
+
+ProgressFn = Callable[[int, int, float, float], Any]
+
+
+class CheckpointSink(Protocol):
+    def log_checkpoint(self, run_hash: str, checkpoint: Checkpoint) -> Any: ...
+
+
+def default_lr(shape: ModelShape) -> float:
+    """Peak learning rate when ``TrainConfig.lr`` is None: ``min(LR_MAX, LR_BASE·(128/d_model)^0.5)``."""
+    return min(LR_MAX, LR_BASE * (LR_REF_WIDTH / shape.d_model) ** LR_EXPONENT)
+
+
+def lr_at(step: int, total_steps: int, lr: float, *, warmup_frac: float, min_lr_ratio: float) -> float:
+    """Learning rate at 0-based ``step``: linear warmup over ``round(warmup_frac·total_steps)`` steps, then
+    cosine decay from ``lr`` to ``lr·min_lr_ratio`` at the last step (Loshchilov & Hutter 2017; the
+    schedule of Hoffmann et al. 2022 §3, who decay 10× over the run)."""
+    warmup = round(warmup_frac * total_steps)
+    if step < warmup:
+        return lr * (step + 1) / warmup
+    span = max(1, total_steps - 1 - warmup)
+    progress = min(1.0, (step - warmup) / span)
+    return lr * (min_lr_ratio + (1.0 - min_lr_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress)))
+
+
+def eval_steps(total_steps: int, every_frac: float) -> list[int]:
+    """Steps (1-based counts of steps done) after which validation runs: each ``every_frac`` and the last."""
+    points = {total_steps}
+    if every_frac > 0:
+        k = 1
+        while k * every_frac < 1 - 1e-9:
+            points.add(max(1, round(k * every_frac * total_steps)))
+            k += 1
+    return sorted(points)
+
+
+def resolve_threads(threads: int | None = None) -> int:
+    """Torch threads for this process: the argument, else ``$SCALINGLAB_THREADS``, else 1."""
+    raw: object = threads if threads is not None else os.environ.get(THREADS_ENV, "1")
+    try:
+        n = int(raw)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        n = 0
+    if n < 1:
+        raise ConfigError(f"The 'threads' parameter (or ${THREADS_ENV}) must be an integer >= 1. Got {raw!r}.")
+    return n
+
+
+@torch.no_grad()
+def evaluate(model: GPT, data: TokenData, *, n_tokens: int, batch_size: int, device: torch.device,
+             autocast: contextlib.AbstractContextManager[Any] | None = None) -> float:
+    """Mean validation cross-entropy (nats/token) over fixed windows covering ``n_tokens`` tokens."""
+    total, count = torch.zeros((), device=device), 0
+    for x, y in data.eval_batches(n_tokens, batch_size, model.shape.context):
+        xb, yb = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
+        with autocast or contextlib.nullcontext():
+            _, loss = model(xb, yb)
+        total += loss.float() * yb.numel()
+        count += yb.numel()
+    return float(total) / count
+
+
+def _optimizer(model: GPT, lr: float, weight_decay: float, device: torch.device) -> torch.optim.AdamW:
+    # Decay the matrices (linear layers, embeddings) only; norms' scales stay free (nanoGPT's rule).
+    params = [p for p in model.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    try:  # one fused kernel per step (CPU and CUDA since torch 2.4): fewer Python-level ops per step
+        return torch.optim.AdamW(groups, lr=lr, betas=BETAS, fused=device.type in ("cpu", "cuda"))
+    except (RuntimeError, TypeError):  # pragma: no cover - older torch
+        return torch.optim.AdamW(groups, lr=lr, betas=BETAS)
+
+
+def train(cfg: TrainConfig, *, store: CheckpointSink | None = None, progress: ProgressFn | None = None,
+          threads: int | None = None, device: str | None = None) -> RunResult:
+    """Train the model ``cfg`` describes and return its :class:`RunResult`.
+
+    Parameters
+    ----------
+    cfg : TrainConfig
+        The resolved run. Steps = max(1, n_tokens // (batch_size · context)).
+    store : object with ``log_checkpoint(run_hash, checkpoint)``, optional
+        Called at every validation point. Beginning and finishing the run are the caller's business.
+    progress : callable ``(step, total_steps, loss, tokens_per_s)``, optional
+        Called about every 1% of the steps and at the last step; this function never prints.
+    threads : int, optional
+        Torch intra-op threads (default ``$SCALINGLAB_THREADS`` or 1); restored on return.
+    device : str, optional
+        ``"cpu"`` or ``"cuda"``; default CUDA when available (with bf16 autocast), else CPU (float32).
+    """
+    shape = cfg.shape
+    data = load_token_data(cfg.corpus, cfg.tokenizer)
+    if shape.vocab_size < data.vocab_size:
+        raise ConfigError(f"The 'vocab_size' parameter must be >= {data.vocab_size} for tokenizer "
+                          f"{cfg.tokenizer!r}. Got {shape.vocab_size}.")
+    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if dev.type == "cuda"
+                else contextlib.nullcontext())
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(resolve_threads(threads))
+    try:
+        return _train(cfg, data, dev, autocast, store, progress)
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _train(cfg: TrainConfig, data: TokenData, dev: torch.device, autocast: Any,
+           store: CheckpointSink | None, progress: ProgressFn | None) -> RunResult:
+    shape, run_hash = cfg.shape, cfg.config_hash()
+    start = time.perf_counter()
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    model = GPT(shape).to(dev)
+    counts = model.num_scaling_params()
+    n_params = counts["non_embedding"]
+    peak_lr = cfg.lr if cfg.lr is not None else default_lr(shape)
+    opt = _optimizer(model, peak_lr, cfg.weight_decay, dev)
+
+    tokens_per_step = cfg.batch_size * shape.context
+    total_steps = max(1, cfg.n_tokens // tokens_per_step)
+    evals = set(eval_steps(total_steps, cfg.eval_every_frac))
+    report_every = max(1, total_steps // 100)
+    checkpoints: list[Checkpoint] = []
+    train_seconds, window_loss, window_steps = 0.0, torch.zeros((), device=dev), 0
+    val_loss = train_loss = float("nan")
+    tick = time.perf_counter()
+
+    for step in range(total_steps):
+        x, y = data.batch("train", cfg.batch_size, shape.context, rng)  # (B, T) int64 each
+        xb = torch.from_numpy(x).to(dev, non_blocking=True)
+        yb = torch.from_numpy(y).to(dev, non_blocking=True)
+        lr = lr_at(step, total_steps, peak_lr, warmup_frac=cfg.warmup_frac, min_lr_ratio=cfg.min_lr_ratio)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        with autocast:
+            _, loss = model(xb, yb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        window_loss += loss.detach()
+        window_steps += 1
+        done = step + 1
+
+        if progress is not None and (done % report_every == 0 or done == total_steps):
+            loss_now = loss.item()  # synchronises a GPU; only every ~1% of the steps
+            elapsed = train_seconds + time.perf_counter() - tick
+            progress(done, total_steps, loss_now, done * tokens_per_step / max(elapsed, 1e-9))
+        if done in evals:
+            train_loss = float(window_loss) / window_steps  # mean training loss since the last checkpoint
+            train_seconds += time.perf_counter() - tick
+            val_loss = evaluate(model, data, n_tokens=cfg.eval_tokens, batch_size=cfg.batch_size,
+                                device=dev, autocast=autocast)
+            tokens = done * tokens_per_step
+            ckpt = Checkpoint(step=done, tokens=tokens, flops=6.0 * n_params * tokens, train_loss=train_loss,
+                              val_loss=val_loss, elapsed_s=time.perf_counter() - start)
+            checkpoints.append(ckpt)
+            if store is not None:
+                store.log_checkpoint(run_hash, ckpt)
+            window_loss, window_steps = torch.zeros((), device=dev), 0
+            tick = time.perf_counter()
+
+    n_tokens = total_steps * tokens_per_step
+    flops = 6.0 * n_params * n_tokens
+    return RunResult(
+        config_hash=run_hash, n_params=n_params, n_params_total=counts["total"], n_tokens=n_tokens,
+        flops=flops, final_val_loss=val_loss, final_train_loss=train_loss,
+        seconds=time.perf_counter() - start, tokens_per_s=n_tokens / train_seconds,
+        achieved_flops_per_s=flops / train_seconds, checkpoints=tuple(checkpoints),
+    )

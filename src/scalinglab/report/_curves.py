@@ -1,0 +1,113 @@
+"""Numbers the figures draw, computed from plain inputs: a law's compute-optimal frontier, its band across
+the law's variants, and IsoFLOP budget labels. Pure functions; nothing here draws."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from ..laws.base import JointLaw
+from ..laws.chinchilla import Chinchilla
+from ..plan.optimal import optimal_split
+
+__all__ = ["frontier_curve", "variant_band", "point_law", "budget_labels", "Band", "MAX_VARIANTS"]
+
+#: figures use at most this many variants (evenly spaced through the samples) to keep drawing fast
+MAX_VARIANTS = 400
+
+
+def point_law(law: JointLaw) -> JointLaw:
+    """The law without its bootstrap samples (for views where intervals are not drawn)."""
+    if isinstance(law, Chinchilla) and law.samples:
+        return replace(law, samples=())
+    return law
+
+
+def frontier_curve(law: JointLaw, flops: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(N*(C), D*(C), L(N*, D*))`` along ``flops``: the closed form when the law has one, else numeric."""
+    c = np.atleast_1d(np.asarray(flops, dtype=float))
+    closed = law.compute_optimal(c)
+    if closed is not None:
+        n, d = (np.broadcast_to(np.asarray(v, dtype=float), c.shape) for v in closed)
+    else:
+        nd = np.array([optimal_split(law, float(x)) for x in c])
+        n, d = nd[:, 0], nd[:, 1]
+    return n, d, np.asarray(law.loss(n, d), dtype=float)
+
+
+@dataclass(frozen=True, eq=False)
+class Band:
+    """Central interval across a law's variants, per compute value: ``n_params`` and ``loss`` low/high."""
+
+    flops: np.ndarray
+    n_low: np.ndarray
+    n_high: np.ndarray
+    loss_low: np.ndarray
+    loss_high: np.ndarray
+    level: float
+    n_variants: int
+
+
+def _subsample(variants: list[JointLaw], k: int = MAX_VARIANTS) -> list[JointLaw]:
+    if len(variants) <= k:
+        return variants
+    idx = np.unique(np.linspace(0, len(variants) - 1, k).round().astype(int))
+    return [variants[i] for i in idx]
+
+
+def variant_band(law: JointLaw, flops: Any, level: float = 0.90) -> Band | None:
+    """The ``level`` central band of N*(C) and L*(C) across ``law.variants()``; ``None`` without variants."""
+    variants = _subsample(law.variants())
+    if len(variants) < 2:
+        return None
+    c = np.atleast_1d(np.asarray(flops, dtype=float))
+    ns, ls = [], []
+    for v in variants:
+        n, _, loss = frontier_curve(v, c)
+        ns.append(n)
+        ls.append(loss)
+    q = 100.0 * (1.0 - level) / 2.0
+    n_lo, n_hi = np.nanpercentile(np.array(ns), [q, 100.0 - q], axis=0)
+    l_lo, l_hi = np.nanpercentile(np.array(ls), [q, 100.0 - q], axis=0)
+    return Band(c, n_lo, n_hi, l_lo, l_hi, level, len(variants))
+
+
+def loss_band_at(law: JointLaw, n_params: Any, n_tokens: Any, level: float = 0.90) -> tuple[np.ndarray, np.ndarray] | None:
+    """The ``level`` central interval of ``L(N, D)`` across the law's variants at given points."""
+    variants = _subsample(law.variants())
+    if len(variants) < 2:
+        return None
+    draws = np.array([np.asarray(v.loss(n_params, n_tokens), dtype=float) for v in variants])
+    q = 100.0 * (1.0 - level) / 2.0
+    lo, hi = np.percentile(draws, [q, 100.0 - q], axis=0)
+    return lo, hi
+
+
+def budget_labels(flops: Any, *, gap_dex: float = 0.04, max_span_dex: float = 0.15, min_points: int = 3,
+                  min_share: float = 0.5) -> np.ndarray | None:
+    """Group runs into IsoFLOP budgets when their compute repeats; ``None`` when it does not.
+
+    Sorted by compute, a gap wider than ``gap_dex`` decades starts a new budget (digitised budgets carry
+    ~10% noise in 6ND). A budget must hold ``min_points`` runs within ``max_span_dex``; such budgets must
+    hold ``min_share`` of all runs, otherwise the runs were not laid out on an IsoFLOP grid and ``None`` is
+    returned. Each label is the budget's median compute; runs outside any budget get NaN.
+    """
+    c = np.asarray(flops, dtype=float)
+    if c.size < 2 * min_points:
+        return None
+    order = np.argsort(c)
+    lc = np.log10(c[order])
+    group = np.concatenate([[0], np.cumsum(np.diff(lc) > gap_dex)])
+    labels = np.full(c.size, np.nan)
+    n_budgets = kept = 0
+    for k in range(int(group[-1]) + 1):
+        m = group == k
+        if m.sum() >= min_points and np.ptp(lc[m]) <= max_span_dex:
+            labels[order[m]] = float(np.median(c[order][m]))
+            n_budgets += 1
+            kept += int(m.sum())
+    if n_budgets < 2 or kept < min_share * c.size:
+        return None
+    return labels

@@ -1,0 +1,202 @@
+"""Figures of a fit and its data: IsoFLOP profiles, the loss–compute frontier, residuals, the
+extrapolation audit and the bootstrap distributions.
+
+Every function takes plain inputs (arrays, a law) and returns a :class:`matplotlib.figure.Figure`;
+nothing is shown or saved here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..laws.base import JointLaw
+from ..laws.chinchilla import Chinchilla, compute_optimal
+from ._curves import frontier_curve, variant_band
+from ._mpl import log_range, new_figure
+
+__all__ = ["isoflop_figure", "frontier_figure", "residuals_figure", "audit_figure", "bootstrap_figure"]
+
+LAW_COLOR = "#1f4e79"
+BAND_COLOR = "#9ecae1"
+HELD_OUT_COLOR = "#d62728"
+
+
+def _arrays(**named: Any) -> dict[str, np.ndarray]:
+    out = {k: np.asarray(v, dtype=float).ravel() for k, v in named.items()}
+    sizes = {k: v.size for k, v in out.items()}
+    if len(set(sizes.values())) > 1:
+        raise ConfigError(f"The arrays must have equal lengths. Got {sizes}.")
+    return out
+
+
+def isoflop_figure(n_params: Any, loss: Any, budgets: Any, *, law: JointLaw | None = None,
+                   min_points: int = 3) -> Any:
+    """Loss against N at each compute budget, a parabola in ``log N`` per budget and its minimum.
+
+    ``budgets`` labels each run with its budget (FLOPs; NaN for runs outside any budget); pass
+    :func:`scalinglab.report._curves.budget_labels` output when the data have no budget column. Hoffmann et
+    al. (2022) Approach 2 takes each parabola's vertex as N*(C). With ``law`` its compute-optimal N*(C) is
+    drawn through the minima for comparison.
+    """
+    a = _arrays(n_params=n_params, loss=loss, budgets=budgets)
+    fig, ax = new_figure()
+    import matplotlib as mpl
+
+    ok = np.isfinite(a["budgets"])
+    levels = np.unique(a["budgets"][ok])
+    if levels.size == 0:
+        raise ConfigError("The 'budgets' labels must name at least one budget. Got none.")
+    norm = mpl.colors.LogNorm(levels.min(), levels.max() * (1.0001 if levels.size == 1 else 1.0))
+    cmap = mpl.colormaps["viridis"]
+    minima = []
+    for c in levels:
+        m = a["budgets"] == c
+        x, y = np.log(a["n_params"][m]), a["loss"][m]
+        color = cmap(norm(c))
+        ax.scatter(np.exp(x), y, s=14, color=color, alpha=0.8, label=f"C = {c:.2g}")
+        if m.sum() < min_points:
+            continue
+        c2, c1, c0 = np.polyfit(x, y, 2)
+        xs = np.linspace(x.min() - 0.2, x.max() + 0.2, 100)
+        ax.plot(np.exp(xs), c0 + c1 * xs + c2 * xs * xs, color=color, lw=1.2)
+        if c2 > 0:
+            xv = -c1 / (2 * c2)
+            minima.append((np.exp(xv), c0 + c1 * xv + c2 * xv * xv))
+    if minima:
+        mn = np.array(minima)
+        ax.plot(mn[:, 0], mn[:, 1], ls="none", marker="*", ms=11, mfc="white", mec="black",
+                label="parabola minimum N*(C)")
+    if law is not None:
+        n_opt, _, l_opt = frontier_curve(law, levels)
+        ax.plot(n_opt, l_opt, ls="--", color="gray", lw=1, label=f"{law.name}: N*(C)")
+    ax.set_xscale("log")
+    ax.set_xlabel("parameters N")
+    ax.set_ylabel("loss (nats/token)")
+    ax.set_title("IsoFLOP profiles")
+    ax.legend(fontsize=7, ncol=2)
+    return fig
+
+
+def frontier_figure(law: JointLaw, *, flops: Any = None, loss: Any = None, held_out: Any = None,
+                    flops_range: tuple[float, float] | None = None, budget: float | None = None,
+                    level: float = 0.90) -> Any:
+    """Loss against training compute: runs, the law's compute-optimal loss ``L(N*(C), D*(C))``, and the
+    ``level`` band of that curve across the law's variants (bootstrap refits) when it has any.
+
+    ``held_out`` (bool per run) marks runs the law was not fitted on (the extrapolation audit's test set).
+    """
+    if flops is not None:
+        a = _arrays(flops=flops, loss=loss)
+        lo, hi = a["flops"].min(), a["flops"].max()
+        if budget:
+            hi = max(hi, budget)
+        flops_range = flops_range or (lo / 3, hi * 3)
+    elif flops_range is None:
+        flops_range = (1e18, max(1e26, 3 * (budget or 0)))
+    c = log_range(*flops_range, n=120)
+    fig, ax = new_figure()
+    band = variant_band(law, c, level)
+    if band is not None:
+        ax.fill_between(c, band.loss_low, band.loss_high, color=BAND_COLOR, alpha=0.6,
+                        label=f"{level:.0%} band ({band.n_variants} variants)")
+    _, _, l_opt = frontier_curve(law, c)
+    ax.plot(c, l_opt, color=LAW_COLOR, lw=2, label=f"{law.name}: L(N*(C), D*(C))")
+    if flops is not None:
+        ho = np.zeros(a["flops"].size, bool) if held_out is None else np.asarray(held_out, bool)
+        ax.scatter(a["flops"][~ho], a["loss"][~ho], s=12, color="0.35", alpha=0.7, label="runs (fitted)")
+        if ho.any():
+            ax.scatter(a["flops"][ho], a["loss"][ho], s=40, marker="D", facecolor="none",
+                       edgecolor=HELD_OUT_COLOR, lw=1.3, label="runs (held out)")
+    if budget:
+        ax.axvline(budget, color="0.5", ls=":", lw=1, label=f"budget {budget:.3g} FLOPs")
+    ax.set_xscale("log")
+    ax.set_xlabel("training compute C = 6ND (FLOPs)")
+    ax.set_ylabel("loss (nats/token)")
+    ax.set_title("Compute-optimal frontier")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def residuals_figure(n_params: Any, n_tokens: Any, loss: Any, *, law: JointLaw | None = None,
+                     predicted: Any = None, held_out: Any = None) -> Any:
+    """``log(L) − log(L̂)`` against N, D and C = 6ND (three panels); a trend means a missing term."""
+    a = _arrays(n_params=n_params, n_tokens=n_tokens, loss=loss)
+    if predicted is None:
+        if law is None:
+            raise ConfigError("The residuals need 'law' or 'predicted'. Got neither.")
+        predicted = law.loss(a["n_params"], a["n_tokens"])
+    r = np.log(a["loss"]) - np.log(np.asarray(predicted, dtype=float).ravel())
+    ho = np.zeros(r.size, bool) if held_out is None else np.asarray(held_out, bool)
+    fig, axes = new_figure(3, width=11, height=3.6)
+    xs = {"parameters N": a["n_params"], "tokens D": a["n_tokens"],
+          "compute C = 6ND (FLOPs)": 6 * a["n_params"] * a["n_tokens"]}
+    for ax, (label, x) in zip(axes, xs.items()):
+        ax.axhline(0.0, color="black", lw=0.8)
+        ax.scatter(x[~ho], r[~ho], s=10, color="0.35", alpha=0.7)
+        if ho.any():
+            ax.scatter(x[ho], r[ho], s=30, marker="D", facecolor="none", edgecolor=HELD_OUT_COLOR)
+        ax.set_xscale("log")
+        ax.set_xlabel(label)
+    axes[0].set_ylabel(r"log residual $\ln L - \ln \hat{L}$")
+    fig.suptitle(f"Residuals (RMS {np.sqrt(np.mean(r * r)):.4f} in ln L)")
+    return fig
+
+
+def audit_figure(predicted: Any, actual: Any, *, lower: Any = None, upper: Any = None,
+                 level: float | None = None) -> Any:
+    """Predicted against actual loss of held-out runs, with ``y = x`` and the prediction intervals."""
+    a = _arrays(predicted=predicted, actual=actual)
+    fig, ax = new_figure(width=5.2, height=4.6)
+    p, y = a["predicted"], a["actual"]
+    lo_all, hi_all = min(p.min(), y.min()), max(p.max(), y.max())
+    pad = 0.05 * (hi_all - lo_all or 1.0)
+    ax.plot([lo_all - pad, hi_all + pad], [lo_all - pad, hi_all + pad], color="black", lw=0.8, label="y = x")
+    if lower is not None and upper is not None:
+        lo, hi = np.asarray(lower, float), np.asarray(upper, float)
+        inside = (y >= lo) & (y <= hi)
+        lab = f"{level:.0%} interval" if level else "interval"
+        ax.errorbar(y, p, yerr=[p - lo, hi - p], fmt="none", ecolor=BAND_COLOR, elinewidth=2, label=lab)
+        ax.set_title(f"Extrapolation audit: {inside.mean():.0%} inside the interval")
+    else:
+        ax.set_title("Extrapolation audit")
+    are = np.abs(p - y) / y
+    ax.scatter(y, p, s=22, color=HELD_OUT_COLOR, zorder=3, label=f"held-out runs (ARE {are.mean():.2%})")
+    ax.set_xlabel("actual loss")
+    ax.set_ylabel("predicted loss")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def bootstrap_figure(law: Chinchilla, *, flops: float, level: float = 0.90) -> Any:
+    """Histograms of α, β and compute-optimal tokens/param at ``flops`` over the law's bootstrap samples,
+    with the point estimate and the ``level`` central interval marked."""
+    if not isinstance(law, Chinchilla) or len(law.samples) < 2:
+        raise ConfigError(f"The bootstrap figure needs a Chinchilla-form law with samples. Got {law.name!r} "
+                          "without them.")
+    s = law.samples
+    values = {
+        "α (parameters exponent)": (np.array([p.alpha for p in s]), law.params.alpha),
+        "β (data exponent)": (np.array([p.beta for p in s]), law.params.beta),
+    }
+    tpp = []
+    for p in s:
+        n, d = compute_optimal(p, flops)
+        tpp.append(float(d / n))
+    n0, d0 = compute_optimal(law.params, flops)
+    values[f"tokens/param at C = {flops:.3g}"] = (np.array(tpp), float(d0 / n0))
+    fig, axes = new_figure(3, width=11, height=3.4)
+    q = 100 * (1 - level) / 2
+    for ax, (label, (x, point)) in zip(axes, values.items()):
+        lo, hi = np.percentile(x, [q, 100 - q])
+        ax.hist(x, bins=30, color=BAND_COLOR, edgecolor="white")
+        ax.axvline(point, color=LAW_COLOR, lw=2, label=f"fit {point:.4g}")
+        ax.axvline(lo, color="0.3", ls="--", lw=1, label=f"{level:.0%}: {lo:.4g}–{hi:.4g}")
+        ax.axvline(hi, color="0.3", ls="--", lw=1)
+        ax.set_xlabel(label)
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel("bootstrap samples")
+    fig.suptitle(f"Bootstrap distributions ({len(s)} refits)")
+    return fig

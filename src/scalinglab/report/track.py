@@ -1,0 +1,281 @@
+"""Track a live training run against a law: read a training log, compare each point with
+``L(N, tokens_seen)`` and its interval, project the final loss, and flag a run that leaves the band.
+
+Caveat: a scaling law predicts the *final* loss of a run trained (with its learning-rate schedule
+completed) on D tokens. Mid-run losses of a cosine schedule sit above that curve until the schedule
+anneals, so early deviations are expected to be positive; judge a run by its latest points.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._validate import check_positive
+from ..errors import ConfigError, DataError
+from ..laws.base import JointLaw
+from ._curves import loss_band_at
+
+__all__ = ["TrackResult", "track_run", "read_training_log", "TrainingLog"]
+
+_TOKEN_NAMES = ("tokens", "tokens_seen", "n_tokens", "num_tokens", "total_tokens", "consumed_tokens")
+_LOSS_NAMES = ("loss", "train_loss", "train/loss", "val_loss", "val/loss", "eval/loss")
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingLog:
+    """Tokens seen and loss read from a log, with where they came from."""
+
+    tokens: np.ndarray
+    loss: np.ndarray
+    path: str
+    tokens_col: str
+    loss_col: str
+    n_rows: int
+    n_skipped: int
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[dict[str, Any]]]:
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        rows = []
+        for lineno, line in enumerate(path.read_text().splitlines(), 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise DataError(f"Line {lineno} of {path.name!r} must be a JSON object ({exc.msg}).") from None
+        return list(dict.fromkeys(k for r in rows for k in r)), rows
+    with open(path, newline="") as fh:
+        reader = csv.DictReader(fh)
+        rows = list(reader)
+        return list(reader.fieldnames or []), rows
+
+
+def _is_aggregate(col: str) -> bool:
+    low = col.lower()  # W&B exports add "<metric>__MIN" / "__MAX" columns
+    return low.endswith(("__min", "__max", "_step")) or "per_sec" in low or "/s" in low or "rate" in low
+
+
+def _pick(columns: list[str], explicit: str | None, what: str, names: tuple[str, ...], needle: str,
+          fallback: str | None = None) -> str:
+    if explicit is not None:
+        if explicit not in columns:
+            raise DataError(f"The {what} column {explicit!r} must exist in the log. Got columns: "
+                            f"{', '.join(columns)}.")
+        return explicit
+    for name in names:  # exact well-known names first
+        hit = [c for c in columns if c.lower() == name]
+        if hit:
+            return hit[0]
+    cands = [c for c in columns if needle in c.lower() and not _is_aggregate(c)]
+    if len(cands) == 1:
+        return cands[0]
+    if not cands and fallback is not None and fallback in columns:
+        return fallback
+    flag = f"--{what}-col"
+    if not cands:
+        raise DataError(f"No {what} column found in the log (looked for names containing {needle!r}); "
+                        f"name it with {flag}. Got columns: {', '.join(columns)}.")
+    raise DataError(f"The {what} column is ambiguous: {', '.join(cands)}; choose one with {flag}. "
+                    f"Got columns: {', '.join(columns)}.")
+
+
+def _float(value: Any) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return x
+
+
+def read_training_log(path: str | Path, *, tokens_col: str | None = None, loss_col: str | None = None,
+                      tokens_per_step: float | None = None, step_col: str | None = None) -> TrainingLog:
+    """Tokens seen and loss from a CSV or JSONL training log (W&B / TensorBoard CSV exports included).
+
+    Columns are auto-detected when not named: tokens from ``tokens``, ``tokens_seen``, ... or the one
+    column whose name contains "token"; loss from ``loss``, ``train/loss``, ... or the one column containing
+    "loss" (a TensorBoard export's ``Value`` column is used when nothing else matches). W&B ``__MIN`` /
+    ``__MAX`` columns are ignored. With ``tokens_per_step`` the tokens are ``step × tokens_per_step`` from
+    ``step_col`` (default: a column named "step" or "Step"). Rows with a missing or non-positive value are
+    skipped (W&B leaves cells empty where a metric was not logged).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"The training log must exist. Got {str(path)!r}.")
+    columns, rows = _read_rows(path)
+    if not rows:
+        raise DataError(f"The training log {path.name!r} must hold at least one row. Got none.")
+    loss_c = _pick(columns, loss_col, "loss", _LOSS_NAMES, "loss", fallback="Value")
+    if tokens_per_step is not None:
+        tokens_per_step = check_positive("tokens_per_step", tokens_per_step)
+        tok_c = _pick(columns, step_col, "step", ("step", "_step", "global_step"), "step")
+        scale = tokens_per_step
+    else:
+        tok_c = _pick(columns, tokens_col, "tokens", _TOKEN_NAMES, "token")
+        scale = 1.0
+    t = np.array([_float(r.get(tok_c)) for r in rows]) * scale
+    y = np.array([_float(r.get(loss_c)) for r in rows])
+    ok = np.isfinite(t) & np.isfinite(y) & (t > 0) & (y > 0)
+    if ok.sum() < 1:
+        raise DataError(f"The training log {path.name!r} must hold rows with positive {tok_c!r} and "
+                        f"{loss_c!r}. Got none of {len(rows)}.")
+    order = np.argsort(t[ok], kind="stable")
+    return TrainingLog(t[ok][order], y[ok][order], str(path), tok_c + (f" × {scale:g}" if scale != 1 else ""),
+                       loss_c, len(rows), int((~ok).sum()))
+
+
+@dataclass(frozen=True, eq=False)
+class TrackResult:
+    """A run against a law. ``deviation`` is ``loss / predicted − 1`` per point (positive: worse than the
+    law). ``lower``/``upper`` bound the band at each point: the law's interval across its variants widened
+    to at least ``±tolerance`` around the prediction, or ``±tolerance`` alone when the law has no variants
+    (``has_interval`` False). ``flagged`` is set when more than half of the recent points are outside."""
+
+    law: str
+    n_params: float
+    tokens: np.ndarray
+    loss: np.ndarray
+    predicted: np.ndarray
+    deviation: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    has_interval: bool
+    level: float | None
+    tolerance: float
+    outside: np.ndarray
+    recent: int
+    mean_deviation: float
+    latest_deviation: float
+    recent_offset: float
+    flagged: bool
+    verdict: str
+    final_tokens: float | None
+    final_law_loss: float | None
+    projected_final_loss: float | None
+    projected_interval: tuple[float, float] | None
+    projection: str
+    band: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "law": self.law, "n_params": self.n_params, "n_points": int(self.tokens.size),
+            "band": self.band, "has_interval": self.has_interval, "level": self.level, "tolerance": self.tolerance,
+            "mean_deviation": self.mean_deviation, "latest_deviation": self.latest_deviation,
+            "recent_points": self.recent, "recent_offset": self.recent_offset,
+            "n_outside": int(self.outside.sum()), "flagged": self.flagged, "verdict": self.verdict,
+            "latest": {"tokens": float(self.tokens[-1]), "loss": float(self.loss[-1]),
+                       "predicted": float(self.predicted[-1])},
+            "final_tokens": self.final_tokens, "final_law_loss": self.final_law_loss,
+            "projected_final_loss": self.projected_final_loss,
+            "projected_interval": list(self.projected_interval) if self.projected_interval else None,
+            "projection": self.projection,
+        }
+
+
+def track_run(tokens: Any, loss: Any, *, law: JointLaw, n_params: float, final_tokens: float | None = None,
+              tolerance: float = 0.02, level: float = 0.90, recent_fraction: float = 0.2) -> TrackResult:
+    """Compare a run's loss curve with ``law.loss(n_params, tokens)``.
+
+    Parameters
+    ----------
+    tokens, loss
+        Tokens seen and loss at each logged point (nats/token, the law's units).
+    law
+        A law of N and D; with variants (bootstrap samples) the ``level`` interval of its prediction,
+        widened to at least ``±tolerance``, is the band, otherwise ``±tolerance`` around the prediction is.
+    final_tokens
+        Project the loss at this token count: the law's prediction times ``1 + recent_offset``, the run's
+        median relative deviation over its last ``recent_fraction`` of points (at least 3).
+    tolerance
+        Relative deviation always allowed (default 2%): run-to-run noise, data and schedule effects that
+        a law's parameter uncertainty does not cover. Without variants it alone defines the band.
+
+    The run is flagged when more than half of its recent points lie outside the band.
+    """
+    t = np.asarray(tokens, dtype=float).ravel()
+    y = np.asarray(loss, dtype=float).ravel()
+    if t.size != y.size or t.size == 0:
+        raise ConfigError(f"The 'tokens' and 'loss' arrays must be non-empty and of equal length. "
+                          f"Got {t.size} and {y.size}.")
+    n_params = check_positive("n_params", n_params)
+    tolerance = check_positive("tolerance", tolerance)
+    if not 0 < recent_fraction <= 1:
+        raise ConfigError(f"The 'recent_fraction' parameter must be in (0, 1]. Got {recent_fraction!r}.")
+    order = np.argsort(t, kind="stable")
+    t, y = t[order], y[order]
+    pred = np.asarray(law.loss(n_params, t), dtype=float)
+    dev = y / pred - 1.0
+    band_ = loss_band_at(law, n_params, t, level)
+    if band_ is not None:
+        # the variants' interval is uncertainty in the law, not run-to-run noise: never narrower than ±tol
+        lower = np.minimum(band_[0], pred * (1 - tolerance))
+        upper = np.maximum(band_[1], pred * (1 + tolerance))
+        band = (f"{level:.0%} interval across {len(law.variants())} law variants, widened to at least "
+                f"±{tolerance:.1%}")
+    else:
+        lower, upper = pred * (1 - tolerance), pred * (1 + tolerance)
+        band = f"none from the law (law {law.name!r} has no variants); ±{tolerance:.1%} relative tolerance used"
+    outside = (y < lower) | (y > upper)
+    k = min(t.size, max(3, int(np.ceil(recent_fraction * t.size))))
+    offset = float(np.median(dev[-k:]))
+    n_out = int(outside[-k:].sum())
+    flagged = n_out > k / 2
+    side = "above" if offset > 0 else "below"
+    verdict = (f"FLAGGED: {n_out} of the last {k} points lie outside the band (run {abs(offset):.2%} {side} "
+               "the law)" if flagged else f"on track: {n_out} of the last {k} points outside the band")
+    f_law = f_proj = f_int = None
+    projection = "no projection (give final_tokens)"
+    if final_tokens is not None:
+        final_tokens = check_positive("final_tokens", final_tokens)
+        f_law = float(law.loss(n_params, final_tokens))
+        f_proj = f_law * (1.0 + offset)
+        fb = loss_band_at(law, n_params, np.array([final_tokens]), level)
+        if fb is not None:
+            f_int = (float(fb[0][0]) * (1 + offset), float(fb[1][0]) * (1 + offset))
+        projection = (f"law prediction at {final_tokens:.4g} tokens ({f_law:.4f}) times 1 + the run's median "
+                      f"relative deviation over its last {k} points ({offset:+.2%})")
+    has = band_ is not None
+    return TrackResult(law.name, n_params, t, y, pred, dev, lower, upper, has, level if has else None,
+                       tolerance, outside, k, float(np.mean(dev)), float(dev[-1]), offset, flagged, verdict,
+                       final_tokens, f_law, f_proj, f_int, projection, band)
+
+
+def track_figure(result: TrackResult) -> Any:
+    """Loss against tokens seen: the run, the law's prediction and band, outside points, the projection."""
+    from ._mpl import new_figure
+    from .figures_fit import BAND_COLOR, HELD_OUT_COLOR, LAW_COLOR
+
+    r = result
+    fig, (ax, ax2) = new_figure(2, width=11, height=4.0)
+    label = f"{r.level:.0%} law interval, at least ±{r.tolerance:.0%}" if r.has_interval else \
+        f"±{r.tolerance:.0%} tolerance (law has no interval)"
+    ax.fill_between(r.tokens, r.lower, r.upper, color=BAND_COLOR if r.has_interval else "0.85", alpha=0.6,
+                    label=label)
+    ax.plot(r.tokens, r.predicted, color=LAW_COLOR, lw=2, label=f"{r.law}: L(N={r.n_params:.3g}, D)")
+    ax.plot(r.tokens, r.loss, color="0.2", lw=1, label="run")
+    if r.outside.any():
+        ax.scatter(r.tokens[r.outside], r.loss[r.outside], s=12, color=HELD_OUT_COLOR, zorder=3,
+                   label="outside the band")
+    if r.projected_final_loss is not None:
+        ax.plot([r.tokens[-1], r.final_tokens], [r.loss[-1], r.projected_final_loss], ls="--", color="0.2", lw=1)
+        ax.plot([r.final_tokens], [r.projected_final_loss], marker="*", ms=12, color="gold", mec="black",
+                ls="none", label=f"projected final {r.projected_final_loss:.4f}")
+    ax.set_xscale("log")
+    ax.set_xlabel("tokens seen")
+    ax.set_ylabel("loss (nats/token)")
+    ax.legend(fontsize=7)
+    ax2.axhline(0, color="black", lw=0.8)
+    ax2.plot(r.tokens, 100 * r.deviation, color="0.2", lw=1)
+    ax2.fill_between(r.tokens, 100 * (r.lower / r.predicted - 1), 100 * (r.upper / r.predicted - 1),
+                     color=BAND_COLOR if r.has_interval else "0.85", alpha=0.6)
+    ax2.set_xscale("log")
+    ax2.set_xlabel("tokens seen")
+    ax2.set_ylabel("deviation from the law (%)")
+    fig.suptitle(r.verdict, color=HELD_OUT_COLOR if r.flagged else "black")
+    return fig

