@@ -66,3 +66,19 @@ def test_fit_needs_exactly_one_source(run, tmp_path):
     assert code == 1 and "exactly one source" in err
     code, _, err = run("fit", "--store", str(tmp_path / "missing.db"))
     assert code == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_fit_warnings_are_one_line_each(run, tmp_path):
+    import warnings
+
+    rows = ["N,D,loss"] + [f"{n},{d},{3.0 + 1e-4 * i}" for i, (n, d) in
+                            enumerate((n, d) for n in (1e6, 1e7, 1e8) for d in (1e8, 1e9, 1e10))]
+    path = tmp_path / "flat.csv"
+    path.write_text("\n".join(rows) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")  # the suite turns warnings into errors; the CLI shows them
+        code, out, err = run("fit", str(path), "--n-params-col", "N", "--n-tokens-col", "D", "--loss-col", "loss",
+                             "--starts", "coarse")
+    assert code == 0
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert lines and all(ln.startswith("warning (FitWarning):") for ln in lines)

@@ -7,6 +7,7 @@ values) one line and exit code 2. Never a traceback.
 from __future__ import annotations
 
 import sys
+import warnings
 
 import typer
 from rich.markup import escape
@@ -37,8 +38,15 @@ def _register() -> None:
 _register()
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    # one yellow line per warning (FitWarning, ProfileWarning, ...), no source echo
+    err_console.print(f"[yellow]warning ({category.__name__}):[/] {escape(str(message))}", highlight=False,
+                      soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``scalinglab`` script."""
+    warnings.showwarning = _show_warning
     try:
         rv = app(args=argv, standalone_mode=False)
     except ScalingLabError as exc:

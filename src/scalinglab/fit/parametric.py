@@ -138,7 +138,7 @@ def fit_chinchilla(
     at_bound = _bounds_hit(best_theta)
     if at_bound:
         warnings.warn(f"The fitted {', '.join(at_bound)} sit at the bound of the search box "
-                      f"({dict(zip(_NAMES, np.round(best_theta, 6)))}); the law is likely degenerate "
+                      f"({ {n: round(float(v), 6) for n, v in zip(_NAMES, best_theta)} }); the law is likely degenerate "
                       f"for these runs.", FitWarning, stacklevel=3)
     # a term that is negligible for every run is a degenerate fit even with no bound hit (e.g. B → 0)
     a_, b_, e_, al_, be_ = best_theta
