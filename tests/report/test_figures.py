@@ -54,6 +54,16 @@ def test_isoflop_figure_draws_one_parabola_per_budget_and_marks_minima(isoflop_r
     assert ax.get_xscale() == "log"
 
 
+def test_isoflop_figure_does_not_star_minima_outside_the_sampled_sizes(isoflop_runs):
+    r = isoflop_runs
+    loss = r["loss"].copy()
+    first = r["budgets"] == np.unique(r["budgets"])[0]
+    loss[first] = 3.0 + 0.01 * np.log(r["n_params"][first])  # monotone: the vertex falls outside the sizes
+    fig = isoflop_figure(r["n_params"], loss, r["budgets"])
+    minima = next(line for line in fig.axes[0].lines if line.get_label() == "parabola minimum N*(C)")
+    assert len(minima.get_xdata()) == len(np.unique(r["budgets"])) - 1
+
+
 def test_frontier_figure_has_law_curve_band_and_held_out_runs(isoflop_runs, law_with_samples):
     r = isoflop_runs
     c = 6 * r["n_params"] * r["n_tokens"]

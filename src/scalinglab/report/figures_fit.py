@@ -34,7 +34,8 @@ def _arrays(**named: Any) -> dict[str, np.ndarray]:
 
 def isoflop_figure(n_params: Any, loss: Any, budgets: Any, *, law: JointLaw | None = None,
                    min_points: int = 3) -> Any:
-    """Loss against N at each compute budget, a parabola in ``log N`` per budget and its minimum.
+    """Loss against N at each compute budget, a parabola in ``log N`` per budget and its minimum (marked only
+    inside the sampled sizes, the rule of :func:`scalinglab.fit.fit_isoflop_profiles`).
 
     ``budgets`` labels each run with its budget (FLOPs; NaN for runs outside any budget); pass
     :func:`scalinglab.report._curves.budget_labels` output when the data have no budget column. Hoffmann et
@@ -62,8 +63,8 @@ def isoflop_figure(n_params: Any, loss: Any, budgets: Any, *, law: JointLaw | No
         c2, c1, c0 = np.polyfit(x, y, 2)
         xs = np.linspace(x.min() - 0.2, x.max() + 0.2, 100)
         ax.plot(np.exp(xs), c0 + c1 * xs + c2 * xs * xs, color=color, lw=1.2)
-        if c2 > 0:
-            xv = -c1 / (2 * c2)
+        xv = -c1 / (2 * c2) if c2 > 0 else np.nan
+        if x.min() <= xv <= x.max():  # as Approach 2: no minimum, or one outside the sampled sizes, is not N*
             minima.append((np.exp(xv), c0 + c1 * xv + c2 * xv * xv))
     if minima:
         mn = np.array(minima)
