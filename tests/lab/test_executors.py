@@ -14,7 +14,7 @@ import pytest
 from scalinglab.errors import ConfigError
 from scalinglab.lab.config import Checkpoint, ModelShape, RunResult, TrainConfig
 from scalinglab.lab.executors import SweepEvent, run_sweep
-from scalinglab.store import Store, non_embedding_params
+from scalinglab.store import Store, scaling_params
 
 N_STEPS = 4
 
@@ -28,7 +28,7 @@ def fake_train(cfg: TrainConfig, *, store=None, progress=None) -> RunResult:
             f.write(f"{h}\n")
     if cfg.seed == 13:
         raise ValueError("unlucky seed")
-    n = non_embedding_params(cfg.shape)
+    n = scaling_params(cfg.shape)
     t0 = time.monotonic()
     cps = []
     for step in range(1, N_STEPS + 1):

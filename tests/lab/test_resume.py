@@ -22,7 +22,7 @@ SCRIPT = textwrap.dedent(f"""
     import os, sys, time
     from scalinglab.lab.config import Checkpoint, RunResult
     from scalinglab.lab.executors import run_sweep
-    from scalinglab.store import non_embedding_params
+    from scalinglab.store import scaling_params
 
     def note(line):
         fd = os.open(os.environ["RESUME_LOG"], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
@@ -30,7 +30,7 @@ SCRIPT = textwrap.dedent(f"""
         os.close(fd)
 
     def slow_train(cfg, *, store=None, progress=None):
-        h, n = cfg.config_hash(), non_embedding_params(cfg.shape)
+        h, n = cfg.config_hash(), scaling_params(cfg.shape)
         note("start " + h)
         for step in range(1, {N_STEPS} + 1):
             time.sleep({STEP_S})

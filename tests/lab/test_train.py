@@ -56,7 +56,8 @@ def test_train_result_fields_are_consistent(jsonl_file):
     r = train(cfg)
     n = GPT(TINY).num_scaling_params()
     assert r.config_hash == cfg.config_hash()
-    assert (r.n_params, r.n_params_total) == (n["non_embedding"], n["total"])
+    assert r.n_params == n["non_embedding"] + cfg.shape.vocab_size * cfg.shape.d_model == cfg.shape.scaling_params()
+    assert r.n_params_total == n["total"]
     assert r.n_tokens == 10 * 8 * 64  # whole steps only
     assert r.flops == 6 * r.n_params * r.n_tokens == r.checkpoints[-1].flops
     assert r.achieved_flops_per_s == pytest.approx(6 * r.n_params * r.tokens_per_s)

@@ -13,7 +13,7 @@ import pytest
 
 from scalinglab.errors import StoreError
 from scalinglab.lab.config import Checkpoint, ModelShape, RunResult, TrainConfig
-from scalinglab.store import LATEST_VERSION, Store, non_embedding_params
+from scalinglab.store import LATEST_VERSION, Store, scaling_params
 
 
 def _cfgs(k: int = 3, tag: str = "s") -> list[TrainConfig]:
@@ -22,7 +22,7 @@ def _cfgs(k: int = 3, tag: str = "s") -> list[TrainConfig]:
 
 
 def _result(cfg: TrainConfig, loss: float = 2.5, checkpoints: tuple[Checkpoint, ...] = ()) -> RunResult:
-    n = non_embedding_params(cfg.shape)
+    n = scaling_params(cfg.shape)
     return RunResult(cfg.config_hash(), n, n + 4096, cfg.n_tokens, 6.0 * n * cfg.n_tokens, loss, loss - 0.1,
                      1.0, 1e4, 1e9, checkpoints)
 

@@ -37,6 +37,22 @@ class ModelShape:
             raise ConfigError(f"The 'd_model' parameter must be divisible by n_heads={self.n_heads}. "
                               f"Got {self.d_model}.")
 
+    def scaling_params(self) -> int:
+        """The N the laws use for lab models: non-embedding parameters plus the output projection.
+
+        Kaplan et al. (2020) drop all embeddings from N. For the lab's tiny models that hides most of the
+        compute: with a 256-byte vocabulary the logit layer (``vocab·d_model``, tied or not, 2·V·d FLOPs per
+        token forward) outweighs the transformer blocks below ~10K parameters, so ``C = 6ND`` with Kaplan's N
+        undercounts small models' compute and pushes their apparent optimum to thousands of tokens per
+        parameter. Porian et al. (2024) show that counting this "last layer" moves the compute-optimal
+        exponent from Kaplan's ~0.8 toward Chinchilla's ~0.5. The input lookup costs no FLOPs and stays out.
+        """
+        from ..flops import Architecture
+
+        arch = Architecture(n_layers=self.n_layers, d_model=self.d_model, n_heads=self.n_heads,
+                            vocab_size=self.vocab_size, context=self.context, tied_embeddings=True)
+        return arch.param_counts().non_embedding + self.vocab_size * self.d_model
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -95,7 +111,7 @@ class Checkpoint:
 
     step: int
     tokens: int  # tokens seen so far
-    flops: float  # 6·N·tokens, N = non-embedding parameters... see RunResult.n_params
+    flops: float  # 6·N·tokens with N = ModelShape.scaling_params()
     train_loss: float
     val_loss: float
     elapsed_s: float
@@ -106,7 +122,7 @@ class RunResult:
     """Outcome of one training run."""
 
     config_hash: str
-    n_params: int  # the N the laws use: non-embedding parameters (see lab/model.py for the convention)
+    n_params: int  # the N the laws use: ModelShape.scaling_params() (non-embedding + output projection)
     n_params_total: int
     n_tokens: int
     flops: float  # 6 · n_params · n_tokens

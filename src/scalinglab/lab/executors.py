@@ -138,10 +138,10 @@ class _WorkerProgress:
 
 
 def _start_event(cfg: TrainConfig, run_hash: str, worker: str) -> SweepEvent:
-    from ..store.db import non_embedding_params
+    from ..store.db import scaling_params
 
     steps = math.ceil(cfg.n_tokens / (cfg.batch_size * cfg.shape.context))
-    return SweepEvent("start", run_hash, worker, 0, steps, n_params=non_embedding_params(cfg.shape),
+    return SweepEvent("start", run_hash, worker, 0, steps, n_params=scaling_params(cfg.shape),
                       n_tokens=cfg.n_tokens)
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from .._validate import check_positive
 from ..errors import ConfigError
 from ..flops import Architecture
-from ..store.db import non_embedding_params
+from ..store.db import scaling_params
 from .config import ModelShape, TrainConfig
 
 __all__ = [
@@ -87,7 +87,7 @@ def estimate_seconds(config: TrainConfig, throughput: Throughput = CPU_1THREAD) 
     per-step Python and optimizer cost over fewer tokens).
     """
     s = config.shape
-    n = non_embedding_params(s)
+    n = scaling_params(s)
     attention = (n + s.n_layers * s.context * s.d_model) / (n + s.n_layers * 128 * s.d_model)
     per_step = throughput.step_overhead_s * (1.0 / (config.batch_size * s.context)
                                              - 1.0 / throughput.reference_batch_tokens)
@@ -150,15 +150,15 @@ class Sweep:
 
 def shape_for_params(n_params: float, *, context: int = 128, vocab_size: int = 256,
                      aspect_ratio: float = LAB_ASPECT_RATIO) -> ModelShape:
-    """A lab model shape whose non-embedding parameter count is close to ``n_params``.
+    """A lab model shape whose scaling parameter count (:meth:`ModelShape.scaling_params`) is close to ``n_params``.
 
     Width and depth follow ``d_model ≈ aspect_ratio · n_layers`` (Kaplan et al. 2020 §3.1: loss is nearly
     flat over a wide range of this ratio), via :meth:`scalinglab.flops.Architecture.from_n_params`
-    with Kaplan's non-embedding count; heads are 64 wide, or 8+ wide below 256 channels.
+    counting the tied output projection with the blocks; heads are 64 wide, or 8+ wide below 256 channels.
     """
     arch = Architecture.from_n_params(check_positive("n_params", n_params), vocab_size=vocab_size,
                                       context=context, head_dim=64, aspect_ratio=aspect_ratio,
-                                      count="non_embedding")
+                                      count="total", tied_embeddings=True)
     return ModelShape(n_layers=arch.n_layers, d_model=arch.d_model, n_heads=arch.n_heads, context=context,
                       vocab_size=vocab_size)
 
@@ -180,7 +180,7 @@ def _planned(shape: ModelShape, n_tokens: float, *, batch_size: int, min_steps: 
         cfg = TrainConfig(shape=shape, n_tokens=int(tokens), batch_size=batch, tag=tag, **train_kwargs)
     except TypeError as exc:
         raise ConfigError(f"The training options must be TrainConfig fields: {exc}.") from None
-    return PlannedRun(cfg, non_embedding_params(shape), budget, role)
+    return PlannedRun(cfg, scaling_params(shape), budget, role)
 
 
 def isoflop_grid(budgets: Any, shapes_per_budget: int = 5, *, context: int = 128, batch_size: int = 32,
@@ -225,7 +225,7 @@ def isoflop_grid(budgets: Any, shapes_per_budget: int = 5, *, context: int = 128
             if shape in seen:
                 continue
             seen.add(shape)
-            n = non_embedding_params(shape)
+            n = scaling_params(shape)
             runs.append(_planned(shape, c / (6.0 * n), batch_size=batch_size, min_steps=min_steps,
                                  min_batch_size=min_batch_size, budget=c, role="train", tag=tag,
                                  train_kwargs=train_kwargs))
@@ -267,7 +267,7 @@ def load_sweep_file(path: str | Path, *, name: str | None = None) -> Sweep:
         if not isinstance(entry.get("shape"), dict):
             raise ConfigError(f"The 'shape' field of run {i} must be a table. Got {entry.get('shape')!r}.")
         cfg = TrainConfig.from_dict({"tag": sweep_name, **entry})
-        runs.append(PlannedRun(cfg, non_embedding_params(cfg.shape), budget, "holdout" if holdout else "train"))
+        runs.append(PlannedRun(cfg, scaling_params(cfg.shape), budget, "holdout" if holdout else "train"))
     return Sweep(sweep_name, tuple(runs), {"kind": "file", "path": str(p)})
 
 
@@ -287,8 +287,11 @@ PRESETS: dict[str, _Preset] = {
     # About a minute with 2 workers here: 6 grid runs + 1 holdout of 1e3–2e4 parameters.
     "smoke": _Preset(budgets=(2e9, 6e9), shapes_per_budget=3, span=4.0, holdout_budget=2e10, batch_size=16,
                      eval_tokens=4096, eval_every_frac=0.25),
-    # 10–20 minutes with 2 workers: 4 budgets × 5 sizes from ~2 K to ~300 K parameters + 1 holdout.
-    "small": _Preset(budgets=(3e10, 9e10, 2.7e11, 8e11), shapes_per_budget=5, span=8.0, holdout_budget=2.4e12),
+    # 10–20 minutes with 2 workers: 4 budgets × 5 sizes from ~2 K to ~200 K parameters + 1 holdout at 3× the
+    # largest budget. Centred on 400 tokens/parameter: in a sweep centred on 64 (2026-11-24, docs/lab.md) the
+    # lowest loss of each budget sat at 450–650 tokens/parameter for these byte-level models.
+    "small": _Preset(budgets=(4e10, 1.2e11, 3.6e11, 1.1e12), shapes_per_budget=5, span=4.0,
+                     holdout_budget=3.3e12, tokens_per_param=400.0),
 }
 
 
@@ -309,7 +312,7 @@ def preset_sweep(preset: str, *, budgets: Any = None, name: str | None = None) -
                         batch_size=p.batch_size, **common)
     n0 = math.sqrt(p.holdout_budget / (6.0 * p.tokens_per_param))
     shape = shape_for_params(n0)
-    holdout = _planned(shape, p.holdout_budget / (6.0 * non_embedding_params(shape)), batch_size=p.batch_size,
+    holdout = _planned(shape, p.holdout_budget / (6.0 * scaling_params(shape)), batch_size=p.batch_size,
                        min_steps=50, min_batch_size=4, budget=p.holdout_budget, role="holdout",
                        tag=name, train_kwargs={k: v for k, v in common.items() if k != "tag"})
     spec = {"kind": "isoflop", "preset": preset, "budgets": list(p.budgets),

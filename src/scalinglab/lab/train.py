@@ -156,7 +156,7 @@ def _train(cfg: TrainConfig, data: TokenData, dev: torch.device, autocast: Any,
     rng = np.random.default_rng(cfg.seed)
     model = GPT(shape).to(dev)
     counts = model.num_scaling_params()
-    n_params = counts["non_embedding"]
+    n_params = shape.scaling_params()  # non-embedding + output projection: see ModelShape.scaling_params
     peak_lr = cfg.lr if cfg.lr is not None else default_lr(shape)
     opt = _optimizer(model, peak_lr, cfg.weight_decay, dev)
 

@@ -1,6 +1,6 @@
 """The run store: lab sweeps, their runs and checkpoints in one SQLite file (see :mod:`.db`)."""
 
-from .db import ROLES, STATUSES, Store, non_embedding_params
+from .db import ROLES, STATUSES, Store, scaling_params
 from .migrations import LATEST_VERSION, MIGRATIONS, Migration, schema_version
 
 __all__ = [
@@ -10,6 +10,6 @@ __all__ = [
            "STATUSES",
            "Migration",
            "Store",
-           "non_embedding_params",
+           "scaling_params",
            "schema_version",
 ]

@@ -27,11 +27,10 @@ from typing import Any, Self
 import numpy as np
 
 from ..errors import StoreError
-from ..flops import Architecture
 from ..lab.config import Checkpoint, ModelShape, RunResult, TrainConfig
 from .migrations import migrate
 
-__all__ = ["ROLES", "STATUSES", "Store", "non_embedding_params"]
+__all__ = ["ROLES", "STATUSES", "Store", "scaling_params"]
 
 STATUSES: tuple[str, ...] = ("pending", "running", "done", "failed")
 ROLES: tuple[str, ...] = ("train", "holdout")
@@ -40,12 +39,9 @@ _RUN_COLUMNS = ("run_hash", "sweep", "role", "budget", "status", "attempts", "cr
                 "final_val_loss", "seconds")
 
 
-def non_embedding_params(shape: ModelShape) -> int:
-    """Kaplan's N of a lab model shape, counted by :mod:`scalinglab.flops` (4·d MLP, no biases)."""
-    arch = Architecture(n_layers=shape.n_layers, d_model=shape.d_model, n_heads=shape.n_heads,
-                        vocab_size=shape.vocab_size, context=shape.context,
-                        tied_embeddings=shape.tied_embeddings)
-    return arch.param_counts().non_embedding
+def scaling_params(shape: ModelShape) -> int:
+    """The N of a lab model shape used by the laws (:meth:`ModelShape.scaling_params`)."""
+    return shape.scaling_params()
 
 
 def _utc_now() -> str:
@@ -180,7 +176,7 @@ class Store:
         self.add_sweep(sweep)
         rows = []
         for cfg, budget, est in zip(configs, labels, times):
-            n = non_embedding_params(cfg.shape)
+            n = scaling_params(cfg.shape)
             rows.append((cfg.config_hash(), sweep, role, budget, json.dumps(cfg.as_dict(), sort_keys=True),
                          _utc_now(), n, cfg.n_tokens, 6.0 * n * cfg.n_tokens, est))
         with self._write() as c:
