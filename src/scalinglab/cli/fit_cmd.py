@@ -84,7 +84,8 @@ def fit_command(
             budgets = budget_width
         elif budgets is None or not np.isfinite(budgets).all():
             budgets = 1e-6  # FLOPs equal up to rounding form one budget
-        _exponents(runs, approach, profile=profile, budgets=budgets, n_boot=n_boot, seed=seed, json=json)
+        _exponents(runs, approach, profile=profile, budgets=budgets, n_boot=n_boot, seed=seed, json=json,
+                   holdout=holdout)
         return
     with err_console.status(f"fitting {len(runs)} runs from the {starts} start grid"):
         result = fit_chinchilla(runs, loss=loss, delta=delta, starts=starts)
@@ -142,8 +143,14 @@ def _print_table(rep: dict[str, Any]) -> None:
         console.print(f"saved {rep['saved']}")
 
 
-def _exponents(runs, approach: str, *, profile: str, budgets: Any, n_boot: int, seed: int, json: bool) -> None:
-    """Approaches 1 and 2: N*(C) ∝ C^a and D*(C) ∝ C^b. ``budgets``: a bin width in decades or labels."""
+def _exponents(runs, approach: str, *, profile: str, budgets: Any, n_boot: int, seed: int, json: bool,
+               holdout=None) -> None:
+    """Approaches 1 and 2: N*(C) ∝ C^a and D*(C) ∝ C^b. ``budgets``: a bin width in decades or labels.
+
+    With held-out runs (a lab sweep's), the profile minima give the frontier ``L*(C) = k·C^s`` (a power law
+    through the budgets' optimal losses) and each held-out run is scored against ``L*`` at its compute:
+    the sweep places its held-out run near the predicted optimum, where its loss should be ``L*``.
+    """
     if approach == "isoflop":
         res = fit_isoflop_profiles(runs.n_params, runs.flops, runs.loss, budgets=budgets, method=profile,
                                    bootstrap=n_boot, seed=seed)
@@ -154,6 +161,8 @@ def _exponents(runs, approach: str, *, profile: str, budgets: Any, n_boot: int, 
                                                          is None else "only one."))
         res = fit_envelope(runs.run_id, runs.n_params, runs.tokens_seen, runs.loss)
     out = {"approach": approach, **res.as_dict()}
+    if holdout is not None and approach == "isoflop":
+        out["holdout"] = _score_frontier(res, holdout)
     if json:
         print_json(out)
         return
@@ -163,6 +172,13 @@ def _exponents(runs, approach: str, *, profile: str, budgets: Any, n_boot: int, 
     table.add_row("N*(C) = k·C^a", f"{res.a:.4f}", f"{res.n_opt_fit.coef:.4g}")
     table.add_row("D*(C) = k·C^b", f"{res.b:.4f}", f"{res.d_opt_fit.coef:.4g}")
     console.print(table)
+    if "holdout" in out:
+        h = out["holdout"]
+        console.print(f"frontier L*(C) = {h['frontier']['coef']:.4g}·C^{h['frontier']['exponent']:.4f} through the "
+                      f"profile minima; held-out runs: {h['n']}, ARE mean {h['are_mean']:.2%}, max {h['are_max']:.2%}")
+        for r in h["runs"]:
+            console.print(f"  C = {r['flops']:.3g}, N = {r['n_params']:.4g} (N* predicted {r['n_opt']:.4g}): "
+                          f"loss {r['loss']:.4f}, predicted L* {r['predicted']:.4f}")
     if approach == "isoflop":
         for p in res.profiles:
             mark = "" if p.status == "ok" else f"  [yellow]{p.status}: {p.reason}[/]"
@@ -187,3 +203,19 @@ def _score_holdout(result, boot, holdout) -> dict[str, Any]:
         for row, a, b in zip(out["runs"], lo, hi):
             row["interval"] = [float(a), float(b)]
     return out
+
+
+def _score_frontier(res, holdout) -> dict[str, Any]:
+    """Held-out runs against the power law through the IsoFLOP minima, L*(C) = k·C^s."""
+    from ..fit.profiles import fit_power_law
+
+    used = np.isfinite(res.loss_opt) & np.isfinite(res.n_opt)
+    frontier = fit_power_law(res.flops[used], res.loss_opt[used])
+    c = holdout.flops
+    pred = frontier.predict(c)
+    are = np.abs(pred - holdout.loss) / holdout.loss
+    return {"n": len(holdout), "are_mean": float(are.mean()), "are_max": float(are.max()),
+            "frontier": frontier.as_dict(),
+            "runs": [{"flops": float(ci), "n_params": float(n), "n_tokens": float(d), "loss": float(y),
+                      "predicted": float(p), "are": float(e), "n_opt": float(res.n_opt_fit.predict(ci))}
+                     for ci, n, d, y, p, e in zip(c, holdout.n_params, holdout.n_tokens, holdout.loss, pred, are)]}
