@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typer import Context
+import importlib.util
 
 from . import app
 from ._common import console
 
+#: the lab's run store of the demo, in the working directory; a rerun reuses its finished runs
+DEMO_STORE = "scalinglab-demo.db"
+DEMO_REPORT = "scalinglab-report.html"
 
-@app.command("demo")
-def demo(ctx: Context) -> None:
-    """A tour on built-in defaults: the law catalog, a compute-optimal plan at Chinchilla's budget,
-    an inference-aware plan, a data-constrained plan, and reference models against the frontier."""
-    from . import main as run
 
+def _steps(with_lab: bool) -> list[tuple[str, list[str]]]:
     steps = [
         ("The law catalog", ["laws"]),
         ("Chinchilla's budget (5.76e23 FLOPs) on 1,024 H100s", ["plan", "--compute", "5.76e23", "--gpu", "H100",
@@ -23,10 +22,34 @@ def demo(ctx: Context) -> None:
         ("8.67B-model budget with only 25B unique tokens (Muennighoff et al. 2023)",
          ["plan", "--unique-tokens", "25B", "--compute", "9.26e21"]),
         ("Reference models against the compute-optimal frontier", ["models"]),
-        ("A self-contained report", ["report", "--law", "epoch2024", "--budget", "5.76e23", "--out",
-                                     "scalinglab-report.html"]),
     ]
-    for title, argv in steps:
+    if with_lab:
+        steps += [
+            ("The lab: an IsoFLOP sweep of small GPT models on the bundled corpus (a few minutes; resumable)",
+             ["lab", "sweep", "--preset", "demo", "--store", DEMO_STORE]),
+            ("Fit the sweep (Approach 2) and check the law on its held-out larger run",
+             ["fit", "--store", DEMO_STORE, "--approach", "isoflop"]),
+            ("A self-contained report of the sweep, its fit and a plan",
+             ["report", "--store", DEMO_STORE, "--budget", "3e12", "--out", DEMO_REPORT]),
+        ]
+    else:
+        steps.append(("A self-contained report", ["report", "--law", "epoch2024", "--budget", "5.76e23", "--out",
+                                                  DEMO_REPORT]))
+    return steps
+
+
+@app.command("demo")
+def demo() -> None:
+    """A tour on built-in defaults: the law catalog, a compute-optimal plan at Chinchilla's budget, an
+    inference-aware plan, a data-constrained plan, reference models against the frontier, then (with the
+    [lab] extra) a small IsoFLOP sweep trained here, its fit and held-out check, and an HTML report."""
+    from . import main as run
+
+    with_lab = importlib.util.find_spec("torch") is not None
+    if not with_lab:
+        console.print("[yellow]torch is not installed: the lab steps are skipped "
+                      "(pip install 'scalinglab\\[lab]').[/]")
+    for title, argv in _steps(with_lab):
         console.rule(f"[bold]{title}[/]  [dim]scalinglab {' '.join(argv)}[/]")
         try:
             run(argv)

@@ -287,6 +287,10 @@ PRESETS: dict[str, _Preset] = {
     # About a minute with 2 workers here: 6 grid runs + 1 holdout of 1e3–2e4 parameters.
     "smoke": _Preset(budgets=(2e9, 6e9), shapes_per_budget=3, span=4.0, holdout_budget=2e10, batch_size=16,
                      eval_tokens=4096, eval_every_frac=0.25),
+    # A few minutes with 2 workers (what `make demo` runs): 3 budgets × 4 sizes + 1 holdout, enough for IsoFLOP
+    # profiles with interior minima and a held-out check.
+    "demo": _Preset(budgets=(3e10, 9e10, 2.7e11), shapes_per_budget=4, span=4.0, holdout_budget=8e11,
+                    tokens_per_param=400.0, eval_tokens=8192),
     # 10–20 minutes with 2 workers: 4 budgets × 5 sizes from ~2 K to ~200 K parameters + 1 holdout at 3× the
     # largest budget. Centred on 400 tokens/parameter: in a sweep centred on 64 (2026-11-24, docs/lab.md) the
     # lowest loss of each budget sat at 450–650 tokens/parameter for these byte-level models.
