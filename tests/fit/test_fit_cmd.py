@@ -4,18 +4,6 @@ import json
 
 import pytest
 
-from scalinglab.cli import main
-
-
-def _run(capsys, *argv):
-    code = 0
-    try:
-        main(list(argv))
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
-
 
 @pytest.fixture
 def runs_csv(make_runs, tmp_path):
@@ -26,8 +14,8 @@ def runs_csv(make_runs, tmp_path):
     return p
 
 
-def test_fit_cmd_json_has_params_starts_intervals_audit(capsys, runs_csv, tmp_path):
-    code, out, _ = _run(capsys, "fit", str(runs_csv), "--n-params-col", "N", "--flops-col", "C", "--loss-col",
+def test_fit_cmd_json_has_params_starts_intervals_audit(run, runs_csv, tmp_path):
+    code, out, _ = run("fit", str(runs_csv), "--n-params-col", "N", "--flops-col", "C", "--loss-col",
                         "loss", "--starts", "coarse", "--bootstrap", "30", "--audit", "--json",
                         "--out", str(tmp_path / "fit.json"))
     assert code == 0
@@ -38,14 +26,14 @@ def test_fit_cmd_json_has_params_starts_intervals_audit(capsys, runs_csv, tmp_pa
     assert (tmp_path / "fit.json").exists()
 
 
-def test_fit_cmd_table_output(capsys, runs_csv):
-    code, out, _ = _run(capsys, "fit", str(runs_csv), "--n-params-col", "N", "--flops-col", "C",
+def test_fit_cmd_table_output(run, runs_csv):
+    code, out, _ = run("fit", str(runs_csv), "--n-params-col", "N", "--flops-col", "C",
                         "--loss-col", "loss", "--starts", "coarse")
     assert code == 0 and "alpha" in out and "starts reached it" in out
 
 
-def test_fit_cmd_missing_column_is_one_red_line(capsys, runs_csv):
-    code, out, err = _run(capsys, "fit", str(runs_csv), "--n-params-col", "params", "--flops-col", "C",
+def test_fit_cmd_missing_column_is_one_red_line(run, runs_csv):
+    code, out, err = run("fit", str(runs_csv), "--n-params-col", "params", "--flops-col", "C",
                           "--loss-col", "loss")
     assert code == 1 and out == ""
     assert "Column 'params' must exist" in err and "Traceback" not in err

@@ -154,25 +154,13 @@ def test_load_sweep_file_errors_name_the_field(tmp_path):
         load_sweep_file(tmp_path / "missing.toml")
 
 
-def _cli(capsys, *argv: str) -> tuple[int, str, str]:
-    from scalinglab.cli import main
-
-    code = 0
-    try:
-        main(list(argv))
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_cli_plan_sweep_prints_grid_compute_and_time(capsys):
-    code, out, _ = _cli(capsys, "lab", "plan-sweep", "--preset", "small", "--json")
+def test_cli_plan_sweep_prints_grid_compute_and_time(run):
+    code, out, _ = run("lab", "plan-sweep", "--preset", "small", "--json")
     data = json.loads(out)
     assert code == 0 and data["sweep"] == "small" and len(data["runs"]) == len(preset_sweep("small").runs)
     assert data["total_flops"] == pytest.approx(preset_sweep("small").total_flops)
     assert {"budget", "n_params", "n_tokens", "tokens_per_param", "est_seconds"} <= set(data["runs"][0])
-    code, out, _ = _cli(capsys, "lab", "plan-sweep", "--budgets", "1e10,3e10", "--workers", "1")
+    code, out, _ = run("lab", "plan-sweep", "--budgets", "1e10,3e10", "--workers", "1")
     assert code == 0 and "1e10" in out and "3e10" in out and "1 worker(s)" in out
-    code, _, err = _cli(capsys, "lab", "plan-sweep", "--preset", "huge")
+    code, _, err = run("lab", "plan-sweep", "--preset", "huge")
     assert code == 1 and err.count("\n") == 1 and "'preset' parameter must be one of" in err

@@ -8,24 +8,13 @@ import re
 import numpy as np
 import pytest
 
-from scalinglab.cli import main
 from scalinglab.laws import get_law
 
 pytest.importorskip("matplotlib", reason="the report needs the [report] extra (matplotlib)")
 
 
-def _run(capsys, *argv):
-    code = 0
-    try:
-        main(list(argv))
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_report_cmd_json_with_catalog_law_only(capsys, tmp_path):
-    code, out, _ = _run(capsys, "report", "--law", "epoch2024", "--budget", "1e22", "--out",
+def test_report_cmd_json_with_catalog_law_only(run, tmp_path):
+    code, out, _ = run("report", "--law", "epoch2024", "--budget", "1e22", "--out",
                         str(tmp_path / "r.html"), "--figures", str(tmp_path / "figs"), "--json")
     assert code == 0
     rep = json.loads(out)
@@ -40,8 +29,8 @@ def test_report_cmd_json_with_catalog_law_only(capsys, tmp_path):
     assert "No intervals: law &#x27;epoch2024&#x27; carries no bootstrap samples" in text
 
 
-def test_report_cmd_rejects_fit_and_law_together(capsys, tmp_path):
-    code, _, err = _run(capsys, "report", "--fit", "a.json", "--law", "epoch2024", "--out", str(tmp_path / "r.html"))
+def test_report_cmd_rejects_fit_and_law_together(run, tmp_path):
+    code, _, err = run("report", "--fit", "a.json", "--law", "epoch2024", "--out", str(tmp_path / "r.html"))
     assert code == 1 and "--fit or --law" in err
 
 
@@ -55,8 +44,8 @@ def drifting_log(tmp_path):
     return p
 
 
-def test_track_cmd_json_flags_drift_and_projects(capsys, drifting_log, tmp_path):
-    code, out, _ = _run(capsys, "track", str(drifting_log), "--law", "epoch2024", "--n-params", "1B",
+def test_track_cmd_json_flags_drift_and_projects(run, drifting_log, tmp_path):
+    code, out, _ = run("track", str(drifting_log), "--law", "epoch2024", "--n-params", "1B",
                         "--final-tokens", "20B", "--json", "--figure", str(tmp_path / "t.png"))
     assert code == 0
     rep = json.loads(out)
@@ -66,7 +55,7 @@ def test_track_cmd_json_flags_drift_and_projects(capsys, drifting_log, tmp_path)
     assert (tmp_path / "t.png").stat().st_size > 1000
 
 
-def test_track_cmd_unknown_column_is_one_error_line(capsys, drifting_log):
-    code, _, err = _run(capsys, "track", str(drifting_log), "--law", "epoch2024", "--n-params", "1B",
+def test_track_cmd_unknown_column_is_one_error_line(run, drifting_log):
+    code, _, err = run("track", str(drifting_log), "--law", "epoch2024", "--n-params", "1B",
                         "--loss-col", "nope")
     assert code == 1 and "Got columns: Step, tokens, train/loss" in err and "Traceback" not in err
