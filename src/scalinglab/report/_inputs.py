@@ -3,7 +3,6 @@ into plain arrays and dicts (with the provenance of each)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,19 +12,12 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, DataError
+from ..fit.data import file_sha256 as sha256
 from ..laws.base import JointLaw, Law
 from ..laws.io import law_from_dict
 from ..laws.registry import DEFAULT_LAW, get_joint_law
 
 __all__ = ["Data", "LawInput", "resolve_law_input", "resolve_runs", "runs_from_store", "sha256"]
-
-
-def sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @dataclass(frozen=True, eq=False)
