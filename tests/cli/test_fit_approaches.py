@@ -63,3 +63,21 @@ def test_unknown_approach_is_one_line(run, isoflop_csv):
     code, _, err = run("fit", str(isoflop_csv), "--n-params-col", "N", "--flops-col", "C", "--loss-col", "loss",
                        "--approach", "magic")
     assert code == 1 and "'approach' parameter must be one of" in err
+
+
+@pytest.mark.shared_data
+def test_family_data_constrained_from_the_cli(run, shared_data, tmp_path):
+    path = shared_data / "datablations" / "datablations_contour_losses.csv"
+    base = ("fit", str(path), "--n-params-col", "num_params", "--n-tokens-col", "token_num", "--loss-col",
+            "openLM_loss", "--family", "data-constrained")
+    code, _, err = run(*base)
+    assert code == 1 and "needs the unique tokens" in err and len(err.strip().splitlines()) == 1
+    code, out, err = run(*base, "--unique-tokens-col", "tokens_per_epoch", "--out", str(tmp_path / "dc.json"),
+                         "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["family"] == "data-constrained" and d["params"]["R_D*"] == pytest.approx(15.39, rel=0.1)
+    code, out, err = run("plan", "--unique-tokens", "25B", "--compute", "9.26e21", "--law", str(tmp_path / "dc.json"),
+                         "--json")
+    assert code == 0, err
+    assert json.loads(out)["epochs"] > 1

@@ -40,6 +40,10 @@ def fit_command(
     run_col: Annotated[str | None, typer.Option("--run-col", help="Run id: bootstrap resamples whole runs.")] = None,
     tokens_seen_col: Annotated[str | None, typer.Option("--tokens-seen-col", help="Tokens seen at each checkpoint "
                                                         "(Approach 1).")] = None,
+    unique_tokens_col: Annotated[str | None, typer.Option("--unique-tokens-col", help="Unique tokens each run "
+                                                          "drew from (--family data-constrained).")] = None,
+    family: Annotated[str, typer.Option("--family", help="Law fitted by the parametric approach: chinchilla, "
+                                        "kaplan, over-training or data-constrained.")] = "chinchilla",
     approach: Annotated[str, typer.Option("--approach", help="parametric (Approach 3), isoflop (Approach 2) or "
                                           "envelope (Approach 1).")] = "parametric",
     profile: Annotated[str, typer.Option("--profile", help="isoflop: parabola or smooth.")] = "parabola",
@@ -76,7 +80,8 @@ def fit_command(
                               f"n_params_col={n_params_col!r}, loss_col={loss_col!r}.")
         runs = load_runs(path, n_params_col=n_params_col, loss_col=loss_col, n_tokens_col=n_tokens_col,
                          flops_col=flops_col, run_col=run_col, tokens_seen_col=tokens_seen_col,
-                         where=_where(where or []), duplicates="drop" if drop_dups else "error")
+                         unique_tokens_col=unique_tokens_col, where=_where(where or []),
+                         duplicates="drop" if drop_dups else "error")
     if drop_highest:
         runs = drop_highest_loss(runs, drop_highest)
     if approach != "parametric":
@@ -86,6 +91,9 @@ def fit_command(
             budgets = 1e-6  # FLOPs equal up to rounding form one budget
         _exponents(runs, approach, profile=profile, budgets=budgets, n_boot=n_boot, seed=seed, json=json,
                    holdout=holdout)
+        return
+    if family != "chinchilla":
+        _other_family(runs, family, loss=loss, delta=delta, out=out, json=json)
         return
     with err_console.status(f"fitting {len(runs)} runs from the {starts} start grid"):
         result = fit_chinchilla(runs, loss=loss, delta=delta, starts=starts)
@@ -219,3 +227,29 @@ def _score_frontier(res, holdout) -> dict[str, Any]:
             "runs": [{"flops": float(ci), "n_params": float(n), "n_tokens": float(d), "loss": float(y),
                       "predicted": float(p), "are": float(e), "n_opt": float(res.n_opt_fit.predict(ci))}
                      for ci, n, d, y, p, e in zip(c, holdout.n_params, holdout.n_tokens, holdout.loss, pred, are)]}
+
+
+def _other_family(runs, family: str, *, loss: str, delta: float, out: str | None, json: bool) -> None:
+    """Kaplan, over-training or data-constrained laws (numeric-gradient path; no bootstrap)."""
+    from ..fit import FAMILIES, ParametricFitter
+    from ..laws.io import save_law
+
+    check_choice("family", family, ("chinchilla", *FAMILIES))
+    with err_console.status(f"fitting the {family} law to {len(runs)} runs"):
+        res = ParametricFitter(family, loss=loss, delta=delta).fit(runs).result_
+    report = res.as_dict()
+    if out:
+        report["saved"] = str(save_law(res.law, out, provenance={"runs": runs.source, "fit": report}))
+    if json:
+        print_json(report)
+        return
+    table = Table(title=f"{family} fit on {len(runs)} runs ({loss})")
+    table.add_column("parameter")
+    table.add_column("value", justify="right")
+    for k, v in report["params"].items():
+        table.add_row(k, f"{v:.6g}")
+    console.print(table)
+    console.print(f"objective {report['objective']:.8g}; {report['starts']['best']}/{report['starts']['total']} "
+                  f"starts reached it; {report['seconds']:.2f} s")
+    if "saved" in report:
+        console.print(f"saved {report['saved']}")

@@ -39,6 +39,7 @@ class Runs:
     tokens_seen: np.ndarray | None = None
     groups: dict[str, np.ndarray] = field(default_factory=dict)
     source: dict[str, Any] = field(default_factory=dict)  # path, sha256, columns, filters (provenance)
+    unique_tokens: np.ndarray | None = None  # distinct tokens each run drew from (data-constrained laws)
 
     def __post_init__(self) -> None:
         n = len(self.loss)
@@ -65,7 +66,7 @@ class Runs:
             source["filters"] = [*source.get("filters", []), note]
         return replace(self, n_params=self.n_params[index], n_tokens=self.n_tokens[index],
                        loss=self.loss[index], run_id=pick(self.run_id), tokens_seen=pick(self.tokens_seen),
-                       groups={k: v[index] for k, v in self.groups.items()}, source=source)
+                       unique_tokens=pick(self.unique_tokens), groups={k: v[index] for k, v in self.groups.items()}, source=source)
 
     @classmethod
     def from_arrays(cls, n_params: Any, n_tokens: Any, loss: Any, **kw: Any) -> Runs:
@@ -169,6 +170,7 @@ def load_runs(
     flops_col: str | None = None,
     run_col: str | None = None,
     tokens_seen_col: str | None = None,
+    unique_tokens_col: str | None = None,
     group_cols: Sequence[str] = (),
     where: dict[str, Any] | None = None,
     duplicates: str = "error",
@@ -189,7 +191,7 @@ def load_runs(
     columns, rows = _read_table(path)
     where = dict(where or {})
     wanted = [c for c in (n_params_col, loss_col, n_tokens_col, flops_col, run_col, tokens_seen_col,
-                          *group_cols, *where) if c is not None]
+                          unique_tokens_col, *group_cols, *where) if c is not None]
     for c in wanted:
         if c not in columns:
             raise DataError(f"Column {c!r} must exist in {path.name}. Got columns: {', '.join(columns)}.")
@@ -206,14 +208,17 @@ def load_runs(
     run_id = np.array([str(rows[i][run_col]) for i in keep]) if run_col else None
     seen = (np.array([_number(tokens_seen_col, i + 1, rows[i][tokens_seen_col]) for i in keep])
             if tokens_seen_col else None)
+    unique = (np.array([_number(unique_tokens_col, i + 1, rows[i][unique_tokens_col]) for i in keep])
+              if unique_tokens_col else None)
     groups = {c: np.array([str(rows[i][c]) for i in keep]) for c in group_cols}
     source = {
         "path": str(path), "sha256": file_sha256(path),
         "columns": {"n_params": n_params_col, "n_tokens": n_tokens_col, "flops": flops_col, "loss": loss_col,
-                    "run": run_col, "tokens_seen": tokens_seen_col, "groups": list(group_cols)},
+                    "run": run_col, "tokens_seen": tokens_seen_col, "unique_tokens": unique_tokens_col,
+                    "groups": list(group_cols)},
         "filters": [f"where {k} == {v!r}" for k, v in where.items()],
     }
-    runs = Runs(n, d, loss, run_id, seen, groups, source)
+    runs = Runs(n, d, loss, run_id, seen, groups, source, unique)
     if duplicates == "drop":
         return drop_duplicates(runs)
     check_choice("duplicates", duplicates, ("error", "drop"))

@@ -8,10 +8,13 @@ L-BFGS-B with finite-difference gradients — adequate for tens to hundreds of r
   θ = (log N_c, log D_c, α_N, α_D).
 - ``"over-training"``: Gadre et al. (2024), ``L = E + (a·M^η + b·M^(−η))·C^(−η)``, M = D/N, C = 6ND;
   θ = (log E, log a, log b, η).
+- ``"data-constrained"``: Muennighoff et al. (2023), Chinchilla on effective N', D' under repetition with
+  α = β as in the paper; θ = (log E, log A, log B, α, log R_D*, log R_N*). Needs ``Runs.unique_tokens``.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import time
 from dataclasses import dataclass
@@ -21,13 +24,16 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 
+from ..errors import ConfigError
 from ..laws.base import Citation, JointLaw
+from ..laws.chinchilla import ChinchillaParams
+from ..laws.datablations import DataConstrained
 from ..laws.kaplan import KaplanJoint
 from ..laws.overtraining import OverTraining
 from .data import Runs
 from .objectives import check_loss, penalty
 
-__all__ = ["FAMILIES", "FamilyFit", "fit_family"]
+__all__ = ["FAMILIES", "NEEDS_UNIQUE", "FamilyFit", "fit_family"]
 
 _CIT = Citation("scalinglab fit", 2025, "numeric-gradient fit to user runs")
 
@@ -55,6 +61,20 @@ def _ot_law(theta):
                         float(eta), _CIT)
 
 
+def _dc_law(theta):
+    le, la, lb, alpha, lrd, lrn = theta
+    params = ChinchillaParams(float(np.exp(le)), float(np.exp(la)), float(np.exp(lb)), float(alpha), float(alpha))
+    return DataConstrained("fitted-data-constrained", params, float(np.exp(lrd)), float(np.exp(lrn)), _CIT)
+
+
+def _dc_log(theta, log_n, log_d, log_u):
+    with np.errstate(all="ignore"):  # extreme trial coefficients give inf/nan; fit_family maps them to 1e300
+        return np.log(_dc_law(theta).loss(np.exp(log_n), np.exp(log_d), np.exp(log_u)))
+
+
+#: families whose prediction also needs each run's unique tokens
+NEEDS_UNIQUE = frozenset({"data-constrained"})
+
 #: name -> (log-prediction, law builder, start grid axes, bounds)
 FAMILIES: dict[str, tuple[Any, Any, list[tuple[float, ...]], list[tuple[float, float]]]] = {
     "kaplan": (_kaplan_log, _kaplan_law, [(25.0, 30.0, 35.0), (20.0, 25.0, 30.0), (0.05, 0.1, 0.3),
@@ -63,6 +83,10 @@ FAMILIES: dict[str, tuple[Any, Any, list[tuple[float, ...]], list[tuple[float, f
     "over-training": (_ot_log, _ot_law, [(-1.0, 0.0, 0.5), (0.0, 5.0, 10.0), (0.0, 5.0, 10.0),
                                          (0.05, 0.15, 0.3)],
                       [(-20.0, 5.0), (-30.0, 60.0), (-30.0, 60.0), (1e-4, 2.0)]),
+    "data-constrained": (_dc_log, _dc_law, [(0.0, 0.6), (4.0, 8.0), (4.0, 8.0), (0.2, 0.4), (np.log(15.0),),
+                                            (np.log(5.0),)],
+                         [(-5.0, 3.0), (-10.0, 40.0), (-10.0, 40.0), (0.01, 2.0), (np.log(0.1), np.log(1e3)),
+                          (np.log(0.1), np.log(1e3))]),
 }
 
 
@@ -97,6 +121,11 @@ def fit_family(family: str, runs: Runs, *, loss: str = "huber", delta: float = 1
     t0 = time.perf_counter()
     log_pred, build, axes, bounds = FAMILIES[family]
     ln, ld, ll = np.log(runs.n_params), np.log(runs.n_tokens), np.log(runs.loss)
+    if family in NEEDS_UNIQUE:
+        if runs.unique_tokens is None:
+            raise ConfigError(f"The {family!r} family needs the unique tokens of each run (load_runs("
+                              "unique_tokens_col=...) or --unique-tokens-col). Got none.")
+        log_pred = functools.partial(log_pred, log_u=np.log(runs.unique_tokens))
 
     def fun(theta):
         with np.errstate(all="ignore"):

@@ -66,7 +66,8 @@ class DataConstrained(JointLaw):
     def optimal_params_for_tokens(self, n_tokens: Any) -> np.ndarray:
         """``N_opt(D)``: the compute-optimal model size for ``n_tokens`` training tokens."""
         p = self.params
-        g = (p.alpha * p.A / (p.beta * p.B)) ** (1.0 / (p.alpha + p.beta))
+        # numpy scalars: extreme coefficients (e.g. during a fit) overflow to inf instead of raising
+        g = np.float64(p.alpha * p.A / (p.beta * p.B)) ** (1.0 / (p.alpha + p.beta))
         return (np.asarray(n_tokens, dtype=float) * g) ** (p.beta / p.alpha) * g
 
     def effective_tokens(self, n_tokens: Any, unique_tokens: Any) -> Any:
