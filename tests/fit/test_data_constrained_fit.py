@@ -31,3 +31,10 @@ def test_data_constrained_fit_needs_unique_tokens():
                             [1e10] * 7, [3.0, 2.9, 2.8, 2.7, 2.65, 2.6, 2.58])
     with pytest.raises(ConfigError, match="needs the unique tokens"):
         ParametricFitter("data-constrained").fit(runs)
+
+
+def test_runs_from_arrays_validates_unique_tokens():
+    from scalinglab.errors import DataError
+
+    with pytest.raises(DataError, match=r"Column 'unique_tokens' row 2 must be finite and > 0. Got 0.0"):
+        Runs.from_arrays([1e8, 2e8], [1e10, 1e10], [3.0, 2.9], unique_tokens=[1e9, 0.0])

@@ -73,6 +73,8 @@ class Runs:
         """Validated :class:`Runs` from array-likes (names in errors are the argument names)."""
         cols = {"n_params": n_params, "n_tokens": n_tokens, "loss": loss}
         arrays = {k: _positive_column(k, np.asarray(v, dtype=float)) for k, v in cols.items()}
+        if kw.get("unique_tokens") is not None:
+            kw["unique_tokens"] = _positive_column("unique_tokens", np.asarray(kw["unique_tokens"], dtype=float))
         runs = cls(**arrays, **kw)
         _check_duplicates(runs, ("n_params", "n_tokens", "loss"))
         return runs
@@ -82,7 +84,7 @@ def _positive_column(name: str, values: np.ndarray) -> np.ndarray:
     bad = ~np.isfinite(values) | (values <= 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise DataError(f"Column {name!r} row {i + 1} must be finite and > 0. Got {values[i]!r}.")
+        raise DataError(f"Column {name!r} row {i + 1} must be finite and > 0. Got {float(values[i])!r}.")
     return values
 
 
