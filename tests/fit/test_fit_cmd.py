@@ -21,9 +21,25 @@ def test_fit_cmd_json_has_params_starts_intervals_audit(run, runs_csv, tmp_path)
     assert code == 0
     rep = json.loads(out)
     assert set(rep["params"]) == {"E", "A", "B", "alpha", "beta"}
-    assert rep["starts"]["total"] == 243 and 1 <= rep["starts"]["best"] <= 243
+    # variable projection: the coarse grid's 243 points hold 9 distinct (alpha, beta)
+    assert rep["starts"]["method"] == "varpro" and rep["starts"]["grid_points"] == 243
+    assert rep["starts"]["total"] == 9 and 1 <= rep["starts"]["best"] <= 9
     assert {"objective", "seconds", "n_runs", "intervals", "audit"} <= set(rep)
     assert (tmp_path / "fit.json").exists()
+
+
+def test_fit_cmd_joint_method_searches_every_grid_point(run, runs_csv):
+    code, out, _ = run("fit", str(runs_csv), "--n-params-col", "N", "--flops-col", "C", "--loss-col",
+                        "loss", "--starts", "coarse", "--method", "joint", "--json")
+    assert code == 0
+    s = json.loads(out)["starts"]
+    assert s["method"] == "joint" and s["total"] == s["grid_points"] == 243
+
+
+def test_fit_cmd_rejects_unknown_method(run, runs_csv):
+    code, _, err = run("fit", str(runs_csv), "--n-params-col", "N", "--flops-col", "C", "--loss-col",
+                       "loss", "--method", "newton")
+    assert code != 0 and "method" in err and "newton" in err
 
 
 def test_fit_cmd_table_output(run, runs_csv):

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from ..errors import ConfigError
 from .._validate import check_choice
+from ..fit.parametric import METHODS
 from ..fit import (audit, bootstrap, drop_highest_loss, fit_chinchilla, fit_envelope, fit_isoflop_profiles,
                    load_runs, runs_from_store, save_fit)
 from . import app
@@ -57,6 +58,9 @@ def fit_command(
     loss: Annotated[str, typer.Option("--loss", help="huber, mse or asymmetric.")] = "huber",
     delta: Annotated[float, typer.Option("--delta", help="Huber threshold on log loss.")] = 1e-3,
     starts: Annotated[str, typer.Option("--starts", help="hoffmann (4,500) or coarse (243).")] = "hoffmann",
+    method: Annotated[str, typer.Option("--method", help="varpro: search (alpha, beta) from the grid's distinct "
+                                        "exponents, solve (A, B, E) exactly; joint: search all five from every "
+                                        "grid point (slower).")] = "varpro",
     n_boot: Annotated[int, typer.Option("--bootstrap", help="Bootstrap replicates (0: none).")] = 0,
     do_audit: Annotated[bool, typer.Option("--audit", help="Hold out the largest-compute runs and score.")] = False,
     holdout_fraction: Annotated[float, typer.Option("--holdout-fraction", help="Share held out by --audit.")] = 0.1,
@@ -95,8 +99,9 @@ def fit_command(
     if family != "chinchilla":
         _other_family(runs, family, loss=loss, delta=delta, out=out, json=json)
         return
-    with err_console.status(f"fitting {len(runs)} runs from the {starts} start grid"):
-        result = fit_chinchilla(runs, loss=loss, delta=delta, starts=starts)
+    check_choice("method", method, METHODS)
+    with err_console.status(f"fitting {len(runs)} runs from the {starts} start grid ({method})"):
+        result = fit_chinchilla(runs, loss=loss, delta=delta, starts=starts, method=method)
     report: dict[str, Any] = result.as_dict()
     boot = None
     if n_boot:
@@ -106,13 +111,14 @@ def fit_command(
                              progress=lambda done, total: bar.update(task, completed=done))
         report["intervals"] = boot.as_dict(flops=(5.76e23,))
     if do_audit:
-        report["audit"] = audit(runs, fraction=holdout_fraction, loss=loss, delta=delta, starts=starts,
+        report["audit"] = audit(runs, fraction=holdout_fraction, loss=loss, delta=delta, starts=starts, method=method,
                                 n_bootstrap=min(n_boot, 200), seed=seed).as_dict()
     if holdout is not None:
         report["holdout"] = _score_holdout(result, boot, holdout)
     if out:
         report["saved"] = str(save_fit(result, out, runs=runs, boot=boot,
-                                       cli={"drop_highest_loss": drop_highest, "starts": starts}))
+                                       cli={"drop_highest_loss": drop_highest, "starts": starts,
+                                                                     "method": method}))
     if json:
         print_json(report)
         return
@@ -135,8 +141,10 @@ def _print_table(rep: dict[str, Any]) -> None:
         table.add_row(*row)
     console.print(table)
     s = rep["starts"]
+    where = (f"the {s['total']} distinct (alpha, beta) of the {s['grid_points']:,}-point {s['grid']} grid"
+             if s["method"] == "varpro" else f"the {s['grid_points']:,}-point {s['grid']} grid")
     console.print(f"objective {rep['objective']:.8g}; {s['best']}/{s['total']} starts reached it "
-                  f"({s['converged']} converged); {rep['seconds']:.2f} s")
+                  f"({s['converged']} converged; {s['method']} from {where}); {rep['seconds']:.2f} s")
     console.print(f"N_opt ∝ C^{rep['exponents']['a']:.4f}, D_opt ∝ C^{rep['exponents']['b']:.4f}")
     if "audit" in rep:
         a = rep["audit"]

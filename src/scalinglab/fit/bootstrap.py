@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..laws.chinchilla import ChinchillaParams
 from ._batch import batched_lm
+from ._varpro import project_coefficients
 from .data import Runs
 from .parametric import BEST_RTOL, LOWER, UPPER
 from .result import FitResult
@@ -106,7 +107,7 @@ def _weights(runs: Runs, n: int, rng: np.random.Generator) -> tuple[np.ndarray, 
     return counts[:, inverse].astype(float), "runs"
 
 
-def _warm_starts(result: FitResult, k: int) -> np.ndarray:
+def _warm_starts(result: FitResult, k: int, data: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
     starts = [result.theta]
     rec = result.starts
     if rec is not None and k > 1:
@@ -116,13 +117,17 @@ def _warm_starts(result: FitResult, k: int) -> np.ndarray:
                 break
             th = rec.final[i]
             far = all(np.abs(th - s).max() > 1e-2 for s in starts)
-            if far and obj[i] > result.objective * (1 + BEST_RTOL) and th[3] < 5 and th[4] < 5:
+            if far and np.isfinite(th).all() and obj[i] > result.objective * (1 + BEST_RTOL) and th[3] < 5 and th[4] < 5:
                 starts.append(th)
-    while len(starts) < k:  # no other basins on record: perturb the exponents of the optimum
-        th = result.theta.copy()
-        f = (0.7, 1.4, 0.85, 1.2)[(len(starts) - 1) % 4]
-        th[3:] *= f
-        starts.append(th)
+    # no other basins on record: perturb the exponents of the optimum, with (a, b, e) solved at them
+    perturbed = []
+    while len(starts) + len(perturbed) < k:
+        perturbed.append(result.theta[3:] * (0.7, 1.4, 0.85, 1.2)[len(perturbed) % 4])
+    if perturbed:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            th = project_coefficients(np.array(perturbed), *data, loss=result.loss, delta=result.delta,
+                                      asymmetry=result.asymmetry)
+        starts.extend(np.maximum(th, -300.0))
     return np.array(starts)
 
 
@@ -153,7 +158,7 @@ def bootstrap(
     rng = np.random.default_rng(seed)
     weights, how = _weights(runs, int(n), rng)
     log_n, log_d, log_loss = np.log(runs.n_params), np.log(runs.n_tokens), np.log(runs.loss)
-    starts = _warm_starts(result, n_starts)
+    starts = _warm_starts(result, n_starts, (log_n, log_d, log_loss))
     k = len(starts)
     theta = np.empty((n, 5))
     obj = np.empty(n)
@@ -162,7 +167,8 @@ def bootstrap(
         m = len(w)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             out = batched_lm(np.tile(starts, (m, 1)), log_n, log_d, log_loss, weights=np.repeat(w, k, axis=0),
-                             loss=result.loss, delta=result.delta, lower=LOWER, upper=UPPER, max_iter=max_iter)
+                             loss=result.loss, delta=result.delta, asymmetry=result.asymmetry, lower=LOWER,
+                             upper=UPPER, max_iter=max_iter)
         o = np.where(np.isfinite(out.objective), out.objective, np.inf).reshape(m, k)
         pick = np.argmin(o, axis=1)
         theta[c0:c0 + m] = out.theta.reshape(m, k, 5)[np.arange(m), pick]

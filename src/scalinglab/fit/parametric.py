@@ -23,11 +23,15 @@ from .._validate import check_choice
 from ..errors import ConfigError, FitError
 from ..laws.chinchilla import ChinchillaParams
 from ._batch import batched_lm
+from ._varpro import varpro_chinchilla
 from .data import Runs
 from .objectives import chinchilla_objective, check_loss
 from .result import FitResult, FitWarning, StartRecords
 
-__all__ = ["ParametricFitter", "fit_chinchilla", "start_grid", "BEST_RTOL", "BEST_ATOL", "LOWER", "UPPER"]
+__all__ = ["ParametricFitter", "fit_chinchilla", "start_grid", "BEST_RTOL", "BEST_ATOL", "LOWER", "UPPER", "METHODS"]
+
+#: "varpro": search (α, β), solve (A, B, E) at each (default); "joint": search all five from every grid point
+METHODS = ("varpro", "joint")
 
 #: a start "reached the best" when its objective is within max(BEST_RTOL·best, BEST_ATOL) of the best
 BEST_RTOL, BEST_ATOL = 1e-6, 1e-9
@@ -89,6 +93,13 @@ def _log_data(runs: Runs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.log(runs.n_params), np.log(runs.n_tokens), np.log(runs.loss)
 
 
+def distinct_exponents(theta0: np.ndarray) -> np.ndarray:
+    """The distinct ``(α, β)`` of a start grid, in order of first appearance: the starts of the variable
+    projection search, which solves for (a, b, e) instead of starting from them."""
+    _, first = np.unique(theta0[:, 3:], axis=0, return_index=True)
+    return theta0[np.sort(first), 3:]
+
+
 def _bounds_hit(theta: np.ndarray) -> tuple[str, ...]:
     tol = 1e-6
     hit = [n for n, t, lo, hi in zip(_NAMES, theta, LOWER, UPPER)
@@ -107,15 +118,30 @@ def fit_chinchilla(
     max_iter: int = 100,
     n_polish: int = 5,
     keep_starts: bool = True,
+    method: str = "varpro",
 ) -> FitResult:
-    """Multi-start fit of the Chinchilla law (functional core of :class:`ParametricFitter`)."""
+    """Multi-start fit of the Chinchilla law (functional core of :class:`ParametricFitter`).
+
+    ``method="varpro"`` (default) searches the exponents from each distinct (α, β) of the start grid and
+    solves (A, B, E) exactly at every step (:mod:`scalinglab.fit._varpro`); Hoffmann's 4,500 points give
+    25 such starts. ``method="joint"`` runs the five-parameter search from every grid point
+    (:mod:`scalinglab.fit._batch`), as Hoffmann et al. and Besiroglu et al. did.
+    """
     check_loss(loss, delta, asymmetry)
+    check_choice("method", method, METHODS)
     t0 = time.perf_counter()
     log_n, log_d, log_loss = _log_data(runs)
-    theta0, grid_name = start_grid(starts, seed)
+    grid, grid_name = start_grid(starts, seed)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        out = batched_lm(theta0, log_n, log_d, log_loss, loss=loss, delta=delta, asymmetry=asymmetry,
-                         lower=LOWER, upper=UPPER, max_iter=max_iter)
+        if method == "varpro":
+            phi0 = distinct_exponents(grid)
+            theta0 = np.column_stack([np.full((len(phi0), 3), np.nan), phi0])
+            out = varpro_chinchilla(phi0, log_n, log_d, log_loss, loss=loss, delta=delta, asymmetry=asymmetry,
+                                    lower=LOWER, upper=UPPER, max_iter=max_iter)
+        else:
+            theta0 = grid
+            out = batched_lm(theta0, log_n, log_d, log_loss, loss=loss, delta=delta, asymmetry=asymmetry,
+                             lower=LOWER, upper=UPPER, max_iter=max_iter)
     obj = np.where(np.isfinite(out.objective), out.objective, np.inf)
     if not np.isfinite(obj).any():
         raise FitError(f"The fit must reach a finite objective from some start. Got none of {len(obj)}.")
@@ -127,9 +153,9 @@ def fit_chinchilla(
             break
         if all(abs(obj[i] - obj[j]) > BEST_RTOL * obj[j] for j in cands):
             cands.append(int(i))
-    best_theta, best_obj = out.theta[order[0]], float(obj[order[0]])
+    best_theta, best_obj = np.clip(np.maximum(out.theta[order[0]], -300.0), LOWER, UPPER), float(obj[order[0]])
     for i in cands:
-        th, fv = polish(out.theta[i], log_n, log_d, log_loss, loss=loss, delta=delta, asymmetry=asymmetry)
+        th, fv = polish(np.maximum(out.theta[i], -300.0), log_n, log_d, log_loss, loss=loss, delta=delta, asymmetry=asymmetry)
         if fv < best_obj:
             best_theta, best_obj = th, fv
     tol = max(BEST_RTOL * best_obj, BEST_ATOL)
@@ -157,7 +183,8 @@ def fit_chinchilla(
     records = StartRecords(theta0, out.theta, out.objective, out.converged, out.n_iter) if keep_starts else None
     return FitResult(params=params, objective=best_obj, loss=loss, delta=float(delta), n_starts=len(obj),
                      n_best=n_best, n_converged=int(out.converged.sum()), seconds=seconds, n_runs=len(runs),
-                     starts_name=grid_name, at_bound=at_bound, starts=records)
+                     starts_name=grid_name, at_bound=at_bound, starts=records, method=method,
+                     grid_points=len(grid), asymmetry=float(asymmetry))
 
 
 class ParametricFitter:
@@ -173,6 +200,8 @@ class ParametricFitter:
     starts : "hoffmann" (4,500), "coarse" (243), an int (random subset of Hoffmann's grid) or (S, 5) rows.
     seed : used when ``starts`` is an int.
     max_iter : iteration cap of the batched optimiser per start.
+    method : "varpro" (search α, β; solve A, B, E) or "joint" (all five from every grid point); see
+        :func:`fit_chinchilla`.
 
     Attributes
     ----------
@@ -180,7 +209,8 @@ class ParametricFitter:
     """
 
     def __init__(self, law: str = "chinchilla", *, loss: str = "huber", delta: float = 1e-3,
-                 asymmetry: float = 0.75, starts: Any = "hoffmann", seed: int = 0, max_iter: int = 100) -> None:
+                 asymmetry: float = 0.75, starts: Any = "hoffmann", seed: int = 0, max_iter: int = 100,
+                 method: str = "varpro") -> None:
         self.law = law
         self.loss = loss
         self.delta = delta
@@ -188,6 +218,7 @@ class ParametricFitter:
         self.starts = starts
         self.seed = seed
         self.max_iter = max_iter
+        self.method = method
 
     def fit(self, runs: Runs) -> ParametricFitter:
         from .families import FAMILIES, fit_family
@@ -195,7 +226,8 @@ class ParametricFitter:
         check_choice("law", self.law, ("chinchilla", *FAMILIES))
         if self.law == "chinchilla":
             self.result_ = fit_chinchilla(runs, loss=self.loss, delta=self.delta, asymmetry=self.asymmetry,
-                                          starts=self.starts, seed=self.seed, max_iter=self.max_iter)
+                                          starts=self.starts, seed=self.seed, max_iter=self.max_iter,
+                                          method=self.method)
         else:
             self.result_ = fit_family(self.law, runs, loss=self.loss, delta=self.delta,
                                       asymmetry=self.asymmetry, seed=self.seed)

@@ -21,7 +21,8 @@ class FitWarning(UserWarning):
 @dataclass(frozen=True, eq=False)
 class StartRecords:
     """Every start of a multi-start fit: ``start`` and ``final`` (S, 5) as (a, b, e, α, β), ``objective``
-    (S,), ``converged`` (S,) and ``n_iter`` (S,)."""
+    (S,), ``converged`` (S,) and ``n_iter`` (S,). Under variable projection a start is an (α, β) only, so
+    its (a, b, e) are NaN; a coefficient solved to exactly zero ends as ``log 0 = −inf``."""
 
     start: np.ndarray
     final: np.ndarray
@@ -37,6 +38,8 @@ class StartRecords:
 class FitResult:
     """Outcome of :class:`~scalinglab.fit.ParametricFitter` on one set of runs.
 
+    ``n_starts`` counts the searches run: under ``method="varpro"`` the distinct (α, β) of the grid (25 of
+    Hoffmann's ``grid_points`` = 4,500), under ``"joint"`` every grid point.
     ``n_best`` counts starts whose final objective is within ``max(1e-6·objective, 1e-9)`` of the best
     (after polishing the best with L-BFGS-B); ``n_converged`` counts starts whose optimiser stopped on its
     convergence test rather than its iteration cap.
@@ -55,6 +58,9 @@ class FitResult:
     at_bound: tuple[str, ...] = ()
     starts: StartRecords | None = field(default=None, repr=False)
     family: str = "chinchilla"
+    method: str = "joint"
+    grid_points: int | None = None
+    asymmetry: float = 0.75
 
     @property
     def theta(self) -> np.ndarray:
@@ -76,7 +82,8 @@ class FitResult:
             "loss": self.loss,
             "delta": self.delta,
             "starts": {"total": self.n_starts, "best": self.n_best, "converged": self.n_converged,
-                       "grid": self.starts_name},
+                       "grid": self.starts_name, "grid_points": self.grid_points or self.n_starts,
+                       "method": self.method},
             "at_bound": list(self.at_bound),
             "exponents": {"a": a, "b": b},
             "seconds": self.seconds,
@@ -102,7 +109,8 @@ def provenance(result: FitResult, runs: Any = None, **extra: Any) -> dict[str, A
         "data": dict(getattr(runs, "source", {}) or {}),
         "n_runs": result.n_runs,
         "objective": {"loss": result.loss, "delta": result.delta, "value": result.objective},
-        "starts": {"grid": result.starts_name, "total": result.n_starts, "best": result.n_best},
+        "starts": {"grid": result.starts_name, "total": result.n_starts, "best": result.n_best,
+                   "method": result.method, "grid_points": result.grid_points or result.n_starts},
         "scalinglab_version": __version__,
         "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
