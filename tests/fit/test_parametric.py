@@ -101,6 +101,22 @@ def test_fit_chinchilla_warns_when_parameter_at_bound():
         fit_chinchilla(Runs.from_arrays(n, d, loss), starts="coarse")
 
 
+def test_fit_chinchilla_warns_on_implausible_exponent(make_runs):
+    # the A term is a second constant (α = 0.004): no bound is hit, yet the law is degenerate
+    truth = ChinchillaParams(E=1.0, A=1.2, B=2000.0, alpha=0.004, beta=0.37)
+    with pytest.warns(FitWarning, match="alpha = 0.00"):
+        fit_chinchilla(make_runs(truth, noise=0.0), starts="coarse", loss="mse")
+
+
+@pytest.mark.shared_data
+def test_fit_chinchilla_epoch_fit_raises_no_warning(epoch_runs):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FitWarning)
+        fit_chinchilla(epoch_runs)
+
+
 def test_start_grid_hoffmann_has_4500_points():
     grid, name = start_grid("hoffmann")
     assert grid.shape == (4500, 5) and name == "hoffmann"

@@ -234,7 +234,7 @@ def varpro_chinchilla(
     lower: np.ndarray,
     upper: np.ndarray,
     max_iter: int = 100,
-    inner_iter: int = 30,
+    inner_iter: int = 5,
     ftol: float = 1e-12,
 ) -> BatchOutcome:
     """Minimise the Chinchilla objective over (α, β) from every row of ``phi0`` (S, 2) at once.

@@ -39,6 +39,8 @@ BEST_RTOL, BEST_ATOL = 1e-6, 1e-9
 LOWER = np.array([-np.inf, -np.inf, -20.0, 1e-6, 1e-6])
 UPPER = np.array([np.inf, np.inf, 10.0, 10.0, 10.0])
 _NAMES = ("a", "b", "e", "alpha", "beta")
+#: fitted α, β outside this range raise a FitWarning (published fits give 0.07-0.8)
+EXPONENT_PLAUSIBLE = (0.01, 3.0)
 
 
 def _hoffmann_grid() -> np.ndarray:
@@ -163,9 +165,17 @@ def fit_chinchilla(
     seconds = time.perf_counter() - t0
     at_bound = _bounds_hit(best_theta)
     if at_bound:
-        warnings.warn(f"The fitted {', '.join(at_bound)} sit at the bound of the search box "
+        warnings.warn(f"The fitted {', '.join(at_bound)} {'sits' if len(at_bound) == 1 else 'sit'} at the bound of the search box "
                       f"({ {n: round(float(v), 6) for n, v in zip(_NAMES, best_theta)} }); the law is likely degenerate "
                       f"for these runs.", FitWarning, stacklevel=3)
+    # exponents far outside anything published (0.07-0.8) short of the bound: a term that acts on only the
+    # smallest runs (large exponent) or that is a second constant beside E (exponent near 0)
+    for name, val in zip(("alpha", "beta"), best_theta[3:]):
+        if name not in at_bound and not EXPONENT_PLAUSIBLE[0] <= val <= EXPONENT_PLAUSIBLE[1]:
+            warnings.warn(f"The fitted {name} = {val:.4g} is outside [{EXPONENT_PLAUSIBLE[0]:g}, "
+                          f"{EXPONENT_PLAUSIBLE[1]:g}]; the law is likely degenerate for these runs (a term "
+                          f"{'that only the smallest runs feel' if val > 1 else 'that is a second constant'}).",
+                          FitWarning, stacklevel=3)
     # a term that is negligible for every run is a degenerate fit even with no bound hit (e.g. B → 0)
     a_, b_, e_, al_, be_ = best_theta
     shares = np.exp(np.stack([a_ - al_ * log_n, b_ - be_ * log_d]) - log_loss)
