@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
 import typer
 from rich.progress import Progress
+from rich.markup import escape
 from rich.table import Table
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ScalingLabError
 from .._validate import check_choice
 from ..fit.parametric import METHODS
 from ..fit import (audit, bootstrap, drop_highest_loss, fit_chinchilla, fit_envelope, fit_isoflop_profiles,
-                   load_runs, runs_from_store, save_fit)
+                   load_runs, runs_from_store, save_fit, split_groups)
 from . import app
 from ._common import console, err_console, print_json
 
@@ -52,6 +57,8 @@ def fit_command(
                                                        "differ by < this many decades (default 1e-6: equal up "
                                                        "to rounding).")] = None,
     where: Annotated[list[str] | None, typer.Option("--where", help="Keep rows with COL=VALUE (repeatable).")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Fit each value of this column separately (dataset, "
+                                           "config, ...): one report per group.")] = None,
     drop_dups: Annotated[bool, typer.Option("--drop-duplicates", help="Keep the first of repeated rows "
                                             "instead of stopping with an error.")] = False,
     drop_highest: Annotated[int, typer.Option("--drop-highest-loss", help="Drop the K highest-loss rows.")] = 0,
@@ -76,6 +83,9 @@ def fit_command(
         raise ConfigError("The fit needs exactly one source: a runs file PATH or --store. "
                           f"Got {'both' if path else 'neither'}.")
     if store is not None:
+        if by is not None:
+            raise ConfigError(f"The '--by' option needs a runs file with that column; a lab store has no group "
+                              f"columns. Got --by {by!r} with --store.")
         src = runs_from_store(store, sweep=sweep, checkpoints=approach == "envelope")
         runs, holdout, budgets = src.fit, src.holdout, src.budgets
     else:
@@ -85,44 +95,113 @@ def fit_command(
         runs = load_runs(path, n_params_col=n_params_col, loss_col=loss_col, n_tokens_col=n_tokens_col,
                          flops_col=flops_col, run_col=run_col, tokens_seen_col=tokens_seen_col,
                          unique_tokens_col=unique_tokens_col, where=_where(where or []),
+                         group_cols=(by,) if by else (),
                          duplicates="drop" if drop_dups else "error")
     if drop_highest:
         runs = drop_highest_loss(runs, drop_highest)
-    if approach != "parametric":
-        if budget_width is not None:
-            budgets = budget_width
+    opts = _Opts(approach=approach, profile=profile, budget_width=budget_width, family=family, loss=loss,
+                 delta=delta, starts=starts, method=method, n_boot=n_boot, do_audit=do_audit,
+                 holdout_fraction=holdout_fraction, seed=seed, drop_highest=drop_highest)
+    check_choice("method", method, METHODS)
+    if by is None:
+        report = _fit_report(runs, opts, holdout=holdout, budgets=budgets, out=out)
+        if json:
+            print_json(report)
+        else:
+            _print_report(report)
+        return
+    failed = 0
+    reports: dict[str, dict[str, Any]] = {}
+    for label, part in split_groups(runs, by).items():
+        # each group's warnings travel with its report (and print in its section), not all up front
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                reports[label] = _fit_report(part, opts, out=_group_path(out, label) if out else None)
+            except ScalingLabError as exc:  # one group's failure must not hide the others' results
+                reports[label] = {"error": str(exc), "n_runs": len(part)}
+                failed += 1
+        reports[label]["warnings"] = [f"{w.category.__name__}: {w.message}" for w in caught]
+    if json:
+        print_json({"by": by, "groups": reports})
+    else:
+        for label, rep in reports.items():
+            console.rule(f"{by} = {label}")
+            for w in rep["warnings"]:
+                err_console.print(f"[yellow]warning ({escape(w.split(':', 1)[0])}):[/] "
+                                  f"{escape(w.split(': ', 1)[1])}", highlight=False, soft_wrap=True)
+            if "error" in rep:
+                err_console.print(f"[red]error:[/] {escape(rep['error'])}")
+            else:
+                _print_report(rep)
+    if failed:
+        raise typer.Exit(1)
+
+
+@dataclass(frozen=True)
+class _Opts:
+    approach: str
+    profile: str
+    budget_width: float | None
+    family: str
+    loss: str
+    delta: float
+    starts: str
+    method: str
+    n_boot: int
+    do_audit: bool
+    holdout_fraction: float
+    seed: int
+    drop_highest: int
+
+
+def _group_path(out: str, label: str) -> str:
+    """``fit.json`` -> ``fit-<label>.json`` (label made filename-safe)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("_") or "group"
+    path = Path(out)
+    return str(path.with_name(f"{path.stem}-{safe}{path.suffix}"))
+
+
+def _fit_report(runs, o: _Opts, *, holdout=None, budgets=None, out: str | None = None) -> dict[str, Any]:
+    """Fit ``runs`` as the options say and return the JSON-ready report (nothing printed but progress)."""
+    if o.approach != "parametric":
+        if o.budget_width is not None:
+            budgets = o.budget_width
         elif budgets is None or not np.isfinite(budgets).all():
             budgets = 1e-6  # FLOPs equal up to rounding form one budget
-        _exponents(runs, approach, profile=profile, budgets=budgets, n_boot=n_boot, seed=seed, json=json,
-                   holdout=holdout)
-        return
-    if family != "chinchilla":
-        _other_family(runs, family, loss=loss, delta=delta, out=out, json=json)
-        return
-    check_choice("method", method, METHODS)
-    with err_console.status(f"fitting {len(runs)} runs from the {starts} start grid ({method})"):
-        result = fit_chinchilla(runs, loss=loss, delta=delta, starts=starts, method=method)
+        return _exponents(runs, o.approach, profile=o.profile, budgets=budgets, n_boot=o.n_boot, seed=o.seed,
+                          holdout=holdout)
+    if o.family != "chinchilla":
+        return _other_family(runs, o.family, loss=o.loss, delta=o.delta, out=out)
+    with err_console.status(f"fitting {len(runs)} runs from the {o.starts} start grid ({o.method})"):
+        result = fit_chinchilla(runs, loss=o.loss, delta=o.delta, starts=o.starts, method=o.method)
     report: dict[str, Any] = result.as_dict()
     boot = None
-    if n_boot:
+    if o.n_boot:
         with Progress(console=err_console, transient=True) as bar:
-            task = bar.add_task("bootstrap", total=n_boot)
-            boot = bootstrap(runs, result, n=n_boot, seed=seed,
+            task = bar.add_task("bootstrap", total=o.n_boot)
+            boot = bootstrap(runs, result, n=o.n_boot, seed=o.seed,
                              progress=lambda done, total: bar.update(task, completed=done))
         report["intervals"] = boot.as_dict(flops=(5.76e23,))
-    if do_audit:
-        report["audit"] = audit(runs, fraction=holdout_fraction, loss=loss, delta=delta, starts=starts, method=method,
-                                n_bootstrap=min(n_boot, 200), seed=seed).as_dict()
+    if o.do_audit:
+        report["audit"] = audit(runs, fraction=o.holdout_fraction, loss=o.loss, delta=o.delta, starts=o.starts,
+                                method=o.method, n_bootstrap=min(o.n_boot, 200), seed=o.seed).as_dict()
     if holdout is not None:
         report["holdout"] = _score_holdout(result, boot, holdout)
     if out:
         report["saved"] = str(save_fit(result, out, runs=runs, boot=boot,
-                                       cli={"drop_highest_loss": drop_highest, "starts": starts,
-                                                                     "method": method}))
-    if json:
-        print_json(report)
-        return
-    _print_table(report)
+                                       cli={"drop_highest_loss": o.drop_highest, "starts": o.starts,
+                                            "method": o.method}))
+    return report
+
+
+def _print_report(rep: dict[str, Any]) -> None:
+    if "approach" in rep:
+        _print_exponents(rep)
+    elif rep.get("family", "chinchilla") != "chinchilla":
+        _print_family(rep)
+    else:
+        _print_table(rep)
 
 
 def _print_table(rep: dict[str, Any]) -> None:
@@ -159,8 +238,8 @@ def _print_table(rep: dict[str, Any]) -> None:
         console.print(f"saved {rep['saved']}")
 
 
-def _exponents(runs, approach: str, *, profile: str, budgets: Any, n_boot: int, seed: int, json: bool,
-               holdout=None) -> None:
+def _exponents(runs, approach: str, *, profile: str, budgets: Any, n_boot: int, seed: int,
+               holdout=None) -> dict[str, Any]:
     """Approaches 1 and 2: N*(C) ∝ C^a and D*(C) ∝ C^b. ``budgets``: a bin width in decades or labels.
 
     With held-out runs (a lab sweep's), the profile minima give the frontier ``L*(C) = k·C^s`` (a power law
@@ -176,17 +255,19 @@ def _exponents(runs, approach: str, *, profile: str, budgets: Any, n_boot: int, 
                               "training curves). Got " + ("neither." if runs.run_id is None and runs.tokens_seen
                                                          is None else "only one."))
         res = fit_envelope(runs.run_id, runs.n_params, runs.tokens_seen, runs.loss)
-    out = {"approach": approach, **res.as_dict()}
+    out = {"approach": approach, "rows": len(runs), **res.as_dict()}
     if holdout is not None and approach == "isoflop":
         out["holdout"] = _score_frontier(res, holdout)
-    if json:
-        print_json(out)
-        return
-    table = Table(title=f"Compute-optimal exponents ({approach}) on {len(runs)} rows")
+    return out
+
+
+def _print_exponents(out: dict[str, Any]) -> None:
+    approach = out["approach"]
+    table = Table(title=f"Compute-optimal exponents ({approach}) on {out['rows']} rows")
     for col in ("quantity", "exponent", "coefficient"):
         table.add_column(col, justify="right" if col != "quantity" else "left")
-    table.add_row("N*(C) = k·C^a", f"{res.a:.4f}", f"{res.n_opt_fit.coef:.4g}")
-    table.add_row("D*(C) = k·C^b", f"{res.b:.4f}", f"{res.d_opt_fit.coef:.4g}")
+    table.add_row("N*(C) = k·C^a", f"{out['a']:.4f}", f"{out['n_opt_fit']['coef']:.4g}")
+    table.add_row("D*(C) = k·C^b", f"{out['b']:.4f}", f"{out['d_opt_fit']['coef']:.4g}")
     console.print(table)
     if "holdout" in out:
         h = out["holdout"]
@@ -196,9 +277,10 @@ def _exponents(runs, approach: str, *, profile: str, budgets: Any, n_boot: int, 
             console.print(f"  C = {r['flops']:.3g}, N = {r['n_params']:.4g} (N* predicted {r['n_opt']:.4g}): "
                           f"loss {r['loss']:.4f}, predicted L* {r['predicted']:.4f}")
     if approach == "isoflop":
-        for p in res.profiles:
-            mark = "" if p.status == "ok" else f"  [yellow]{p.status}: {p.reason}[/]"
-            console.print(f"  C = {p.flops:.3g}: N* = {p.n_opt:.4g}, D* = {p.d_opt:.4g}, L* = {p.loss_opt:.4f}{mark}")
+        for p in out["profiles"]:
+            mark = "" if p["status"] == "ok" else f"  [yellow]{p['status']}: {escape(p['reason'])}[/]"
+            console.print(f"  C = {p['flops']:.3g}: N* = {p['n_opt']:.4g}, D* = {p['d_opt']:.4g}, "
+                          f"L* = {p['loss_opt']:.4f}{mark}")
 
 
 def _score_holdout(result, boot, holdout) -> dict[str, Any]:
@@ -237,7 +319,7 @@ def _score_frontier(res, holdout) -> dict[str, Any]:
                      for ci, n, d, y, p, e in zip(c, holdout.n_params, holdout.n_tokens, holdout.loss, pred, are)]}
 
 
-def _other_family(runs, family: str, *, loss: str, delta: float, out: str | None, json: bool) -> None:
+def _other_family(runs, family: str, *, loss: str, delta: float, out: str | None) -> dict[str, Any]:
     """Kaplan, over-training or data-constrained laws (numeric-gradient path; no bootstrap)."""
     from ..fit import FAMILIES, ParametricFitter
     from ..laws.io import save_law
@@ -248,10 +330,11 @@ def _other_family(runs, family: str, *, loss: str, delta: float, out: str | None
     report = res.as_dict()
     if out:
         report["saved"] = str(save_law(res.law, out, provenance={"runs": runs.source, "fit": report}))
-    if json:
-        print_json(report)
-        return
-    table = Table(title=f"{family} fit on {len(runs)} runs ({loss})")
+    return report
+
+
+def _print_family(report: dict[str, Any]) -> None:
+    table = Table(title=f"{report['family']} fit on {report['n_runs']} runs ({report['loss']})")
     table.add_column("parameter")
     table.add_column("value", justify="right")
     for k, v in report["params"].items():

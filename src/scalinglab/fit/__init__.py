@@ -4,7 +4,7 @@ intervals and extrapolation audits."""
 
 from .audit import AuditResult, audit
 from .bootstrap import BootstrapResult, bootstrap, derived_quantities
-from .data import Runs, drop_highest_loss, load_runs, select_groups
+from .data import Runs, drop_highest_loss, load_runs, select_groups, split_groups
 from .families import FAMILIES, FamilyFit, fit_family
 from .io import save_fit
 from .envelope import EnvelopeResult, fit_envelope
@@ -15,7 +15,7 @@ from .store_runs import StoreRuns, runs_from_store
 from .result import FitResult, FitWarning, StartRecords, provenance
 
 __all__ = [
-    "Runs", "load_runs", "drop_highest_loss", "select_groups",
+    "Runs", "load_runs", "drop_highest_loss", "select_groups", "split_groups",
     "LOSSES", "penalty", "chinchilla_log_predict", "chinchilla_objective",
     "ParametricFitter", "fit_chinchilla", "start_grid", "FitResult", "FitWarning", "StartRecords",
     "FAMILIES", "FamilyFit", "fit_family",

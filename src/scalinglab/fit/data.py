@@ -20,7 +20,7 @@ import numpy as np
 from .._validate import check_choice
 from ..errors import ConfigError, DataError
 
-__all__ = ["Runs", "load_runs", "drop_highest_loss", "select_groups", "file_sha256"]
+__all__ = ["Runs", "load_runs", "drop_highest_loss", "select_groups", "split_groups", "file_sha256"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -252,3 +252,16 @@ def select_groups(runs: Runs, **labels: str) -> Runs:
         raise DataError(f"The group filter must leave at least one row. Got {labels!r} matching none.")
     note = ", ".join(f"{k} == {v!r}" for k, v in labels.items())
     return runs.subset(np.flatnonzero(mask), note=f"select {note}")
+
+
+def split_groups(runs: Runs, col: str) -> dict[str, Runs]:
+    """One :class:`Runs` per value of the group column ``col``, in order of first appearance (to fit each
+    dataset or configuration on its own). Each part's provenance records its filter."""
+    if col not in runs.groups:
+        raise ConfigError(f"The group column {col!r} must be one of the loaded group columns "
+                          f"({', '.join(runs.groups) or 'none'}). Got {col!r}.")
+    labels = runs.groups[col]
+    _, first = np.unique(labels, return_index=True)
+    return {str(labels[i]): runs.subset(np.flatnonzero(labels == labels[i]),
+                                        note=f"select {col} == {str(labels[i])!r}")
+            for i in np.sort(first)}
