@@ -49,7 +49,8 @@ def fit_command(
     unique_tokens_col: Annotated[str | None, typer.Option("--unique-tokens-col", help="Unique tokens each run "
                                                           "drew from (--family data-constrained).")] = None,
     family: Annotated[str, typer.Option("--family", help="Law fitted by the parametric approach: chinchilla, "
-                                        "kaplan, over-training or data-constrained.")] = "chinchilla",
+                                        "kaplan, over-training, data-constrained, or one variable: "
+                                        "power-law-n, power-law-d, power-law-c (C = 6ND).")] = "chinchilla",
     approach: Annotated[str, typer.Option("--approach", help="parametric (Approach 3), isoflop (Approach 2) or "
                                           "envelope (Approach 1).")] = "parametric",
     profile: Annotated[str, typer.Option("--profile", help="isoflop: parabola or smooth.")] = "parabola",

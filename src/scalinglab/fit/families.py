@@ -10,6 +10,8 @@ L-BFGS-B with finite-difference gradients — adequate for tens to hundreds of r
   θ = (log E, log a, log b, η).
 - ``"data-constrained"``: Muennighoff et al. (2023), Chinchilla on effective N', D' under repetition with
   α = β as in the paper; θ = (log E, log A, log B, α, log R_D*, log R_N*). Needs ``Runs.unique_tokens``.
+- ``"power-law-n"``, ``"power-law-d"``, ``"power-law-c"``: one variable, ``L = E + A/x^α`` with x = N, D
+  or C = 6ND (Kaplan's L(N), L(D), L(C_min) with an irreducible term); θ = (log E, log A, α).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ..laws.chinchilla import ChinchillaParams
 from ..laws.datablations import DataConstrained
 from ..laws.kaplan import KaplanJoint
 from ..laws.overtraining import OverTraining
+from ..laws.powerlaw import PowerLaw
 from .data import Runs
 from .objectives import check_loss, penalty
 
@@ -72,6 +75,25 @@ def _dc_log(theta, log_n, log_d, log_u):
         return np.log(_dc_law(theta).loss(np.exp(log_n), np.exp(log_d), np.exp(log_u)))
 
 
+_PL_X = {"power-law-n": ("n_params", lambda ln, ld: ln), "power-law-d": ("n_tokens", lambda ln, ld: ld),
+         "power-law-c": ("flops", lambda ln, ld: np.log(6.0) + ln + ld)}
+
+
+def _pl_log(theta, log_n, log_d, *, family):
+    le, la, alpha = theta
+    return np.logaddexp(le, la - alpha * _PL_X[family][1](log_n, log_d))
+
+
+def _pl_law(theta, *, family):
+    le, la, alpha = theta
+    return PowerLaw(f"fitted-{family}", _PL_X[family][0], float(np.exp(le)), float(np.exp(la)), float(alpha), _CIT)
+
+
+def _pl_entry(family: str, la_axis: tuple[float, ...]):
+    return (functools.partial(_pl_log, family=family), functools.partial(_pl_law, family=family),
+            [(-1.0, 0.0, 0.7), la_axis, (0.05, 0.15, 0.4)], [(-20.0, 5.0), (-30.0, 120.0), (1e-4, 3.0)])
+
+
 #: families whose prediction also needs each run's unique tokens
 NEEDS_UNIQUE = frozenset({"data-constrained"})
 
@@ -87,6 +109,9 @@ FAMILIES: dict[str, tuple[Any, Any, list[tuple[float, ...]], list[tuple[float, f
                                             (np.log(5.0),)],
                          [(-5.0, 3.0), (-10.0, 40.0), (-10.0, 40.0), (0.01, 2.0), (np.log(0.1), np.log(1e3)),
                           (np.log(0.1), np.log(1e3))]),
+    "power-law-n": _pl_entry("power-law-n", (2.0, 5.0, 10.0)),
+    "power-law-d": _pl_entry("power-law-d", (2.0, 5.0, 10.0)),
+    "power-law-c": _pl_entry("power-law-c", (5.0, 10.0, 20.0)),
 }
 
 
@@ -94,7 +119,7 @@ FAMILIES: dict[str, tuple[Any, Any, list[tuple[float, ...]], list[tuple[float, f
 class FamilyFit:
     """Result of :func:`fit_family`: the law, the objective and how many starts reached it."""
 
-    law: JointLaw
+    law: JointLaw | PowerLaw
     theta: np.ndarray
     objective: float
     loss: str
@@ -110,8 +135,16 @@ class FamilyFit:
                 "loss": self.loss, "delta": self.delta, "starts": {"total": self.n_starts, "best": self.n_best},
                 "seconds": self.seconds, "n_runs": self.n_runs}
 
-    def to_law(self, name: str = "fitted", provenance: dict[str, Any] | None = None) -> JointLaw:
+    def to_law(self, name: str = "fitted", provenance: dict[str, Any] | None = None) -> JointLaw | PowerLaw:
         return self.law
+
+    def predict(self, n_params: Any, n_tokens: Any) -> np.ndarray:
+        """Predicted loss at (N, D) whatever the family's variables (C = 6ND for a law in compute)."""
+        n, d = np.asarray(n_params, dtype=float), np.asarray(n_tokens, dtype=float)
+        if isinstance(self.law, PowerLaw):
+            x = {"n_params": n, "n_tokens": d, "flops": 6.0 * n * d}[self.law.variable]
+            return np.asarray(self.law.loss(x))
+        return np.asarray(self.law.loss(n, d))
 
 
 def fit_family(family: str, runs: Runs, *, loss: str = "huber", delta: float = 1e-3,

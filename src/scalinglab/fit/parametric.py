@@ -202,8 +202,8 @@ class ParametricFitter:
 
     Parameters
     ----------
-    law : "chinchilla" (batched analytic path), or "kaplan" / "over-training" (numeric-gradient path,
-        see :mod:`scalinglab.fit.families`).
+    law : "chinchilla" (batched analytic path), or "kaplan", "over-training", "data-constrained",
+        "power-law-n", "power-law-d", "power-law-c" (numeric-gradient path, see :mod:`scalinglab.fit.families`).
     loss : "huber" (default), "mse" or "asymmetric" — see :mod:`scalinglab.fit.objectives`.
     delta : Huber threshold on log-loss residuals (1e-3, Hoffmann et al.).
     asymmetry : τ of the asymmetric loss (weight on over-predictions).
@@ -247,4 +247,4 @@ class ParametricFitter:
         if not hasattr(self, "result_"):
             raise FitError("The fitter must be fitted before predict(); call fit(runs) first. Got no result_.")
         return np.asarray(self.result_.to_law().loss(n_params, n_tokens)) if self.law == "chinchilla" \
-            else self.result_.law.loss(n_params, n_tokens)
+            else self.result_.predict(n_params, n_tokens)
