@@ -23,7 +23,7 @@ import numpy as np
 
 from .objectives import penalty
 
-__all__ = ["BatchOutcome", "batched_lm"]
+__all__ = ["BatchOutcome", "batched_lm", "marquardt_update"]
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,27 @@ def _evaluate(u, xc, yc, ell, w, loss, delta, tau, want_jac):
     return f, g, h, hn
 
 
+def marquardt_update(f_old: np.ndarray, f_trial: np.ndarray, active: np.ndarray, lam: np.ndarray,
+                     ftol: float, n_prob: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-problem acceptance and damping (Marquardt 1963) for the problems ``active``.
+
+    A trial is accepted when its objective is finite and not above ``f_old`` (the active problems' current
+    values); damping ``lam`` (all problems, updated in place) shrinks ×0.2 on acceptance and grows ×8 on
+    rejection. Returns ``(ok, acc, done)``: the accepted mask over ``active``, the accepted problem indices,
+    and a length-``n_prob`` mask of problems that converged (relative gain ≤ ``ftol``, or damping > 1e12,
+    i.e. no step helps even when tiny).
+    """
+    ok = np.isfinite(f_trial) & (f_trial <= f_old)
+    acc, rej = active[ok], active[~ok]
+    gain = f_old[ok] - f_trial[ok]
+    lam[acc] = np.maximum(lam[acc] * 0.2, 1e-12)
+    lam[rej] *= 8.0
+    done = np.zeros(n_prob, dtype=bool)
+    done[acc[gain <= ftol * np.maximum(f_trial[ok], 1e-300)]] = True
+    done[rej[lam[rej] > 1e12]] = True
+    return ok, acc, done
+
+
 def batched_lm(
     theta0: np.ndarray,
     log_n: np.ndarray,
@@ -190,19 +211,11 @@ def batched_lm(
         trial = np.clip(u[active] + step, lo, hi)
         # objective only at the trials; derivatives only where the step is accepted (most of the cost)
         ft = _evaluate(trial, xc, yc, ell, rows(active), loss, delta, asymmetry, False)[0]
-        ok = np.isfinite(ft) & (ft <= f[active])
-        acc = active[ok]
-        gain = f[acc] - ft[ok]
+        ok, acc, done = marquardt_update(f[active], ft, active, lam, ftol, n_prob)
         if acc.size:
             u[acc] = trial[ok]
             f[acc], g[acc], h[acc], hn[acc] = _evaluate(u[acc], xc, yc, ell, rows(acc), loss, delta,
                                                         asymmetry, True)
-        lam[acc] = np.maximum(lam[acc] * 0.2, 1e-12)
-        rej = active[~ok]
-        lam[rej] *= 8.0
-        done = np.zeros(n_prob, dtype=bool)
-        done[acc[gain <= ftol * np.maximum(f[acc], 1e-300)]] = True
-        done[rej[lam[rej] > 1e12]] = True
         converged |= done
         active = active[~done[active]]
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._batch import BatchOutcome
+from ._batch import BatchOutcome, marquardt_update
 from .objectives import penalty
 
 __all__ = ["varpro_chinchilla", "project_coefficients"]
@@ -153,16 +153,8 @@ def _inner(c, u, v, idx, prob: _Problem, max_iter: int, ftol: float):
         step = _damped_step(g, ex, gn, lam[active], np.ones((active.size, 3), bool), fixed)
         trial = np.maximum(c[active] + step, 0.0)
         ft, rt, lht, psit, omt = prob.objective(trial, u[active], v[active], wa)
-        ok = ft <= f[active]
-        acc = active[ok]
-        gain = f[acc] - ft[ok]
+        ok, acc, done = marquardt_update(f[active], ft, active, lam, ftol, len(c))
         c[acc], f[acc], r[acc], lh[acc], psi[acc], omega[acc] = trial[ok], ft[ok], rt[ok], lht[ok], psit[ok], omt[ok]
-        lam[acc] = np.maximum(lam[acc] * 0.2, 1e-12)
-        rej = active[~ok]
-        lam[rej] *= 8.0
-        done = np.zeros(len(c), bool)
-        done[acc[gain <= ftol * np.maximum(f[acc], 1e-300)]] = True
-        done[rej[lam[rej] > 1e12]] = True
         active = active[~done[active]]
     return c, f
 
@@ -277,16 +269,8 @@ def varpro_chinchilla(
             bad = ~(c_t > 0).any(axis=1)
             c_t[bad] = _nnls_relative(ut[bad], vt[bad], prob, wa if wa.shape[0] == 1 else wa[bad])
         c_t, f_t = _inner(c_t, ut, vt, active, prob, inner_iter, ftol)
-        ok = f_t <= f[active]
-        acc = active[ok]
-        gain = f[acc] - f_t[ok]
+        ok, acc, done = marquardt_update(f[active], f_t, active, lam, ftol, n_prob)
         phi[acc], c[acc], f[acc], u[acc], v[acc] = phi_t[ok], c_t[ok], f_t[ok], ut[ok], vt[ok]
-        lam[acc] = np.maximum(lam[acc] * 0.2, 1e-12)
-        rej = active[~ok]
-        lam[rej] *= 8.0
-        done = np.zeros(n_prob, bool)
-        done[acc[gain <= ftol * np.maximum(f[acc], 1e-300)]] = True
-        done[rej[lam[rej] > 1e12]] = True
         converged |= done
         active = active[~done[active]]
 
