@@ -65,7 +65,7 @@ def fit_command(
     drop_highest: Annotated[int, typer.Option("--drop-highest-loss", help="Drop the K highest-loss rows.")] = 0,
     loss: Annotated[str, typer.Option("--loss", help="huber, mse or asymmetric.")] = "huber",
     delta: Annotated[float, typer.Option("--delta", help="Huber threshold on log loss.")] = 1e-3,
-    starts: Annotated[str, typer.Option("--starts", help="hoffmann (4,500) or coarse (243).")] = "hoffmann",
+    starts: Annotated[str, typer.Option("--starts", help="hoffmann (4,500 points, 25 distinct (alpha, beta)) or coarse (243, 9).")] = "hoffmann",
     method: Annotated[str, typer.Option("--method", help="varpro: search (alpha, beta) from the grid's distinct "
                                         "exponents, solve (A, B, E) exactly; joint: search all five from every "
                                         "grid point (slower).")] = "varpro",
@@ -76,7 +76,8 @@ def fit_command(
     json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
 ) -> None:
-    """Fit L = E + A/N^alpha + B/D^beta (Huber on log loss, Hoffmann's 4,500-start grid), or the
+    """Fit L = E + A/N^alpha + B/D^beta (Huber on log loss from Hoffmann's start grid; variable projection by
+    default, --method joint for the five-parameter search from all 4,500 points), another law (--family), or the
     compute-optimal exponents from IsoFLOP profiles (--approach isoflop) or training curves (envelope)."""
     check_choice("approach", approach, ("parametric", "isoflop", "envelope"))
     holdout, budgets = None, None
