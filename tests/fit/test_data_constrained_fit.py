@@ -15,7 +15,7 @@ def test_data_constrained_fit_recovers_the_repetition_half_life(shared_data):
     assert len(runs) == 229 and (runs.n_tokens / runs.unique_tokens).max() == pytest.approx(600)
     res = ParametricFitter("data-constrained").fit(runs).result_
     co = res.law.coefficients()
-    # [P] R_D* = 15.387756 in the paper's fit; ours on these 229 runs (7M-8.7B params, up to 600 epochs): 14.8.
+    # [P] R_D* = 15.387756 in the paper's fit; ours on these 229 runs (7M-8.7B params, up to 600 epochs): 14.6.
     # (R_N* is weakly identified by these runs, which rarely exceed N_opt(U): it comes out ~280 vs 5.3.)
     assert co["R_D*"] == pytest.approx(15.39, rel=0.1)
     pred = res.law.loss(runs.n_params, runs.n_tokens, runs.unique_tokens)

@@ -174,7 +174,7 @@ def _fit_report(runs, o: _Opts, *, holdout=None, budgets=None, out: str | None =
         return _exponents(runs, o.approach, profile=o.profile, budgets=budgets, n_boot=o.n_boot, seed=o.seed,
                           holdout=holdout)
     if o.family != "chinchilla":
-        return _other_family(runs, o.family, loss=o.loss, delta=o.delta, out=out)
+        return _other_family(runs, o.family, loss=o.loss, delta=o.delta, out=out, n_boot=o.n_boot, seed=o.seed)
     with err_console.status(f"fitting {len(runs)} runs from the {o.starts} start grid ({o.method})"):
         result = fit_chinchilla(runs, loss=o.loss, delta=o.delta, starts=o.starts, method=o.method)
     report: dict[str, Any] = result.as_dict()
@@ -321,15 +321,22 @@ def _score_frontier(res, holdout) -> dict[str, Any]:
                      for ci, n, d, y, p, e in zip(c, holdout.n_params, holdout.n_tokens, holdout.loss, pred, are)]}
 
 
-def _other_family(runs, family: str, *, loss: str, delta: float, out: str | None) -> dict[str, Any]:
-    """Kaplan, over-training or data-constrained laws (numeric-gradient path; no bootstrap)."""
-    from ..fit import FAMILIES, ParametricFitter
+def _other_family(runs, family: str, *, loss: str, delta: float, out: str | None, n_boot: int = 0,
+                  seed: int = 0) -> dict[str, Any]:
+    """Kaplan, over-training, data-constrained or one-variable laws (numeric-gradient path)."""
+    from ..fit import FAMILIES, ParametricFitter, bootstrap_family
     from ..laws.io import save_law
 
     check_choice("family", family, ("chinchilla", *FAMILIES))
     with err_console.status(f"fitting the {family} law to {len(runs)} runs"):
         res = ParametricFitter(family, loss=loss, delta=delta).fit(runs).result_
     report = res.as_dict()
+    if n_boot:
+        with Progress(console=err_console, transient=True) as bar:
+            task = bar.add_task(f"bootstrap ({family})", total=n_boot)
+            boot = bootstrap_family(runs, res, n=n_boot, seed=seed,
+                                    progress=lambda done, total: bar.update(task, completed=done))
+        report["intervals"] = boot.as_dict()
     if out:
         report["saved"] = str(save_law(res.law, out, provenance={"runs": runs.source, "fit": report}))
     return report
@@ -339,8 +346,16 @@ def _print_family(report: dict[str, Any]) -> None:
     table = Table(title=f"{report['family']} fit on {report['n_runs']} runs ({report['loss']})")
     table.add_column("parameter")
     table.add_column("value", justify="right")
+    iv = report.get("intervals")
+    if iv:
+        table.add_column("SE", justify="right")
+        table.add_column("95% interval", justify="right")
     for k, v in report["params"].items():
-        table.add_row(k, f"{v:.6g}")
+        row = [k, f"{v:.6g}"]
+        if iv and k in iv["intervals"]:
+            lo, hi = iv["intervals"][k]["0.95"]
+            row += [f"{iv['se'][k]:.3g}", f"({lo:.4g}, {hi:.4g})"]
+        table.add_row(*row)
     console.print(table)
     console.print(f"objective {report['objective']:.8g}; {report['starts']['best']}/{report['starts']['total']} "
                   f"starts reached it; {report['seconds']:.2f} s")
