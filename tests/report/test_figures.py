@@ -144,3 +144,14 @@ def test_cost_vs_loss_figure_cost_rises_as_target_falls(law_with_samples):
     assert np.all(np.diff(train.get_ydata()) > 0)
     assert len(_fills(ax)) == 1
     assert any(s.startswith("training + inference") for s in _labels(ax))
+
+
+def test_cost_vs_loss_band_has_gaps_not_warnings_where_no_variant_reaches_the_target(law_with_samples):
+    import warnings
+
+    # 1.0 is below every variant's irreducible loss: no compute reaches it, the band is NaN there
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        fig = cost_vs_loss_figure(law_with_samples, target_losses=[2.6, 2.3, 1.0])
+    train = next(line for line in fig.axes[0].lines if line.get_label().startswith("training only"))
+    assert np.isnan(train.get_ydata()[-1]) and np.isfinite(train.get_ydata()[:2]).all()

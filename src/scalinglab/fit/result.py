@@ -96,7 +96,7 @@ class FitResult:
         src = (provenance or {}).get("data", {}).get("path", "user runs")
         cit = Citation("scalinglab fit", datetime.now(timezone.utc).year, f"Chinchilla-form fit to {src}",
                        where=f"{self.loss} (delta={self.delta:g}) on log loss, {self.n_runs} runs, "
-                             f"{self.n_best}/{self.n_starts} starts at the best objective")
+                             f"{self.n_best}/{self.n_starts} {self.method} starts at the best objective")
         notes = f"objective {self.objective:.8g}"
         return Chinchilla(name, self.params, cit, notes, tuple(samples))
 

@@ -3,6 +3,8 @@ what a target loss costs in training (and training + inference) compute."""
 
 from __future__ import annotations
 
+import warnings
+
 from collections.abc import Sequence
 from typing import Any
 
@@ -85,7 +87,9 @@ def cost_vs_loss_figure(law: JointLaw, *, target_losses: Sequence[float] | None 
         step = max(1, len(variants) // 200)
         draws = np.array([_flops_for_losses(v, ell, c_grid) for v in variants[::step]])
         q = 100 * (1 - level) / 2
-        with np.errstate(all="ignore"):
+        # a target no variant reaches within the compute range is NaN in every draw: a gap in the band
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="All-NaN slice", category=RuntimeWarning)
             lo, hi = np.nanpercentile(draws, [q, 100 - q], axis=0)
         ax.fill_between(ell, lo, hi, color=BAND_COLOR, alpha=0.6, label=f"{level:.0%} band")
     ax.plot(ell, c_train, color=LAW_COLOR, lw=2, label="training only (compute-optimal)")
