@@ -90,3 +90,15 @@ def test_fit_cmd_family_bootstrap_adds_intervals(run, tmp_path):
     code, out, _ = run("fit", str(path), "--n-params-col", "N", "--n-tokens-col", "D", "--loss-col", "loss",
                        "--family", "power-law-c", "--bootstrap", "20")
     assert code == 0 and "95% interval" in out
+
+
+def test_family_fit_and_bootstrap_warn_when_a_coordinate_sits_at_its_bound():
+    from scalinglab.fit import FitWarning
+
+    n = np.logspace(7, 10, 12)
+    # loss that rises with N: no E + A/N^α fits it; the exponent runs to its bound (a spike on the smallest N)
+    runs = Runs.from_arrays(n, 20.0 * n, 2.0 + 0.02 * np.log10(n))
+    with pytest.warns(FitWarning, match="alpha of the power-law-n law sits at the bound"):
+        fit = fit_family("power-law-n", runs)
+    with pytest.warns(FitWarning, match="100% of the bootstrap refits put alpha at the bound"):
+        bootstrap_family(runs, fit, n=10, seed=0)

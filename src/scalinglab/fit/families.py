@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import itertools
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,7 @@ from ..laws.overtraining import OverTraining
 from ..laws.powerlaw import PowerLaw
 from .data import Runs
 from .objectives import check_loss, penalty
+from .result import FitWarning
 
 __all__ = ["FAMILIES", "NEEDS_UNIQUE", "FamilyFit", "fit_family", "FamilyBootstrap", "bootstrap_family"]
 
@@ -166,6 +168,11 @@ def fit_family(family: str, runs: Runs, *, loss: str = "huber", delta: float = 1
     objs = np.array([f for _, f in results])
     x_best, f_best = results[int(np.argmin(objs))]
     n_best = int(np.sum(objs <= f_best + max(1e-6 * f_best, 1e-9)))
+    hit = [name for name, at in zip(THETA_NAMES[family], _at_bound(x_best[None, :], bounds)[0]) if at]
+    if hit:
+        warnings.warn(f"The fitted {', '.join(hit)} of the {family} law {'sits' if len(hit) == 1 else 'sit'} at "
+                      f"the bound of the search box; the law is likely degenerate for these runs (or the "
+                      f"bound too tight).", FitWarning, stacklevel=3)
     return FamilyFit(build(x_best), x_best, f_best, loss, float(delta), len(results), n_best,
                      time.perf_counter() - t0, len(runs), family, float(asymmetry))
 
@@ -189,6 +196,20 @@ def _lbfgs(log_pred, x0, bounds, data, weights, loss, delta, asymmetry) -> tuple
     res = minimize(fun, x0, method="L-BFGS-B", bounds=bounds,
                    options={"ftol": 1e-13, "gtol": 1e-10, "maxiter": 5000, "maxfun": 50000})
     return res.x, float(res.fun) * scale
+
+
+#: names of θ's coordinates, for warnings
+THETA_NAMES = {"kaplan": ("log N_c", "log D_c", "alpha_N", "alpha_D"),
+               "over-training": ("log E", "log a", "log b", "eta"),
+               "data-constrained": ("log E", "log A", "log B", "alpha", "log R_D*", "log R_N*"),
+               **{f"power-law-{v}": ("log E", "log A", "alpha") for v in "ndc"}}
+
+
+def _at_bound(theta: np.ndarray, bounds) -> np.ndarray:
+    """(S, k) mask: coordinate within 1e-6 (relative to the box width) of its bound."""
+    lo, hi = np.array(bounds, dtype=float).T
+    tol = 1e-6 * (hi - lo)
+    return (theta <= lo + tol) | (theta >= hi - tol)
 
 
 #: index in θ of the coordinate the bootstrap perturbs for its second start (an exponent)
@@ -257,6 +278,11 @@ def bootstrap_family(runs: Runs, fit: FamilyFit, n: int = 200, seed: int = 0, *,
                                          fit.asymmetry) for x0 in starts), key=lambda r: r[1])
         if progress is not None:
             progress(i + 1, int(n))
+    share = _at_bound(thetas, bounds).mean(axis=0)
+    for name, sh in zip(THETA_NAMES[fit.family], share):
+        if sh > 0.05:
+            warnings.warn(f"{sh:.0%} of the bootstrap refits put {name} at the bound of the search box; its "
+                          f"interval is cut by the box, not by the data.", FitWarning, stacklevel=2)
     coefs = [build(t).coefficients() for t in thetas]
     samples = {k: np.array([c[k] for c in coefs]) for k in coefs[0]}
     intervals = {k: {lv: _interval(v, lv) for lv in levels} for k, v in samples.items()}
