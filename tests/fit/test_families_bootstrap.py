@@ -10,6 +10,9 @@ import pytest
 from scalinglab.errors import ConfigError
 from scalinglab.fit import Runs, bootstrap_family, fit_family
 from scalinglab.laws.base import Citation
+from scalinglab.laws.chinchilla import ChinchillaParams
+from scalinglab.laws.datablations import DataConstrained
+from scalinglab.laws.kaplan import KaplanJoint
 from scalinglab.laws.overtraining import OverTraining
 
 TRUTH = OverTraining("truth", 1.85, 140.0, 200.0, 0.12, Citation("test", 2025, "synthetic"))
@@ -102,3 +105,91 @@ def test_family_fit_and_bootstrap_warn_when_a_coordinate_sits_at_its_bound():
         fit = fit_family("power-law-n", runs)
     with pytest.warns(FitWarning, match="100% of the bootstrap refits put alpha at the bound"):
         bootstrap_family(runs, fit, n=10, seed=0)
+
+
+CIT = Citation("test", 2025, "synthetic")
+KAPLAN_TRUTH = KaplanJoint("truth", 0.076, 0.095, 8.8e13, 5.4e13, CIT)
+DC_TRUTH = DataConstrained("truth", ChinchillaParams(1.87, 521.0, 1488.0, 0.35, 0.35), 15.4, 5.3, CIT)
+
+
+def _grid(sizes: int, mults: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+    n = np.repeat(np.logspace(7.5, 9.5, sizes), len(mults))
+    return n, n * np.tile(mults, sizes)
+
+
+def _noisy(clean: np.ndarray, noise: float, seed: int) -> np.ndarray:
+    return clean * np.exp(noise * np.random.default_rng(seed).standard_normal(clean.size))
+
+
+@pytest.fixture(scope="module")
+def kaplan_case():
+    n, d = _grid(5, (5.0, 20.0, 80.0, 320.0))
+    runs = Runs.from_arrays(n, d, _noisy(np.asarray(KAPLAN_TRUTH.loss(n, d)), 0.005, 0))
+    return runs, fit_family("kaplan", runs)
+
+
+def test_data_constrained_bootstrap_uses_the_unique_tokens():
+    n = np.repeat(np.logspace(7, 9, 6), 4)
+    d = np.tile([2e9, 8e9, 3e10, 1e11], 6)
+    u = d / np.tile([1.0, 8.0, 30.0, 100.0], 6)  # up to 100 epochs: R_D* and R_N* are identified
+    runs = Runs.from_arrays(n, d, _noisy(np.asarray(DC_TRUTH.loss(n, d, u)), 0.003, 0), unique_tokens=u)
+    fit = fit_family("data-constrained", runs)
+    done = []
+    boot = bootstrap_family(runs, fit, n=15, seed=0, progress=lambda i, total: done.append((i, total)))
+    assert done[-1] == (15, 15) and [i for i, _ in done] == sorted(i for i, _ in done)
+    assert boot.theta.shape == (15, 6) and boot.family == "data-constrained"
+    assert set(boot.samples) == set(fit.law.coefficients())
+    np.testing.assert_array_equal(boot.samples["alpha"], boot.samples["beta"])  # α = β, as in the paper
+    truth = DC_TRUTH.coefficients()
+    for k in ("E", "alpha", "R_D*", "R_N*"):
+        lo, hi = boot.intervals[k][0.95]
+        assert lo <= truth[k] <= hi, k
+    # the same fit without the unique tokens cannot be resampled
+    with pytest.raises(ConfigError, match="unique tokens"):
+        bootstrap_family(Runs.from_arrays(n, d, runs.loss), fit, n=2)
+
+
+def test_kaplan_bootstrap_is_deterministic_and_serialises(kaplan_case):
+    runs, fit = kaplan_case
+    a = bootstrap_family(runs, fit, n=12, seed=5, levels=(0.9,))
+    b = bootstrap_family(runs, fit, n=12, seed=5, levels=(0.9,))
+    c = bootstrap_family(runs, fit, n=12, seed=6, levels=(0.9,))
+    np.testing.assert_array_equal(a.theta, b.theta)
+    assert not np.array_equal(a.theta, c.theta)
+    assert a.n == 12 and a.seed == 5 and a.resample == "rows"
+    rep = json.loads(json.dumps(a.as_dict()))
+    assert set(rep) == {"n", "seed", "resample", "seconds", "se", "intervals"}
+    assert set(rep["intervals"]) == set(fit.law.coefficients()) == set(rep["se"])
+    assert all(set(v) == {"0.9"} and v["0.9"][0] <= v["0.9"][1] for v in rep["intervals"].values())
+
+
+@pytest.mark.parametrize("n", [1, 0, -3, 2.0, True, "10"])
+def test_bad_replicate_counts_are_rejected(kaplan_case, n):
+    runs, fit = kaplan_case
+    with pytest.raises(ConfigError, match=r"The 'n' parameter must be an integer >= 2\. Got "):
+        bootstrap_family(runs, fit, n=n)
+
+
+@pytest.mark.parametrize("levels", [(0.0,), (1.0,), (0.95, 1.5), (float("nan"),)])
+def test_bad_levels_are_rejected(kaplan_case, levels):
+    runs, fit = kaplan_case
+    with pytest.raises(ConfigError, match=r"The 'levels' parameter must hold numbers in \(0, 1\)\. Got "):
+        bootstrap_family(runs, fit, n=5, levels=levels)
+
+
+def test_refits_without_a_finite_objective_are_dropped_and_counted(kaplan_case, monkeypatch):
+    import scalinglab.fit.families as fam
+    from scalinglab.fit import FitWarning
+
+    runs, fit = kaplan_case
+    real, calls = fam._lbfgs, []
+
+    def flaky(*args, **kw):  # every third replicate (two starts each) fails to find a finite objective
+        calls.append(1)
+        x, f = real(*args, **kw)
+        return (x, 1e300) if (len(calls) - 1) // 2 % 3 == 0 else (x, f)
+
+    monkeypatch.setattr(fam, "_lbfgs", flaky)
+    with pytest.warns(FitWarning, match="4 of 12 bootstrap refits found no finite objective"):
+        boot = bootstrap_family(runs, fit, n=12, seed=0)
+    assert boot.n == 8 and boot.theta.shape == (8, 4) and (boot.objective < 1e299).all()

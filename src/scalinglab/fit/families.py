@@ -2,7 +2,8 @@
 
 Only the Chinchilla family has the batched analytic optimiser (:mod:`scalinglab.fit.parametric`). The
 families here are fitted in log space with the same penalties, from a small grid of starts, by scipy
-L-BFGS-B with finite-difference gradients — adequate for tens to hundreds of runs, not for bootstraps.
+L-BFGS-B with finite-difference gradients — adequate for tens to hundreds of runs; a bootstrap
+(:func:`bootstrap_family`) costs one such refit per replicate.
 
 - ``"kaplan"``: Kaplan et al. (2020) Eq. 1.5, ``L = [(N_c/N)^(α_N/α_D) + D_c/D]^α_D``;
   θ = (log N_c, log D_c, α_N, α_D).
@@ -27,7 +28,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 
-from ..errors import ConfigError
+from ..errors import ConfigError, FitError
 from ..laws.base import Citation, JointLaw
 from ..laws.chinchilla import ChinchillaParams
 from ..laws.datablations import DataConstrained
@@ -50,7 +51,7 @@ def _kaplan_log(theta, log_n, log_d):
 
 def _kaplan_law(theta):
     lnc, ldc, an, ad = theta
-    return KaplanJoint("fitted-kaplan", an, ad, float(np.exp(lnc)), float(np.exp(ldc)), _CIT)
+    return KaplanJoint("fitted-kaplan", float(an), float(ad), float(np.exp(lnc)), float(np.exp(ldc)), _CIT)
 
 
 def _ot_log(theta, log_n, log_d):
@@ -212,9 +213,9 @@ def _at_bound(theta: np.ndarray, bounds) -> np.ndarray:
     return (theta <= lo + tol) | (theta >= hi - tol)
 
 
-#: index in θ of the coordinate the bootstrap perturbs for its second start (an exponent)
-_EXPONENT = {"kaplan": 3, "over-training": 3, "data-constrained": 3, "power-law-n": 2, "power-law-d": 2,
-             "power-law-c": 2}
+#: indices in θ of the coordinates (exponents) the bootstrap scales for its second start
+_EXPONENT = {"kaplan": [2, 3], "over-training": [3], "data-constrained": [3], "power-law-n": [2],
+             "power-law-d": [2], "power-law-c": [2]}
 
 
 @dataclass(frozen=True, eq=False)
@@ -246,8 +247,9 @@ class FamilyBootstrap:
 def bootstrap_family(runs: Runs, fit: FamilyFit, n: int = 200, seed: int = 0, *,
                      levels: tuple[float, ...] = (0.95, 0.8), progress: Any = None) -> FamilyBootstrap:
     """Refit ``fit`` on ``n`` resamples of ``runs`` (whole runs when ``run_id`` is set) with the fit's own
-    objective, each by L-BFGS-B from the full-data optimum and from it with its exponent (α_D, η, α) scaled
-    by 0.8; the better of the two is kept. Numerical gradients, one replicate at a time.
+    objective, each by L-BFGS-B from the full-data optimum and from it with its exponents (α_N and α_D, η,
+    α) scaled by 0.8; the better of the two is kept. A refit that finds no finite objective is dropped (with
+    a FitWarning saying how many). Numerical gradients, one replicate at a time.
 
     ``progress(done, total)`` is called after each replicate.
     """
@@ -255,15 +257,16 @@ def bootstrap_family(runs: Runs, fit: FamilyFit, n: int = 200, seed: int = 0, *,
 
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 2:
         raise ConfigError(f"The 'n' parameter must be an integer >= 2. Got {n!r}.")
-    for lv in levels:
-        if not 0 < lv < 1:
-            raise ConfigError(f"The 'levels' parameter must hold numbers in (0, 1). Got {lv!r}.")
+    levels = tuple(levels)
+    if not levels or not all(isinstance(lv, (int, float, np.floating)) and 0 < lv < 1 for lv in levels):
+        raise ConfigError(f"The 'levels' parameter must hold numbers in (0, 1). Got {levels!r}.")
     t0 = time.perf_counter()
     log_pred, build, _, bounds = FAMILIES[fit.family]
     ln, ld, ll = np.log(runs.n_params), np.log(runs.n_tokens), np.log(runs.loss)
     if fit.family in NEEDS_UNIQUE:
         if runs.unique_tokens is None:
-            raise ConfigError(f"The {fit.family!r} family needs the unique tokens of each run. Got none.")
+            raise ConfigError(f"The {fit.family!r} family needs the unique tokens of each run (load_runs("
+                              "unique_tokens_col=...) or --unique-tokens-col). Got none.")
         log_pred = functools.partial(log_pred, log_u=np.log(runs.unique_tokens))
     weights, how = _weights(runs, int(n), np.random.default_rng(seed))
     lo, hi = np.array(bounds).T
@@ -278,6 +281,14 @@ def bootstrap_family(runs: Runs, fit: FamilyFit, n: int = 200, seed: int = 0, *,
                                          fit.asymmetry) for x0 in starts), key=lambda r: r[1])
         if progress is not None:
             progress(i + 1, int(n))
+    ok = objs < 1e299
+    if not ok.all():
+        warnings.warn(f"{int((~ok).sum())} of {len(objs)} bootstrap refits found no finite objective and were "
+                      f"dropped from the intervals.", FitWarning, stacklevel=2)
+        if ok.sum() < 2:
+            raise FitError(f"The bootstrap needs at least 2 refits with a finite objective. Got {int(ok.sum())} "
+                           f"of {len(objs)}.")
+        thetas, objs = thetas[ok], objs[ok]
     share = _at_bound(thetas, bounds).mean(axis=0)
     for name, sh in zip(THETA_NAMES[fit.family], share):
         if sh > 0.05:
