@@ -99,8 +99,8 @@ def test_family_fit_and_bootstrap_warn_when_a_coordinate_sits_at_its_bound():
     from scalinglab.fit import FitWarning
 
     n = np.logspace(7, 10, 12)
-    # loss that rises with N: no E + A/N^α fits it; the exponent runs to its bound (a spike on the smallest N)
-    runs = Runs.from_arrays(n, 20.0 * n, 2.0 + 0.02 * np.log10(n))
+    # a term falling as N^-4, steeper than the box allows (α ≤ 3): the exponent ends on its bound
+    runs = Runs.from_arrays(n, 20.0 * n, 1.5 + 0.5 * (1e7 / n) ** 4)
     with pytest.warns(FitWarning, match="alpha of the power-law-n law sits at the bound"):
         fit = fit_family("power-law-n", runs)
     with pytest.warns(FitWarning, match="100% of the bootstrap refits put alpha at the bound"):
@@ -182,14 +182,35 @@ def test_refits_without_a_finite_objective_are_dropped_and_counted(kaplan_case, 
     from scalinglab.fit import FitWarning
 
     runs, fit = kaplan_case
-    real, calls = fam._lbfgs, []
+    real, calls = fam._solve, []
 
     def flaky(*args, **kw):  # every third replicate (two starts each) fails to find a finite objective
         calls.append(1)
         x, f = real(*args, **kw)
         return (x, 1e300) if (len(calls) - 1) // 2 % 3 == 0 else (x, f)
 
-    monkeypatch.setattr(fam, "_lbfgs", flaky)
+    monkeypatch.setattr(fam, "_solve", flaky)
     with pytest.warns(FitWarning, match="4 of 12 bootstrap refits found no finite objective"):
         boot = bootstrap_family(runs, fit, n=12, seed=0)
     assert boot.n == 8 and boot.theta.shape == (8, 4) and (boot.objective < 1e299).all()
+
+
+def test_weighted_refit_equals_the_refit_of_repeated_rows_with_unique_tokens():
+    # integer weights must pair each run with its own unique tokens (the data-constrained family's extra)
+    import functools
+
+    import scalinglab.fit.families as fam
+
+    n = np.repeat(np.logspace(7, 9, 6), 4)
+    d = np.tile([2e9, 8e9, 3e10, 1e11], 6)
+    u = d / np.tile([1.0, 8.0, 30.0, 100.0], 6)
+    loss = _noisy(np.asarray(DC_TRUTH.loss(n, d, u)), 0.003, 0)
+    log_pred, _, _, bounds = fam.FAMILIES["data-constrained"]
+    w = np.random.default_rng(4).multinomial(n.size, np.full(n.size, 1.0 / n.size)).astype(float)
+    x0 = np.array([np.log(1.87), np.log(521.0), np.log(1488.0), 0.35, np.log(15.4), np.log(5.3)])
+    _, f_w = fam._solve(functools.partial(log_pred, log_u=np.log(u)), x0, bounds,
+                        (np.log(n), np.log(d), np.log(loss)), w, "huber", 1e-3, 0.75)
+    rep = np.repeat(np.arange(n.size), w.astype(int))
+    _, f_r = fam._solve(functools.partial(log_pred, log_u=np.log(u[rep])), x0, bounds,
+                        (np.log(n[rep]), np.log(d[rep]), np.log(loss[rep])), None, "huber", 1e-3, 0.75)
+    assert f_w == pytest.approx(f_r, rel=1e-6)
