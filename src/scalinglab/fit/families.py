@@ -151,20 +151,26 @@ class FamilyFit:
         return np.asarray(self.law.loss(n, d))
 
 
-def fit_family(family: str, runs: Runs, *, loss: str = "huber", delta: float = 1e-3,
-               asymmetry: float = 0.75, seed: int = 0) -> FamilyFit:
-    """Fit ``family`` (a key of :data:`FAMILIES`) from every point of its start grid (see :func:`_solve`)."""
-    check_loss(loss, delta, asymmetry)
-    t0 = time.perf_counter()
-    log_pred, build, axes, bounds = FAMILIES[family]
-    ln, ld, ll = np.log(runs.n_params), np.log(runs.n_tokens), np.log(runs.loss)
+def _prediction(family: str, runs: Runs):
+    """The family's log-prediction ``f(θ, log N, log D)`` for these runs (with their unique tokens bound in
+    where the family needs them) and the data ``(log N, log D, log L)``."""
+    log_pred = FAMILIES[family][0]
     if family in NEEDS_UNIQUE:
         if runs.unique_tokens is None:
             raise ConfigError(f"The {family!r} family needs the unique tokens of each run (load_runs("
                               "unique_tokens_col=...) or --unique-tokens-col). Got none.")
         log_pred = functools.partial(log_pred, log_u=np.log(runs.unique_tokens))
+    return log_pred, (np.log(runs.n_params), np.log(runs.n_tokens), np.log(runs.loss))
 
-    results = [_solve(log_pred, np.array(x0), bounds, (ln, ld, ll), None, loss, delta, asymmetry)
+
+def fit_family(family: str, runs: Runs, *, loss: str = "huber", delta: float = 1e-3,
+               asymmetry: float = 0.75, seed: int = 0) -> FamilyFit:
+    """Fit ``family`` (a key of :data:`FAMILIES`) from every point of its start grid (see :func:`_solve`)."""
+    check_loss(loss, delta, asymmetry)
+    t0 = time.perf_counter()
+    _, build, axes, bounds = FAMILIES[family]
+    log_pred, data = _prediction(family, runs)
+    results = [_solve(log_pred, np.array(x0), bounds, data, None, loss, delta, asymmetry)
                for x0 in itertools.product(*axes)]
     objs = np.array([f for _, f in results])
     x_best, f_best = results[int(np.argmin(objs))]
@@ -267,9 +273,9 @@ class FamilyBootstrap:
 def bootstrap_family(runs: Runs, fit: FamilyFit, n: int = 200, seed: int = 0, *,
                      levels: tuple[float, ...] = (0.95, 0.8), progress: Any = None) -> FamilyBootstrap:
     """Refit ``fit`` on ``n`` resamples of ``runs`` (whole runs when ``run_id`` is set) with the fit's own
-    objective, each by L-BFGS-B from the full-data optimum and from it with its exponents (α_N and α_D, η,
-    α) scaled by 0.8; the better of the two is kept. A refit that finds no finite objective is dropped (with
-    a FitWarning saying how many). Numerical gradients, one replicate at a time.
+    objective, each by :func:`_solve` from the full-data optimum and from it with its exponents (α_N and α_D,
+    η, α) scaled by 0.8; the better of the two is kept. A refit that finds no finite objective is dropped
+    (with a FitWarning saying how many). Finite-difference Jacobians, one replicate at a time.
 
     ``progress(done, total)`` is called after each replicate.
     """
@@ -281,13 +287,8 @@ def bootstrap_family(runs: Runs, fit: FamilyFit, n: int = 200, seed: int = 0, *,
     if not levels or not all(isinstance(lv, (int, float, np.floating)) and 0 < lv < 1 for lv in levels):
         raise ConfigError(f"The 'levels' parameter must hold numbers in (0, 1). Got {levels!r}.")
     t0 = time.perf_counter()
-    log_pred, build, _, bounds = FAMILIES[fit.family]
-    ln, ld, ll = np.log(runs.n_params), np.log(runs.n_tokens), np.log(runs.loss)
-    if fit.family in NEEDS_UNIQUE:
-        if runs.unique_tokens is None:
-            raise ConfigError(f"The {fit.family!r} family needs the unique tokens of each run (load_runs("
-                              "unique_tokens_col=...) or --unique-tokens-col). Got none.")
-        log_pred = functools.partial(log_pred, log_u=np.log(runs.unique_tokens))
+    _, build, _, bounds = FAMILIES[fit.family]
+    log_pred, data = _prediction(fit.family, runs)
     weights, how = _weights(runs, int(n), np.random.default_rng(seed))
     lo, hi = np.array(bounds).T
     starts = [np.asarray(fit.theta, dtype=float)]
@@ -297,7 +298,7 @@ def bootstrap_family(runs: Runs, fit: FamilyFit, n: int = 200, seed: int = 0, *,
     starts.append(alt)
     thetas, objs = np.empty((int(n), len(starts[0]))), np.empty(int(n))
     for i, w in enumerate(weights):
-        thetas[i], objs[i] = min((_solve(log_pred, x0, bounds, (ln, ld, ll), w, fit.loss, fit.delta,
+        thetas[i], objs[i] = min((_solve(log_pred, x0, bounds, data, w, fit.loss, fit.delta,
                                          fit.asymmetry) for x0 in starts), key=lambda r: r[1])
         if progress is not None:
             progress(i + 1, int(n))
