@@ -206,8 +206,9 @@ def _print_report(rep: dict[str, Any]) -> None:
         _print_table(rep)
 
 
-def _print_table(rep: dict[str, Any]) -> None:
-    table = Table(title=f"Chinchilla fit on {rep['n_runs']} runs ({rep['loss']}, delta={rep['delta']:g})")
+def _print_params(title: str, rep: dict[str, Any]) -> None:
+    """The fitted parameters, with SE and 95% interval columns when the report has bootstrap intervals."""
+    table = Table(title=title)
     table.add_column("parameter")
     table.add_column("value", justify="right")
     iv = rep.get("intervals")
@@ -216,11 +217,15 @@ def _print_table(rep: dict[str, Any]) -> None:
         table.add_column("95% interval", justify="right")
     for k, v in rep["params"].items():
         row = [k, f"{v:.6g}"]
-        if iv:
+        if iv and k in iv["intervals"]:
             lo, hi = iv["intervals"][k]["0.95"]
             row += [f"{iv['se'][k]:.3g}", f"({lo:.4g}, {hi:.4g})"]
         table.add_row(*row)
     console.print(table)
+
+
+def _print_table(rep: dict[str, Any]) -> None:
+    _print_params(f"Chinchilla fit on {rep['n_runs']} runs ({rep['loss']}, delta={rep['delta']:g})", rep)
     s = rep["starts"]
     where = (f"the {s['total']} distinct (alpha, beta) of the {s['grid_points']:,}-point {s['grid']} grid"
              if s["method"] == "varpro" else f"the {s['grid_points']:,}-point {s['grid']} grid")
@@ -343,20 +348,7 @@ def _other_family(runs, family: str, *, loss: str, delta: float, out: str | None
 
 
 def _print_family(report: dict[str, Any]) -> None:
-    table = Table(title=f"{report['family']} fit on {report['n_runs']} runs ({report['loss']})")
-    table.add_column("parameter")
-    table.add_column("value", justify="right")
-    iv = report.get("intervals")
-    if iv:
-        table.add_column("SE", justify="right")
-        table.add_column("95% interval", justify="right")
-    for k, v in report["params"].items():
-        row = [k, f"{v:.6g}"]
-        if iv and k in iv["intervals"]:
-            lo, hi = iv["intervals"][k]["0.95"]
-            row += [f"{iv['se'][k]:.3g}", f"({lo:.4g}, {hi:.4g})"]
-        table.add_row(*row)
-    console.print(table)
+    _print_params(f"{report['family']} fit on {report['n_runs']} runs ({report['loss']})", report)
     console.print(f"objective {report['objective']:.8g}; {report['starts']['best']}/{report['starts']['total']} "
                   f"starts reached it; {report['seconds']:.2f} s")
     if "saved" in report:
