@@ -78,6 +78,6 @@ def test_intervals_come_from_law_variants():
     iv = p.intervals["n_params"]
     assert iv.n_samples == 50 and iv.low < p.n_params < iv.high
     assert p.intervals["loss"].low < p.loss < p.intervals["loss"].high
-    assert not any("No intervals" in n for n in p.notes)
+    assert not any("No mean band" in n for n in p.notes)
     # the published law has no samples and says so
-    assert any("No intervals" in n for n in plan_compute(1e23).notes)
+    assert any("No mean band" in n for n in plan_compute(1e23).notes)

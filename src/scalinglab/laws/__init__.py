@@ -3,14 +3,16 @@
 from .base import Citation, JointLaw, Law
 from .chinchilla import Chinchilla, ChinchillaParams
 from .datablations import DataConstrained
-from .io import law_from_dict, law_to_dict, load_law, save_law
+from .fitted import FittedLaw, Identification, RunScatter
+from .io import law_from_dict, law_to_dict, load_fitted, load_law, save_fitted, save_law
 from .kaplan import KaplanJoint, kaplan_allocation
 from .overtraining import OverTraining
 from .powerlaw import PowerLaw
-from .registry import DEFAULT_LAW, get_joint_law, get_law, list_laws, resolve_law
+from .registry import DEFAULT_LAW, get_joint_law, get_law, list_laws, resolve_fitted, resolve_law
 
 __all__ = [
     "Citation", "Law", "JointLaw", "Chinchilla", "ChinchillaParams", "DataConstrained", "KaplanJoint",
     "OverTraining", "PowerLaw", "kaplan_allocation", "DEFAULT_LAW", "get_law", "get_joint_law",
-    "list_laws", "resolve_law", "law_to_dict", "law_from_dict", "save_law", "load_law",
+    "list_laws", "resolve_law", "resolve_fitted", "law_to_dict", "law_from_dict", "save_law", "load_law",
+    "FittedLaw", "Identification", "RunScatter", "save_fitted", "load_fitted",
 ]

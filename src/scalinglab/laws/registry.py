@@ -14,11 +14,12 @@ from .chinchilla import (
     HOFFMANN_UNROUNDED,
     Chinchilla,
 )
+from .fitted import FittedLaw
 from .datablations import MUENNIGHOFF_2023, MUENNIGHOFF_PARAMS, RD_STAR, RN_STAR, DataConstrained
 from .kaplan import KAPLAN_2020, KaplanJoint, kaplan_one_variable_laws
 from .overtraining import GADRE_2024, GADRE_RPJ_C4, OverTraining
 
-__all__ = ["DEFAULT_LAW", "get_law", "get_joint_law", "list_laws", "resolve_law"]
+__all__ = ["DEFAULT_LAW", "get_law", "get_joint_law", "list_laws", "resolve_law", "resolve_fitted"]
 
 #: Epoch's 2024 replication: the only Chinchilla coefficient set whose fit can be reproduced from data.
 DEFAULT_LAW = "epoch2024"
@@ -70,20 +71,37 @@ def get_law(name: str) -> Law:
         ) from None
 
 
-def resolve_law(spec: str | Law | None) -> Law:
+def _is_file(spec: str) -> bool:
+    return spec.endswith(".json") or Path(spec).is_file()
+
+
+def resolve_fitted(spec: str | Law | FittedLaw | None) -> FittedLaw:
+    """Like :func:`resolve_law` but keeps what a saved fit knows: refits, run scatter, identification."""
+    if isinstance(spec, str) and _is_file(spec):
+        from .io import load_fitted
+
+        return load_fitted(spec)
+    if isinstance(spec, FittedLaw):
+        return spec
+    return FittedLaw.of(resolve_law(spec))
+
+
+def resolve_law(spec: str | Law | FittedLaw | None) -> Law:
     """A law from a catalog name, a path to a saved law (.json), a Law, or None for the default."""
     if spec is None:
         return _REGISTRY[DEFAULT_LAW]
+    if isinstance(spec, FittedLaw):
+        return spec.law
     if isinstance(spec, Law):
         return spec
-    if spec.endswith(".json") or Path(spec).is_file():
+    if _is_file(spec):
         from .io import load_law
 
         return load_law(spec)
     return get_law(spec)
 
 
-def get_joint_law(spec: str | Law | None) -> JointLaw:
+def get_joint_law(spec: str | Law | FittedLaw | None) -> JointLaw:
     """Like :func:`resolve_law` but the law must predict ``L(N, D)`` (needed to split a budget)."""
     law = resolve_law(spec)
     if not isinstance(law, JointLaw):

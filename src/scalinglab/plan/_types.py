@@ -5,17 +5,28 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from .._intervals import DEFAULT_LEVEL, band_label
+
 __all__ = ["Plan", "Interval"]
 
 
 @dataclass(frozen=True)
 class Interval:
-    """A central interval of a planned number across the law's variants (bootstrap refits)."""
+    """A central interval of a planned number.
+
+    ``band="mean"``: across the law's bootstrap refits (where the law's mean puts it); ``"prediction"``:
+    where a new run's value falls (refits plus the scatter of runs about the law).
+    """
 
     low: float
     high: float
-    level: float = 0.90
+    level: float = DEFAULT_LEVEL
     n_samples: int = 0
+    band: str = "mean"
+
+    @property
+    def label(self) -> str:
+        return band_label(self.band, self.level)
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,6 @@ class Plan:
                     "inference_flops", "total_flops", "reference", "cost", "memory"):
             if d[key] is not None:
                 out[key] = d[key]
-        out["intervals"] = {k: asdict(v) for k, v in self.intervals.items()}
+        out["intervals"] = {k: {**asdict(v), "label": v.label} for k, v in self.intervals.items()}
         out["notes"] = list(self.notes)
         return out

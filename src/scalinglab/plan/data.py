@@ -8,6 +8,8 @@ what the data limit costs against unlimited unique data.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from .._validate import check_positive
@@ -15,10 +17,9 @@ from ..errors import ConfigError
 from ..laws.base import JointLaw
 from ..laws.chinchilla import Chinchilla
 from ..laws.datablations import RD_STAR, RN_STAR, DataConstrained
-from ..laws.registry import get_joint_law
 from ._numeric import argmin_log
 from ._types import Plan
-from .optimal import optimal_split, with_intervals
+from .optimal import LawSpec, optimal_split, resolve_plan_law, with_intervals
 
 __all__ = ["as_data_constrained", "plan_unique_tokens"]
 
@@ -38,7 +39,7 @@ def as_data_constrained(law: JointLaw) -> DataConstrained:
 
 def plan_unique_tokens(
     unique_tokens: float, *, flops: float, n_params: float | None = None,
-    law: JointLaw | str | None = "muennighoff2023",
+    law: LawSpec = "muennighoff2023", allow_unidentified: bool = False,
 ) -> Plan:
     """Best use of ``flops`` when only ``unique_tokens`` distinct tokens exist.
 
@@ -48,7 +49,7 @@ def plan_unique_tokens(
     flops = check_positive("flops", flops)
     if n_params is not None:
         n_params = check_positive("n_params", n_params)
-    base = get_joint_law(law)
+    base, fitted, stamp = resolve_plan_law(law, allow_unidentified=allow_unidentified)
     dc = as_data_constrained(base)
     notes = []
     if dc is not base:
@@ -80,6 +81,6 @@ def plan_unique_tokens(
             effective_params=float(d_lw.effective_params(n, u_d)), reference=reference,
         )
 
-    plan = solve(dc)
-    plan = plan.with_notes(*notes)
-    return with_intervals(plan, dc, solve)
+    plan = solve(dc).with_notes(*notes)
+    return with_intervals(plan, replace(fitted, law=dc), solve, allow_unidentified=allow_unidentified, stamp=stamp,
+                          loss_at=lambda lw: as_data_constrained(lw).loss(plan.n_params, plan.n_tokens, unique_tokens))

@@ -26,7 +26,8 @@ from ..laws.base import JointLaw
 from ..laws.registry import get_joint_law
 from ._numeric import argmin_log
 from ._types import Plan
-from .optimal import _check_target, optimal_flops_for_loss, optimal_split, with_intervals
+from .optimal import (LawSpec, _check_target, optimal_flops_for_loss, optimal_split, resolve_plan_law,
+                      with_intervals)
 
 __all__ = ["tokens_for_loss", "plan_inference", "inference_sweep", "implied_inference_tokens"]
 
@@ -60,10 +61,11 @@ def plan_inference(
     *,
     target_loss: float | None = None,
     flops: float | None = None,
-    law: JointLaw | str | None = None,
+    law: LawSpec = None,
     objective: str = "flops",
     train_mfu: float = 0.4,
     inference_mfu: float | None = None,
+    allow_unidentified: bool = False,
 ) -> Plan:
     """Minimise training plus lifetime inference cost at a fixed quality (Sardana et al. 2024).
 
@@ -79,7 +81,7 @@ def plan_inference(
     """
     inference_tokens = check_positive("inference_tokens", inference_tokens, allow_zero=True)
     check_choice("objective", objective, ("flops", "usd"))
-    law = get_joint_law(law)
+    law, fitted, stamp = resolve_plan_law(law, allow_unidentified=allow_unidentified)
     if (target_loss is None) == (flops is None):
         raise ConfigError(
             "The inference plan needs exactly one of 'target_loss' or 'flops' (the budget of the "
@@ -124,7 +126,7 @@ def plan_inference(
                     loss=float(lw.loss(n, d)), inference_tokens=inference_tokens,
                     inference_flops=2.0 * n * inference_tokens, total_flops=total, reference=reference)
 
-    plan = with_intervals(solve(law), law, solve)
+    plan = with_intervals(solve(law), fitted, solve, allow_unidentified=allow_unidentified, stamp=stamp)
     if objective == "usd":
         plan = plan.with_notes(f"Objective: GPU time with MFU {train_mfu:g} (training) and "
                                f"{inference_mfu:g} (inference).")
@@ -133,14 +135,15 @@ def plan_inference(
 
 def inference_sweep(
     inference_tokens: list[float], *, target_loss: float | None = None, flops: float | None = None,
-    law: JointLaw | str | None = None,
+    law: LawSpec = None, allow_unidentified: bool = False,
 ) -> list[Plan]:
-    """How the optimum moves past ~20 tokens/param as lifetime demand grows (one plan per T)."""
-    return [replace(plan_inference(t, target_loss=target_loss, flops=flops, law=law), intervals={})
+    """How the optimum moves past ~20 tokens/param as lifetime demand grows (one plan per T, point law)."""
+    point, _, stamp = resolve_plan_law(law, allow_unidentified=allow_unidentified)
+    return [plan_inference(t, target_loss=target_loss, flops=flops, law=point).with_notes(*stamp)
             for t in inference_tokens]
 
 
-def implied_inference_tokens(n_params: float, n_tokens: float, *, law: JointLaw | str | None = None) -> float | None:
+def implied_inference_tokens(n_params: float, n_tokens: float, *, law: LawSpec = None) -> float | None:
     """The lifetime inference demand T for which ``(n_params, n_tokens)`` is the optimal recipe.
 
     ``None`` when the model is trained on fewer tokens than compute-optimal (no demand justifies it).

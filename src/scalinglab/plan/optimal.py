@@ -12,10 +12,13 @@ from dataclasses import replace
 
 import numpy as np
 
+from .._intervals import central_interval
 from .._validate import check_positive
-from ..errors import PlanError
-from ..laws.base import JointLaw
-from ..laws.registry import get_joint_law
+from ..errors import ConfigError, PlanError
+from ..flops import training_flops
+from ..laws.base import JointLaw, Law
+from ..laws.fitted import FittedLaw, check_allocation
+from ..laws.registry import resolve_fitted
 from ._numeric import numeric_compute_optimal, root_log
 from ._types import Interval, Plan
 
@@ -27,7 +30,12 @@ __all__ = [
     "optimal_flops_for_params",
     "optimal_flops_for_loss",
     "with_intervals",
+    "resolve_plan_law",
+    "LawSpec",
 ]
+
+#: what every planner accepts as its law: a catalog name, a saved-law path, a Law or a FittedLaw (None: default)
+LawSpec = str | Law | FittedLaw | None
 
 #: search range of training compute, in FLOPs (log-space root finding)
 _LOG_C_RANGE = (np.log(1e2), np.log(1e60))
@@ -42,55 +50,119 @@ def optimal_split(law: JointLaw, flops: float) -> tuple[float, float]:
 
 
 def _plan(question: str, law: JointLaw, n: float, d: float, **extra) -> Plan:
-    return Plan(question=question, law=law.name, n_params=n, n_tokens=d, flops=6.0 * n * d,
+    if not (np.isfinite(n) and np.isfinite(d) and n > 0 and d > 0):
+        raise PlanError(f"The law {law.name!r} gives no finite model size and token count here (N = {n:g}, "
+                        f"D = {d:g}); its coefficients are degenerate.")
+    return Plan(question=question, law=law.name, n_params=n, n_tokens=d, flops=float(training_flops(n, d)),
                 loss=float(law.loss(n, d)), **extra)
 
 
-def with_intervals(plan: Plan, law: JointLaw, solve: Callable[[JointLaw], Plan], level: float = 0.90) -> Plan:
-    """Re-solve the same question under each of the law's variants; attach central intervals."""
-    variants = law.variants()
+def resolve_plan_law(law: LawSpec, *, allow_unidentified: bool = False,
+                     what: str = "plan a training run") -> tuple[JointLaw, FittedLaw, tuple[str, ...]]:
+    """The point law, its FittedLaw, and the stamp every output carries when an unidentified law is used
+    on request. A law the data cannot identify stops here with one line saying why (PlanError)."""
+    fitted = resolve_fitted(law)
+    if not fitted.is_joint:
+        raise ConfigError(
+            f"The 'law' parameter must name a law of both N and D to plan with; {fitted.name!r} is a "
+            f"one-variable power law ({fitted.law.formula}). Got {fitted.name!r}.")
+    stamp = fitted.require_identified(what, allow=allow_unidentified)
+    return fitted.law, fitted, (stamp,) if stamp else ()  # type: ignore[return-value]
+
+
+def _new_run_band(fitted: FittedLaw, plan: Plan, level: float,
+                  loss_at: Callable[[JointLaw], float]) -> tuple[float, float] | None:
+    """Prediction band of the loss of one run trained as planned: each refit's loss there plus run scatter."""
+    logs = []
+    for lw in fitted.variants() or [fitted.law]:
+        with np.errstate(all="ignore"):
+            v = float(loss_at(lw))  # type: ignore[arg-type]
+        if np.isfinite(v) and v > 0:
+            logs.append(np.log(v))
+    if not logs:
+        return None
+    band = fitted.predictive_interval(np.array(logs), plan.flops, level)
+    return None if band is None else (float(band[0]), float(band[1]))
+
+
+_INTERVAL_KEYS = ("n_params", "n_tokens", "tokens_per_param", "flops", "loss", "total_flops")
+_FIXED_N_QUESTIONS = ("params",)
+
+
+def with_intervals(plan: Plan, fitted: FittedLaw | JointLaw, solve: Callable[[JointLaw], Plan],
+                   level: float | None = None, *, allow_unidentified: bool = False,
+                   stamp: tuple[str, ...] = (), loss_at: Callable[[JointLaw], float] | None = None) -> Plan:
+    """Re-solve the same question under each bootstrap refit (mean band of every planned number) and add
+    the prediction band of the loss of a run trained at the planned (N, D) (``loss_new_run``).
+
+    A refit that has no solution, or a non-finite one, is skipped and counted. When the refits spread the
+    compute-optimal N over more than the documented limit, the plan stops (PlanError) unless
+    ``allow_unidentified``, in which case every output carries the stamp. ``loss_at(law)`` is a law's loss
+    at the planned run (default ``law.loss(N, D)``; data-constrained plans bind the unique tokens in).
+    """
+    fitted = FittedLaw.of(fitted)
+    level = fitted.level if level is None else level
+    plan = plan.with_notes(*stamp)
+    intervals: dict[str, Interval] = {}
+    pred = _new_run_band(fitted, plan, level, loss_at or (lambda lw: lw.loss(plan.n_params, plan.n_tokens)))
+    if pred is not None:
+        intervals["loss_new_run"] = Interval(float(pred[0]), float(pred[1]), level, max(len(fitted.samples), 1),
+                                             band="prediction")
+    variants = fitted.variants()
     if not variants:
+        plan = replace(plan, intervals=intervals)
         return plan.with_notes(
-            f"No intervals: law {law.name!r} carries no bootstrap samples (fit your own runs with "
+            f"No mean band: law {fitted.name!r} carries no bootstrap refits (fit your own runs with "
             "`scalinglab fit --bootstrap N` to get them)."
         )
-    keys = ("n_params", "n_tokens", "tokens_per_param", "flops", "loss", "total_flops")
-    values: dict[str, list[float]] = {k: [] for k in keys}
+    values: dict[str, list[float]] = {k: [] for k in _INTERVAL_KEYS}
     failed = 0
     for v in variants:
         try:
-            p = solve(v)
-        except PlanError:
+            p = solve(v)  # type: ignore[arg-type]
+        except (PlanError, ZeroDivisionError, FloatingPointError, ValueError):
             failed += 1
             continue
-        for k in keys:
-            x = getattr(p, k)
+        row = {k: getattr(p, k) for k in _INTERVAL_KEYS}
+        if not all(x is None or np.isfinite(x) for x in row.values()):
+            failed += 1
+            continue
+        for k, x in row.items():
             if x is not None:
                 values[k].append(float(x))
-    q = (1.0 - level) / 2.0
-    intervals = {
-        k: Interval(float(np.quantile(xs, q)), float(np.quantile(xs, 1.0 - q)), level, len(xs))
-        for k, xs in values.items() if len(xs) >= 2
-    }
+    for k, xs in values.items():
+        if len(xs) >= 2:
+            lo, hi = central_interval(xs, level)
+            intervals[k] = Interval(lo, hi, level, len(xs))
     out = replace(plan, intervals=intervals)
     if failed:
         out = out.with_notes(f"{failed} of {len(variants)} law variants had no solution and were skipped.")
+    n_iv = intervals.get("n_params")
+    if n_iv is not None and plan.question not in _FIXED_N_QUESTIONS:
+        reason = check_allocation(fitted, n_iv.low, n_iv.high, plan.flops)
+        if reason:
+            if not allow_unidentified:
+                raise PlanError(f"The law {fitted.name!r} does not identify the plan: {reason}. "
+                                f"{fitted.identification.fix or 'More runs near this budget would narrow it.'} "
+                                "(Override at your own risk: allow_unidentified=True / --allow-unidentified.)")
+            out = out.with_notes(f"NOT IDENTIFIED at this budget — planned anyway on request: {reason}. "
+                                 "Do not rely on these numbers.")
     return out
 
 
-def plan_compute(flops: float, *, law: JointLaw | str | None = None) -> Plan:
+def plan_compute(flops: float, *, law: LawSpec = None, allow_unidentified: bool = False) -> Plan:
     """Compute-optimal model size and tokens for a training budget of ``flops``.
 
     Hoffmann et al. (2022) Eq. 4 for Chinchilla-type laws; numeric argmin for the rest.
     """
     flops = check_positive("flops", flops)
-    law = get_joint_law(law)
+    law, fitted, stamp = resolve_plan_law(law, allow_unidentified=allow_unidentified)
 
     def solve(lw: JointLaw) -> Plan:
         n, d = optimal_split(lw, flops)
         return _plan("compute", lw, n, d)
 
-    return with_intervals(solve(law), law, solve)
+    return with_intervals(solve(law), fitted, solve, allow_unidentified=allow_unidentified, stamp=stamp)
 
 
 def optimal_flops_for_params(law: JointLaw, n_params: float) -> float:
@@ -102,7 +174,8 @@ def optimal_flops_for_params(law: JointLaw, n_params: float) -> float:
 
 
 def plan_params(
-    n_params: float, *, tokens_per_param: float | None = None, law: JointLaw | str | None = None
+    n_params: float, *, tokens_per_param: float | None = None, law: LawSpec = None,
+    allow_unidentified: bool = False,
 ) -> Plan:
     """A plan for a model of fixed size: tokens from ``tokens_per_param``, or compute-optimal ones.
 
@@ -111,7 +184,7 @@ def plan_params(
     n_params = check_positive("n_params", n_params)
     if tokens_per_param is not None:
         tokens_per_param = check_positive("tokens_per_param", tokens_per_param)
-    law = get_joint_law(law)
+    law, fitted, stamp = resolve_plan_law(law, allow_unidentified=allow_unidentified)
 
     def solve(lw: JointLaw) -> Plan:
         if tokens_per_param is not None:
@@ -119,7 +192,7 @@ def plan_params(
         c = optimal_flops_for_params(lw, n_params)
         return _plan("params", lw, n_params, c / (6.0 * n_params))
 
-    return with_intervals(solve(law), law, solve)
+    return with_intervals(solve(law), fitted, solve, allow_unidentified=allow_unidentified, stamp=stamp)
 
 
 def _check_target(law: JointLaw, target: float) -> None:
@@ -141,18 +214,18 @@ def optimal_flops_for_loss(law: JointLaw, target_loss: float) -> float:
     return float(np.exp(root_log(gap, *_LOG_C_RANGE, what=f"compute budget reaching loss {target_loss:g}")))
 
 
-def plan_target_loss(target_loss: float, *, law: JointLaw | str | None = None) -> Plan:
+def plan_target_loss(target_loss: float, *, law: LawSpec = None, allow_unidentified: bool = False) -> Plan:
     """The cheapest ``(N, D)`` (least training compute) that reaches ``target_loss``.
 
     The cheapest run to a loss is compute-optimal at its own budget, so this is the root in C of
     ``L(N*(C), D*(C)) = target``.
     """
     target_loss = check_positive("target_loss", target_loss)
-    law = get_joint_law(law)
+    law, fitted, stamp = resolve_plan_law(law, allow_unidentified=allow_unidentified)
     _check_target(law, target_loss)
 
     def solve(lw: JointLaw) -> Plan:
         n, d = optimal_split(lw, optimal_flops_for_loss(lw, target_loss))
         return _plan("target-loss", lw, n, d)
 
-    return with_intervals(solve(law), law, solve)
+    return with_intervals(solve(law), fitted, solve, allow_unidentified=allow_unidentified, stamp=stamp)
