@@ -37,12 +37,13 @@ def fake_train(cfg: TrainConfig, *, store=None, progress=None) -> RunResult:
         loss = 1.7 + 400 / n**0.34 + 400 / tokens**0.28
         if progress is not None:
             progress(step, N_STEPS, loss, 1e4)
-        cp = Checkpoint(step, tokens, 6.0 * n * tokens, loss, loss + 0.01, time.monotonic() - t0)
+        flops = cfg.shape.estimate_flops(tokens)
+        cp = Checkpoint(step, tokens, flops, loss, loss + 0.01, time.monotonic() - t0)
         cps.append(cp)
         if store is not None:
             store.log_checkpoint(h, cp)
-    return RunResult(h, n, n + 256 * cfg.shape.d_model, cfg.n_tokens, 6.0 * n * cfg.n_tokens, cps[-1].val_loss,
-                     cps[-1].train_loss, time.monotonic() - t0, 1e4, 1e9)
+    return RunResult(h, n, n + 256 * cfg.shape.d_model, cfg.n_tokens_trained, cfg.estimate_flops(),
+                     cps[-1].val_loss, cps[-1].train_loss, time.monotonic() - t0, 1e4, 1e9)
 
 
 def _sweep(path: Path, k: int = 6, *, seeds=None) -> list[TrainConfig]:

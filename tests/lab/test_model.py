@@ -1,4 +1,5 @@
-"""The lab's GPT: parameter counts agree with scalinglab.flops, causality, initial loss, FLOP estimates."""
+"""The lab's GPT: parameter counts (the lab's N) agree with the shape and scalinglab.flops, causality, initial
+loss, FLOP estimates."""
 
 from __future__ import annotations
 
@@ -22,16 +23,32 @@ SHAPES = [
 ]
 
 
-@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: f"L{s.n_layers}d{s.d_model}tied{s.tied_embeddings}")
+def _shape_id(s: ModelShape) -> str:
+    return f"L{s.n_layers}d{s.d_model}tied{s.tied_embeddings}"
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=_shape_id)
 def test_gpt_num_scaling_params_equals_flops_architecture(shape):
     model = GPT(shape)
     arch = Architecture(n_layers=shape.n_layers, d_model=shape.d_model, n_heads=shape.n_heads,
                         vocab_size=shape.vocab_size, context=shape.context,
                         tied_embeddings=shape.tied_embeddings, learned_positions=True)
     counts = model.num_scaling_params()
-    assert counts == arch.param_counts().as_dict()
+    assert counts == shape.param_counts()
+    assert {k: counts[k] for k in arch.param_counts().as_dict()} == arch.param_counts().as_dict()
     assert counts["total"] == sum(p.numel() for p in model.parameters())
-    assert model.architecture == arch
+    assert model.architecture == arch == shape.architecture
+
+
+@pytest.mark.parametrize("shape", [*SHAPES, ModelShape(n_layers=2, d_model=32, n_heads=4)], ids=_shape_id)
+def test_gpt_scaling_n_is_every_tensor_but_the_input_tables(shape):
+    # The lab's N counted straight from the module: every weight the forward pass multiplies by, the logit
+    # matrix once whether or not it is tied, and not the token/position lookups.
+    model = GPT(shape)
+    named = dict(model.named_parameters(remove_duplicate=False))  # a tied head appears as lm_head.weight too
+    n = sum(p.numel() for name, p in named.items() if name not in ("wte.weight", "wpe.weight"))
+    assert n == model.num_scaling_params()["scaling"] == shape.scaling_params()
+    assert n == model.num_scaling_params()["non_embedding"] + shape.vocab_size * shape.d_model
 
 
 def test_gpt_is_causal():
@@ -70,13 +87,16 @@ def test_gpt_tied_head_shares_the_embedding():
     assert untied.lm_head.weight is not untied.wte.weight
 
 
-def test_gpt_estimate_flops_uses_flops_conventions():
-    model = GPT(SHAPES[2])
-    n = model.num_scaling_params()["non_embedding"]
-    assert model.estimate_flops(1e6) == pytest.approx(6 * n * 1e6)
+def test_gpt_estimate_flops_is_6nd_with_the_lab_n():
+    shape = SHAPES[2]
+    model = GPT(shape)
+    n = model.num_scaling_params()["scaling"]
+    assert model.estimate_flops(1e6) == shape.estimate_flops(1e6) == pytest.approx(6 * n * 1e6)
     attn = model.estimate_flops(1e6, convention="6N+attn")
-    assert attn == pytest.approx(flops_per_token(model.architecture, convention="6N+attn") * 1e6)
-    assert attn - 6 * n * 1e6 == pytest.approx(6 * 3 * 128 * 48 * 1e6)
+    assert attn - 6 * n * 1e6 == pytest.approx(6 * 3 * 128 * 48 * 1e6)  # the attention-score term only
+    # scalinglab.flops' "6N+attn" uses Kaplan's N: the lab's adds the output projection, 6·V·d per token
+    kaplan = flops_per_token(model.architecture, convention="6N+attn") * 1e6
+    assert attn - kaplan == pytest.approx(6 * 300 * 48 * 1e6)
     with pytest.raises(ConfigError, match="'convention' parameter"):
         model.estimate_flops(1e6, convention="deepseek")
 

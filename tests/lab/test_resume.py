@@ -35,9 +35,10 @@ SCRIPT = textwrap.dedent(f"""
         for step in range(1, {N_STEPS} + 1):
             time.sleep({STEP_S})
             tokens = cfg.n_tokens * step // {N_STEPS}
-            store.log_checkpoint(h, Checkpoint(step, tokens, 6.0 * n * tokens, float(os.getpid()), 3.0, 0.0))
+            flops = cfg.shape.estimate_flops(tokens)
+            store.log_checkpoint(h, Checkpoint(step, tokens, flops, float(os.getpid()), 3.0, 0.0))
         note("end " + h)
-        return RunResult(h, n, n, cfg.n_tokens, 6.0 * n * cfg.n_tokens, 3.0, 3.0, 1.0, 1.0, 1.0)
+        return RunResult(h, n, n, cfg.n_tokens_trained, cfg.estimate_flops(), 3.0, 3.0, 1.0, 1.0, 1.0)
 
     if __name__ == "__main__":
         run_sweep(sys.argv[1], "resume", workers=2, trainer=slow_train)

@@ -141,6 +141,17 @@ def test_load_sweep_file_reads_toml_and_json(tmp_path):
     assert load_sweep_file(js).name == "list"
 
 
+def test_planned_run_counts_n_steps_and_flops_as_the_config_does(tmp_path):
+    # 50,000 tokens at 8 × 128 per step: train() takes 48 whole steps, and so must the plan
+    toml = tmp_path / "grid.toml"
+    toml.write_text('[[runs]]\nshape = {n_layers = 2, d_model = 32, n_heads = 4}\nn_tokens = 50000\n'
+                    'batch_size = 8\n')
+    run, = load_sweep_file(toml).runs
+    assert run.n_params == run.config.shape.scaling_params() == 32_928
+    assert run.steps == run.config.steps == 48
+    assert run.flops == run.config.estimate_flops() == 6.0 * 32_928 * 48 * 8 * 128
+
+
 def test_load_sweep_file_errors_name_the_field(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"runs": []}))

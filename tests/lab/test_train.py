@@ -12,6 +12,7 @@ from scalinglab.errors import ConfigError  # noqa: E402
 from scalinglab.lab.config import Checkpoint, ModelShape, TrainConfig  # noqa: E402
 from scalinglab.lab.model import GPT  # noqa: E402
 from scalinglab.lab.train import default_lr, eval_steps, lr_at, resolve_threads, train  # noqa: E402
+from scalinglab.store import Store  # noqa: E402
 
 TINY = ModelShape(n_layers=1, d_model=32, n_heads=2, context=64)
 
@@ -56,13 +57,38 @@ def test_train_result_fields_are_consistent(jsonl_file):
     r = train(cfg)
     n = GPT(TINY).num_scaling_params()
     assert r.config_hash == cfg.config_hash()
-    assert r.n_params == n["non_embedding"] + cfg.shape.vocab_size * cfg.shape.d_model == cfg.shape.scaling_params()
+    assert r.n_params == n["scaling"] == cfg.shape.scaling_params()
     assert r.n_params_total == n["total"]
-    assert r.n_tokens == 10 * 8 * 64  # whole steps only
-    assert r.flops == 6 * r.n_params * r.n_tokens == r.checkpoints[-1].flops
+    assert r.n_tokens == 10 * 8 * 64 == cfg.n_tokens_trained  # whole steps only
+    assert r.flops == 6 * r.n_params * r.n_tokens == r.checkpoints[-1].flops == cfg.estimate_flops()
     assert r.achieved_flops_per_s == pytest.approx(6 * r.n_params * r.tokens_per_s)
     assert r.tokens_per_s > 0 and r.seconds > 0 and math.isfinite(r.final_train_loss)
     assert [c.step for c in r.checkpoints] == [5, 10]
+
+
+@pytest.mark.parametrize("shape", [
+    ModelShape(n_layers=2, d_model=32, n_heads=4),  # issue #9: estimate_flops was 25% below the record
+    ModelShape(n_layers=1, d_model=16, n_heads=2, context=32),
+    ModelShape(n_layers=2, d_model=32, n_heads=4, context=64, tied_embeddings=False),
+    ModelShape(n_layers=3, d_model=48, n_heads=4, vocab_size=300),
+], ids=lambda s: f"L{s.n_layers}d{s.d_model}h{s.n_heads}ctx{s.context}V{s.vocab_size}tied{s.tied_embeddings}")
+def test_train_flops_the_store_records_equal_the_estimate(shape, jsonl_file, tmp_path):
+    # 3 whole steps plus a remainder that train() drops: the estimate must count the tokens trained
+    cfg = TrainConfig(shape=shape, n_tokens=3 * 2 * shape.context + 5, batch_size=2, corpus=str(jsonl_file),
+                      eval_tokens=2 * shape.context, eval_every_frac=0.5)
+    with Store(tmp_path / "lab.db") as store:
+        store.add_runs("flops", [cfg])
+        assert store.runs(status="pending")[0]["flops"] == cfg.estimate_flops()  # planned = recorded
+        assert store.claim_next("w") == cfg
+        store.finish_run(cfg.config_hash(), train(cfg, store=store))
+        row, = store.runs()
+        checkpoints = store.checkpoints(cfg.config_hash())
+    model = GPT(shape)
+    assert row["n_params"] == model.num_scaling_params()["scaling"] == shape.scaling_params()
+    assert row["n_tokens"] == 3 * 2 * shape.context
+    assert row["flops"] == model.estimate_flops(row["n_tokens"]) == cfg.estimate_flops()
+    assert [c.flops for c in checkpoints] == [model.estimate_flops(c.tokens) for c in checkpoints]
+    assert checkpoints[-1].flops == row["flops"]
 
 
 def test_train_reports_progress_without_printing(jsonl_file, capsys):

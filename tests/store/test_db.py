@@ -23,8 +23,8 @@ def _cfgs(k: int = 3, tag: str = "s") -> list[TrainConfig]:
 
 def _result(cfg: TrainConfig, loss: float = 2.5, checkpoints: tuple[Checkpoint, ...] = ()) -> RunResult:
     n = scaling_params(cfg.shape)
-    return RunResult(cfg.config_hash(), n, n + 4096, cfg.n_tokens, 6.0 * n * cfg.n_tokens, loss, loss - 0.1,
-                     1.0, 1e4, 1e9, checkpoints)
+    return RunResult(cfg.config_hash(), n, n + 4096, cfg.n_tokens_trained, cfg.estimate_flops(), loss,
+                     loss - 0.1, 1.0, 1e4, 1e9, checkpoints)
 
 
 def _dead_pid() -> int:
@@ -80,6 +80,16 @@ def test_store_add_runs_is_idempotent(store):
     assert [d["name"] for d in store.sweeps()] == ["s"]
     with pytest.raises(StoreError, match="'role' parameter"):
         store.add_runs("s", cfgs, role="other")
+
+
+def test_store_pending_run_records_the_lab_n_and_the_flops_its_result_will(store):
+    shape = ModelShape(n_layers=2, d_model=32, n_heads=4)
+    cfg = TrainConfig(shape=shape, n_tokens=3 * 32 * 128 + 100, tag="s")  # 3 whole steps and a remainder
+    store.add_runs("s", [cfg])
+    (row,) = store.runs("pending")
+    assert row["n_params"] == shape.scaling_params() == 32_928
+    assert row["n_tokens"] == cfg.n_tokens_trained == 3 * 32 * 128
+    assert row["flops"] == cfg.estimate_flops() == 6.0 * row["n_params"] * row["n_tokens"]
 
 
 def test_store_claim_takes_largest_pending_run_then_none(store):

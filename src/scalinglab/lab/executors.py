@@ -56,7 +56,7 @@ class SweepEvent:
     total_steps: int = 0
     loss: float = math.nan
     tokens_per_s: float = math.nan
-    n_params: int = 0
+    n_params: int = 0  # the lab's N (ModelShape.scaling_params)
     n_tokens: int = 0
     message: str = ""
 
@@ -138,11 +138,8 @@ class _WorkerProgress:
 
 
 def _start_event(cfg: TrainConfig, run_hash: str, worker: str) -> SweepEvent:
-    from ..store.db import scaling_params
-
-    steps = math.ceil(cfg.n_tokens / (cfg.batch_size * cfg.shape.context))
-    return SweepEvent("start", run_hash, worker, 0, steps, n_params=scaling_params(cfg.shape),
-                      n_tokens=cfg.n_tokens)
+    return SweepEvent("start", run_hash, worker, 0, cfg.steps, n_params=cfg.shape.scaling_params(),
+                      n_tokens=cfg.n_tokens_trained)
 
 
 def _local_worker(store_path: str, sweep: str, worker: str, threads: int, trainer_ref: Trainer | str,

@@ -9,24 +9,20 @@ Shapes in comments: B batch, T sequence length (<= context), C d_model, H heads,
 
 Which N the laws use
 --------------------
-:meth:`GPT.num_scaling_params` counts parameters by group exactly as :meth:`scalinglab.flops.Architecture.
-param_counts` does (``learned_positions=True``). The lab's fits use Kaplan et al. (2020)'s **non-embedding**
-N (attention + MLP + norms; token and position tables and an untied head excluded). In models of a few
-thousand to a few million parameters the embedding tables are a large, even dominant, share of the total
-(at d_model 32 the token and position tables hold 12,288 parameters beside 24,736 in two blocks) while costing almost no compute;
-counting them bends the small-model end of the curves (Kaplan et al. 2020 §3.1, Fig. 6; Pearce & Song 2024
-reconcile the Kaplan and Chinchilla exponents largely through this choice). Compute is then C = 6·N·D with the
-same N (:meth:`GPT.estimate_flops` with ``convention="6N"``), which is what ``RunResult.flops`` records.
+One N, defined by :func:`scalinglab.lab.config.scaling_n`: attention + MLP + norms + the output projection
+(V·d_model, counted once, tied or not); the token and position tables are left out (a lookup costs no
+FLOPs). :meth:`GPT.num_scaling_params` counts the module's own tensors by group, ``"scaling"`` being that
+N, and equals :meth:`ModelShape.param_counts` for the shape. Compute is C = 6·N·D with the same N
+(:meth:`GPT.estimate_flops`), which is what ``RunResult.flops`` and the run store record.
 """
 
 from __future__ import annotations
 
 import math
 
-from .._validate import check_choice
-from ..flops import Architecture, flops_per_token, training_flops
+from ..flops import Architecture
 from ._torch import F, nn, torch
-from .config import ModelShape
+from .config import ModelShape, scaling_n
 
 __all__ = ["GPT"]
 
@@ -117,22 +113,20 @@ class GPT(nn.Module):
         loss = F.cross_entropy(logits.view(B * T, -1).float(), targets.reshape(B * T))
         return logits, loss
 
-    # ---- counting: the same convention as scalinglab.flops -------------------------------------------------
+    # ---- counting: the lab's N (config.scaling_n) from the module's own tensors ---------------------------
 
     @property
     def architecture(self) -> Architecture:
-        """The :class:`scalinglab.flops.Architecture` of this model (learned positions, 4× MLP, no biases)."""
-        s = self.shape
-        return Architecture(n_layers=s.n_layers, d_model=s.d_model, n_heads=s.n_heads, d_ff=4 * s.d_model,
-                            vocab_size=s.vocab_size, context=s.context, tied_embeddings=s.tied_embeddings,
-                            learned_positions=True)
+        """The :class:`scalinglab.flops.Architecture` of this model (``ModelShape.architecture``)."""
+        return self.shape.architecture
 
     def num_scaling_params(self) -> dict[str, int]:
         """Parameters by group, counted from the module's own tensors.
 
         Keys: ``embedding`` (token + position tables), ``attention``, ``mlp``, ``norm``, ``head`` (the
-        untied output matrix; 0 when tied), ``total`` and ``non_embedding`` (Kaplan's N, the one the laws
-        use). Equal to ``self.architecture.param_counts().as_dict()``.
+        untied output matrix; 0 when tied), ``total`` (every tensor once), ``non_embedding`` (Kaplan et al.
+        2020's N: total − embedding − head), ``output`` (the logit matrix, tied or not) and ``scaling``, the
+        lab's N (:func:`~scalinglab.lab.config.scaling_n`). Equal to ``self.shape.param_counts()``.
         """
         def count(*modules: nn.Module) -> int:
             return sum(p.numel() for m in modules for p in m.parameters())
@@ -146,18 +140,14 @@ class GPT(nn.Module):
         }
         counts["total"] = sum(counts.values())
         counts["non_embedding"] = counts["total"] - counts["embedding"] - counts["head"]
+        counts["output"] = count(self.lm_head)  # tied or not: the logit layer's FLOPs are spent either way
+        counts["scaling"] = scaling_n(counts)
         assert counts["total"] == sum(p.numel() for p in self.parameters())  # tying counted once
         return counts
 
     def estimate_flops(self, n_tokens: float, *, convention: str = "6N") -> float:
-        """Training FLOPs (forward + backward) for ``n_tokens`` tokens, counted by :mod:`scalinglab.flops`.
+        """Training FLOPs for ``n_tokens`` tokens: ``self.shape.estimate_flops`` (6·N·D, N the lab's N).
 
-        ``"6N"``: C = 6·N·D with N the non-embedding count (Kaplan et al. 2020 §2.1), as ``RunResult.flops``.
-        ``"6N+attn"``: adds the attention scores, 6·n_layers·context·d_model per token (Kaplan Table 1).
-        Neither counts the output head's 6·V·d_model per token, small next to the blocks once
-        d_model >> V / (12·n_layers).
+        ``convention="6N+attn"`` adds the attention scores, 6·n_layers·context·d_model per token.
         """
-        check_choice("convention", convention, ("6N", "6N+attn"))
-        if convention == "6N":
-            return float(training_flops(self.num_scaling_params()["non_embedding"], n_tokens))
-        return float(flops_per_token(self.architecture, convention="6N+attn")) * float(n_tokens)
+        return self.shape.estimate_flops(n_tokens, convention=convention)

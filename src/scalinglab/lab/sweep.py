@@ -22,8 +22,7 @@ import numpy as np
 
 from .._validate import check_positive
 from ..errors import ConfigError
-from ..flops import Architecture
-from ..store.db import scaling_params
+from ..flops import Architecture, tokens_for_flops
 from .config import ModelShape, TrainConfig
 
 __all__ = [
@@ -48,14 +47,17 @@ MEASURED_THROUGHPUT: tuple[tuple[float, float], ...] = ((56e3, 35e3), (1e6, 5e3)
 
 @dataclass(frozen=True)
 class Throughput:
-    """Training speed of one worker as seconds per token ``t(N) = a·N^α + 6N/P``.
+    """Training speed of one worker as seconds per token ``t(N) = a·N^α + 6N/P``, N the lab's N.
 
     The first term is per-token overhead that grows slowly with size (Python, kernel launches, layer norms,
-    attention and the 256-way output layer, which ``6N`` does not count); the second is the matmul work at
-    a sustained ``P`` FLOP/s. The defaults pass exactly through the throughputs measured on the development
-    machine (float32, context 128, one thread, :data:`MEASURED_THROUGHPUT`): 35 k tokens/s at 56 K
-    non-embedding parameters, 5 k at 1 M, 330 at 19 M; P = 39 GFLOP/s matches the best measured ~38.
-    For another machine, measure three sizes and pass your own ``Throughput`` (a GPU has a far larger P).
+    attention scores, which ``6N`` does not count); the second is the matmul work at a sustained ``P``
+    FLOP/s. The defaults pass exactly through the throughputs measured on the development machine (float32,
+    context 128, one thread, :data:`MEASURED_THROUGHPUT`): 35 k tokens/s at 56 K parameters, 5 k at 1 M,
+    330 at 19 M; P = 39 GFLOP/s matches the best measured ~38. Those sizes were Kaplan's non-embedding
+    counts, measured before the lab's N took in the output projection (256·d_model: some 20–30% more at
+    56 K, ~3% at 1 M, ~1% at 19 M); the model is not refitted, so its estimates for the smallest models
+    err on the slow side, well inside its ~2× calibration error (docs/lab-sweeps.md). For another machine,
+    measure three sizes and pass your own ``Throughput`` (a GPU has a far larger P).
     """
 
     a: float = 8.24e-7
@@ -87,35 +89,41 @@ def estimate_seconds(config: TrainConfig, throughput: Throughput = CPU_1THREAD) 
     per-step Python and optimizer cost over fewer tokens).
     """
     s = config.shape
-    n = scaling_params(s)
+    n = s.scaling_params()
     attention = (n + s.n_layers * s.context * s.d_model) / (n + s.n_layers * 128 * s.d_model)
     per_step = throughput.step_overhead_s * (1.0 / (config.batch_size * s.context)
                                              - 1.0 / throughput.reference_batch_tokens)
     t = max(throughput.seconds_per_token(n) * attention + per_step, 0.5 * throughput.seconds_per_token(n))
     n_evals = (math.ceil(1.0 / config.eval_every_frac) if config.eval_every_frac > 0 else 0) + 1
-    return config.n_tokens * t + n_evals * config.eval_tokens * t * throughput.eval_cost + throughput.run_overhead_s
+    return (config.n_tokens_trained * t + n_evals * config.eval_tokens * t * throughput.eval_cost
+            + throughput.run_overhead_s)
 
 
 @dataclass(frozen=True)
 class PlannedRun:
-    """One run of a sweep with its design labels."""
+    """One run of a sweep with its design labels; N, FLOPs and steps are the config's own."""
 
     config: TrainConfig
-    n_params: int  # non-embedding N of config.shape
     budget: float | None = None  # nominal IsoFLOP budget (the group label for IsoFLOP profiles)
     role: str = "train"  # "train" or "holdout" (kept out of the fit to score its prediction)
 
     @property
+    def n_params(self) -> int:
+        """The lab's N of ``config.shape`` (:meth:`ModelShape.scaling_params`)."""
+        return self.config.shape.scaling_params()
+
+    @property
     def flops(self) -> float:
-        return 6.0 * self.n_params * self.config.n_tokens
+        """``config.estimate_flops()``: 6·N·D, the FLOPs the finished run records."""
+        return self.config.estimate_flops()
 
     @property
     def tokens_per_param(self) -> float:
-        return self.config.n_tokens / self.n_params
+        return self.config.n_tokens_trained / self.n_params
 
     @property
     def steps(self) -> int:
-        return math.ceil(self.config.n_tokens / (self.config.batch_size * self.config.shape.context))
+        return self.config.steps
 
 
 @dataclass(frozen=True)
@@ -150,11 +158,12 @@ class Sweep:
 
 def shape_for_params(n_params: float, *, context: int = 128, vocab_size: int = 256,
                      aspect_ratio: float = LAB_ASPECT_RATIO) -> ModelShape:
-    """A lab model shape whose scaling parameter count (:meth:`ModelShape.scaling_params`) is close to ``n_params``.
+    """A lab model shape whose N (:meth:`ModelShape.scaling_params`) is close to ``n_params``.
 
     Width and depth follow ``d_model ≈ aspect_ratio · n_layers`` (Kaplan et al. 2020 §3.1: loss is nearly
     flat over a wide range of this ratio), via :meth:`scalinglab.flops.Architecture.from_n_params`
-    counting the tied output projection with the blocks; heads are 64 wide, or 8+ wide below 256 channels.
+    counting the tied output projection with the blocks (its total without position tables is the lab's
+    N); heads are 64 wide, or 8+ wide below 256 channels.
     """
     arch = Architecture.from_n_params(check_positive("n_params", n_params), vocab_size=vocab_size,
                                       context=context, head_dim=64, aspect_ratio=aspect_ratio,
@@ -180,7 +189,7 @@ def _planned(shape: ModelShape, n_tokens: float, *, batch_size: int, min_steps: 
         cfg = TrainConfig(shape=shape, n_tokens=int(tokens), batch_size=batch, tag=tag, **train_kwargs)
     except TypeError as exc:
         raise ConfigError(f"The training options must be TrainConfig fields: {exc}.") from None
-    return PlannedRun(cfg, scaling_params(shape), budget, role)
+    return PlannedRun(cfg, budget, role)
 
 
 def isoflop_grid(budgets: Any, shapes_per_budget: int = 5, *, context: int = 128, batch_size: int = 32,
@@ -193,7 +202,7 @@ def isoflop_grid(budgets: Any, shapes_per_budget: int = 5, *, context: int = 128
     Parameters
     ----------
     budgets : sequence of float
-        Compute budgets C in FLOPs (6·N·D, N non-embedding).
+        Compute budgets C in FLOPs (6·N·D, N the lab's N: :meth:`ModelShape.scaling_params`).
     shapes_per_budget : int
         Model sizes per budget, log-spaced over ``[N₀/span, N₀·span]`` (the low end is raised to
         ``min_params``; sizes that round to the same shape are kept once).
@@ -225,10 +234,9 @@ def isoflop_grid(budgets: Any, shapes_per_budget: int = 5, *, context: int = 128
             if shape in seen:
                 continue
             seen.add(shape)
-            n = scaling_params(shape)
-            runs.append(_planned(shape, c / (6.0 * n), batch_size=batch_size, min_steps=min_steps,
-                                 min_batch_size=min_batch_size, budget=c, role="train", tag=tag,
-                                 train_kwargs=train_kwargs))
+            runs.append(_planned(shape, tokens_for_flops(shape.scaling_params(), c), batch_size=batch_size,
+                                 min_steps=min_steps, min_batch_size=min_batch_size, budget=c, role="train",
+                                 tag=tag, train_kwargs=train_kwargs))
     return tuple(runs)
 
 
@@ -267,7 +275,7 @@ def load_sweep_file(path: str | Path, *, name: str | None = None) -> Sweep:
         if not isinstance(entry.get("shape"), dict):
             raise ConfigError(f"The 'shape' field of run {i} must be a table. Got {entry.get('shape')!r}.")
         cfg = TrainConfig.from_dict({"tag": sweep_name, **entry})
-        runs.append(PlannedRun(cfg, scaling_params(cfg.shape), budget, "holdout" if holdout else "train"))
+        runs.append(PlannedRun(cfg, budget, "holdout" if holdout else "train"))
     return Sweep(sweep_name, tuple(runs), {"kind": "file", "path": str(p)})
 
 
@@ -316,9 +324,9 @@ def preset_sweep(preset: str, *, budgets: Any = None, name: str | None = None) -
                         batch_size=p.batch_size, **common)
     n0 = math.sqrt(p.holdout_budget / (6.0 * p.tokens_per_param))
     shape = shape_for_params(n0)
-    holdout = _planned(shape, p.holdout_budget / (6.0 * scaling_params(shape)), batch_size=p.batch_size,
-                       min_steps=50, min_batch_size=4, budget=p.holdout_budget, role="holdout",
-                       tag=name, train_kwargs={k: v for k, v in common.items() if k != "tag"})
+    holdout = _planned(shape, tokens_for_flops(shape.scaling_params(), p.holdout_budget),
+                       batch_size=p.batch_size, min_steps=50, min_batch_size=4, budget=p.holdout_budget,
+                       role="holdout", tag=name, train_kwargs={k: v for k, v in common.items() if k != "tag"})
     spec = {"kind": "isoflop", "preset": preset, "budgets": list(p.budgets),
             "shapes_per_budget": p.shapes_per_budget, "span": p.span, "tokens_per_param": p.tokens_per_param,
             "holdout_budget": p.holdout_budget}

@@ -122,7 +122,9 @@ def train(cfg: TrainConfig, *, store: CheckpointSink | None = None, progress: Pr
     Parameters
     ----------
     cfg : TrainConfig
-        The resolved run. Steps = max(1, n_tokens // (batch_size · context)).
+        The resolved run: ``cfg.steps`` optimizer steps over ``cfg.n_tokens_trained`` tokens. The result's
+        ``n_params`` is the lab's N (:func:`scalinglab.lab.config.scaling_n`) and its ``flops`` equal
+        ``cfg.estimate_flops()``.
     store : object with ``log_checkpoint(run_hash, checkpoint)``, optional
         Called at every validation point. Beginning and finishing the run are the caller's business.
     progress : callable ``(step, total_steps, loss, tokens_per_s)``, optional
@@ -155,13 +157,12 @@ def _train(cfg: TrainConfig, data: TokenData, dev: torch.device, autocast: Any,
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     model = GPT(shape).to(dev)
-    counts = model.num_scaling_params()
-    n_params = shape.scaling_params()  # non-embedding + output projection: see ModelShape.scaling_params
+    counts = model.num_scaling_params()  # counts["scaling"] is the lab's N (config.scaling_n)
     peak_lr = cfg.lr if cfg.lr is not None else default_lr(shape)
     opt = _optimizer(model, peak_lr, cfg.weight_decay, dev)
 
     tokens_per_step = cfg.batch_size * shape.context
-    total_steps = max(1, cfg.n_tokens // tokens_per_step)
+    total_steps = cfg.steps
     evals = set(eval_steps(total_steps, cfg.eval_every_frac))
     report_every = max(1, total_steps // 100)
     checkpoints: list[Checkpoint] = []
@@ -197,18 +198,18 @@ def _train(cfg: TrainConfig, data: TokenData, dev: torch.device, autocast: Any,
             val_loss = evaluate(model, data, n_tokens=cfg.eval_tokens, batch_size=cfg.batch_size,
                                 device=dev, autocast=autocast)
             tokens = done * tokens_per_step
-            ckpt = Checkpoint(step=done, tokens=tokens, flops=6.0 * n_params * tokens, train_loss=train_loss,
-                              val_loss=val_loss, elapsed_s=time.perf_counter() - start)
+            ckpt = Checkpoint(step=done, tokens=tokens, flops=shape.estimate_flops(tokens),
+                              train_loss=train_loss, val_loss=val_loss, elapsed_s=time.perf_counter() - start)
             checkpoints.append(ckpt)
             if store is not None:
                 store.log_checkpoint(run_hash, ckpt)
             window_loss, window_steps = torch.zeros((), device=dev), 0
             tick = time.perf_counter()
 
-    n_tokens = total_steps * tokens_per_step
-    flops = 6.0 * n_params * n_tokens
+    n_tokens = cfg.n_tokens_trained
+    flops = cfg.estimate_flops()  # 6·N·n_tokens, what the store records
     return RunResult(
-        config_hash=run_hash, n_params=n_params, n_params_total=counts["total"], n_tokens=n_tokens,
+        config_hash=run_hash, n_params=counts["scaling"], n_params_total=counts["total"], n_tokens=n_tokens,
         flops=flops, final_val_loss=val_loss, final_train_loss=train_loss,
         seconds=time.perf_counter() - start, tokens_per_s=n_tokens / train_seconds,
         achieved_flops_per_s=flops / train_seconds, checkpoints=tuple(checkpoints),

@@ -40,7 +40,10 @@ _RUN_COLUMNS = ("run_hash", "sweep", "role", "budget", "status", "attempts", "cr
 
 
 def scaling_params(shape: ModelShape) -> int:
-    """The N of a lab model shape used by the laws (:meth:`ModelShape.scaling_params`)."""
+    """The lab's N of a model shape, the store's ``n_params``: :meth:`ModelShape.scaling_params`.
+
+    Defined by :func:`scalinglab.lab.config.scaling_n` (non-embedding parameters + output projection).
+    """
     return shape.scaling_params()
 
 
@@ -161,6 +164,8 @@ class Store:
 
         Returns the number of runs newly added. ``budgets`` gives each run's nominal IsoFLOP budget,
         ``est_seconds`` its planned duration (claims take the longest first; default order: FLOPs).
+        ``n_params``, ``n_tokens`` and ``flops`` are the lab's N, ``cfg.n_tokens_trained`` and
+        ``cfg.estimate_flops()``: the values the run's result records when it finishes.
         """
         if role not in ROLES:
             raise StoreError(f"The 'role' parameter must be one of {ROLES}. Got {role!r}.")
@@ -176,9 +181,10 @@ class Store:
         self.add_sweep(sweep)
         rows = []
         for cfg, budget, est in zip(configs, labels, times):
-            n = scaling_params(cfg.shape)
+            # what the run will train on, so a pending row already holds the FLOPs its result records
             rows.append((cfg.config_hash(), sweep, role, budget, json.dumps(cfg.as_dict(), sort_keys=True),
-                         _utc_now(), n, cfg.n_tokens, 6.0 * n * cfg.n_tokens, est))
+                         _utc_now(), scaling_params(cfg.shape), cfg.n_tokens_trained, cfg.estimate_flops(),
+                         est))
         with self._write() as c:
             before = c.total_changes
             c.executemany("""INSERT OR IGNORE INTO runs (run_hash, sweep, role, budget, config_json, created,
@@ -319,11 +325,12 @@ class Store:
     def to_arrays(self, sweep: str | None = None, checkpoints: bool = False) -> dict[str, np.ndarray]:
         """Finished runs as numpy arrays, the input of ``scalinglab fit --store``.
 
-        Keys: ``n_params`` (non-embedding N), ``n_tokens`` (the run's training tokens D), ``loss`` (final
-        validation loss), ``flops`` (6·N·D), ``budget`` (nominal IsoFLOP budget, NaN outside grids; group
-        by it for IsoFLOP profiles), ``holdout`` (bool: runs kept out of the fit to score its prediction)
-        and ``run_hash``. With ``checkpoints=True`` there is one row per checkpoint of a finished run:
-        ``loss`` is that checkpoint's validation loss, ``tokens_seen`` and ``step`` its position.
+        Keys: ``n_params`` (the lab's N, :func:`scalinglab.lab.config.scaling_n`), ``n_tokens`` (the run's
+        training tokens D), ``loss`` (final validation loss), ``flops`` (6·N·D), ``budget`` (nominal
+        IsoFLOP budget, NaN outside grids; group by it for IsoFLOP profiles), ``holdout`` (bool: runs kept
+        out of the fit to score its prediction) and ``run_hash``. With ``checkpoints=True`` there is one row
+        per checkpoint of a finished run: ``loss`` is that checkpoint's validation loss, ``tokens_seen`` and
+        ``step`` its position.
         """
         where, args = ("AND r.sweep = ?", (sweep,)) if sweep else ("", ())
         if checkpoints:
