@@ -9,7 +9,7 @@ parameters):
 - lab: ``scalinglab.lab.train.train()``; its ``tokens_per_s`` counts training steps only (no evaluation).
 
 Each is timed twice, alternating, and the best is kept. Peak: the best of several float32 ``torch.matmul`` of
-square matrices. Achieved FLOP/s are 6·N·tokens/s (N non-embedding, the laws' C) and 6N+attn
+square matrices. Achieved FLOP/s are 6·N·tokens/s (N the lab's scaling N: non-embedding + output projection, the laws' C) and 6N+attn
 (``flops_per_token(arch, "6N+attn")``). Run: ``python bench/bench_train.py``. Prints a table; no asserts.
 """
 
@@ -77,7 +77,7 @@ def main() -> None:
     peak = matmul_peak(device)
     print(f"device {device.type}, {threads} torch thread(s), torch {torch.__version__}; "
           f"matmul peak (float32, best square matmul) {peak / 1e9:.1f} GFLOP/s")
-    head = (f"{'model':<7}{'N non-emb':>11}{'ref tok/s':>11}{'lab tok/s':>11}{'lab/ref':>8}"
+    head = (f"{'model':<7}{'lab N':>11}{'ref tok/s':>11}{'lab tok/s':>11}{'lab/ref':>8}"
             f"{'6N GF/s':>9}{'+attn GF/s':>11}{'of peak':>9}")
     print(head)
     print("-" * len(head))
@@ -88,7 +88,7 @@ def main() -> None:
             ref = max(ref, reference(shape, batch_size, steps, device))
             lab_tps = max(lab_tps, lab(shape, batch_size, steps))
         model = GPT(shape)
-        n = model.num_scaling_params()["non_embedding"]
+        n = model.num_scaling_params()["scaling"]
         f6n = model.estimate_flops(lab_tps)
         fattn = model.estimate_flops(lab_tps, convention="6N+attn")
         print(f"{label:<7}{n:>11,}{ref:>11,.0f}{lab_tps:>11,.0f}{lab_tps / ref:>8.2f}"
