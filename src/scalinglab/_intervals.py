@@ -27,8 +27,8 @@ __all__ = ["DEFAULT_LEVEL", "BANDS", "check_level", "central_interval", "level_l
 DEFAULT_LEVEL = 0.90
 
 #: the two bands and what each covers
-BANDS = {"mean": "mean curve (parameter uncertainty)",
-         "prediction": "a new run (parameter uncertainty + run-to-run scatter)"}
+BANDS = {"mean": "the law's mean curve: parameter uncertainty",
+         "prediction": "a new run: parameter uncertainty + run-to-run scatter"}
 
 
 def check_level(level: Any, name: str = "level") -> float:
@@ -65,7 +65,8 @@ def percentile_label(level: float) -> str:
 
 
 def band_label(kind: str, level: float) -> str:
-    """``("prediction", 0.9)`` → ``"90% prediction band (a new run: ...)"``."""
+    """``("prediction", 0.9)`` → ``"90% prediction band (a new run: parameter uncertainty + run-to-run
+    scatter)"``."""
     if kind not in BANDS:
         raise ConfigError(f"The 'band' parameter must be one of {', '.join(BANDS)}. Got {kind!r}.")
     return f"{level_label(level)} {kind} band ({BANDS[kind]})"

@@ -14,11 +14,13 @@ from rich.progress import Progress
 from rich.markup import escape
 from rich.table import Table
 
+from .._intervals import DEFAULT_LEVEL, band_label, central_interval, check_level, level_label
 from ..errors import ConfigError, ScalingLabError
 from .._validate import check_choice
 from ..fit.parametric import METHODS
-from ..fit import (audit, bootstrap, drop_highest_loss, fit_chinchilla, fit_envelope, fit_isoflop_profiles,
-                   load_runs, runs_from_store, save_fit, split_groups)
+from ..fit import (audit, drop_highest_loss, fit_envelope, fit_isoflop_profiles, fit_law, load_runs,
+                   runs_from_store, split_groups)
+from ..laws.io import save_fitted
 from . import app
 from ._common import console, err_console, print_json
 
@@ -75,6 +77,8 @@ def fit_command(
     out: Annotated[str | None, typer.Option("--out", help="Save the law (and samples) as JSON.")] = None,
     json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
+    level: Annotated[float, typer.Option("--level", help="Central probability of every interval and band "
+                                         "(default 0.9).")] = DEFAULT_LEVEL,
 ) -> None:
     """Fit L = E + A/N^alpha + B/D^beta (Huber on log loss from Hoffmann's start grid; variable projection by
     default, --method joint for the five-parameter search from all 4,500 points), another law (--family), or the
@@ -103,7 +107,7 @@ def fit_command(
         runs = drop_highest_loss(runs, drop_highest)
     opts = _Opts(approach=approach, profile=profile, budget_width=budget_width, family=family, loss=loss,
                  delta=delta, starts=starts, method=method, n_boot=n_boot, do_audit=do_audit,
-                 holdout_fraction=holdout_fraction, seed=seed, drop_highest=drop_highest)
+                 holdout_fraction=holdout_fraction, seed=seed, drop_highest=drop_highest, level=check_level(level))
     check_choice("method", method, METHODS)
     if by is None:
         report = _fit_report(runs, opts, holdout=holdout, budgets=budgets, out=out)
@@ -155,6 +159,7 @@ class _Opts:
     holdout_fraction: float
     seed: int
     drop_highest: int
+    level: float = DEFAULT_LEVEL
 
 
 def _group_path(out: str, label: str) -> str:
@@ -173,28 +178,52 @@ def _fit_report(runs, o: _Opts, *, holdout=None, budgets=None, out: str | None =
             budgets = 1e-6  # FLOPs equal up to rounding form one budget
         return _exponents(runs, o.approach, profile=o.profile, budgets=budgets, n_boot=o.n_boot, seed=o.seed,
                           holdout=holdout)
-    if o.family != "chinchilla":
-        return _other_family(runs, o.family, loss=o.loss, delta=o.delta, out=out, n_boot=o.n_boot, seed=o.seed)
-    with err_console.status(f"fitting {len(runs)} runs from the {o.starts} start grid ({o.method})"):
-        result = fit_chinchilla(runs, loss=o.loss, delta=o.delta, starts=o.starts, method=o.method)
-    report: dict[str, Any] = result.as_dict()
-    boot = None
-    if o.n_boot:
-        with Progress(console=err_console, transient=True) as bar:
-            task = bar.add_task("bootstrap", total=o.n_boot)
-            boot = bootstrap(runs, result, n=o.n_boot, seed=o.seed,
-                             progress=lambda done, total: bar.update(task, completed=done))
-        report["intervals"] = boot.as_dict(flops=(5.76e23,))
+    return _parametric(runs, o, holdout=holdout, out=out)
+
+
+def _parametric(runs, o: _Opts, *, holdout=None, out: str | None = None) -> dict[str, Any]:
+    """Approach 3 for any family, through :func:`~scalinglab.fit.fit_law`: one FittedLaw, rendered."""
+    what = (f"the {o.starts} start grid ({o.method})" if o.family == "chinchilla" else f"the {o.family} law")
+    with Progress(console=err_console, transient=True) as bar:
+        task = bar.add_task(f"fitting {len(runs)} runs ({what})", total=o.n_boot or None)
+        fitted = fit_law(runs, o.family, loss=o.loss, delta=o.delta, starts=o.starts, method=o.method,
+                         n_bootstrap=o.n_boot, seed=o.seed, level=o.level,
+                         progress=lambda done, total: bar.update(task, completed=done),
+                         cli={"drop_highest_loss": o.drop_highest, "starts": o.starts, "method": o.method})
+    report: dict[str, Any] = {**fitted.summary, "family": o.family, "level": o.level,
+                              "identification": fitted.identification.as_dict(),
+                              "scatter": None if fitted.scatter is None else fitted.scatter.as_dict()}
+    if fitted.samples:
+        report["intervals"] = _sample_intervals(fitted)
     if o.do_audit:
-        report["audit"] = audit(runs, fraction=o.holdout_fraction, loss=o.loss, delta=o.delta, starts=o.starts,
-                                method=o.method, n_bootstrap=min(o.n_boot, 200), seed=o.seed).as_dict()
+        with err_console.status("audit: refitting without the largest-compute runs"):
+            report["audit"] = audit(runs, fraction=o.holdout_fraction, family=o.family, loss=o.loss, delta=o.delta,
+                                    starts=o.starts, method=o.method, n_bootstrap=min(o.n_boot, 200), seed=o.seed,
+                                    level=o.level).as_dict()
     if holdout is not None:
-        report["holdout"] = _score_holdout(result, boot, holdout)
+        report["holdout"] = _score_holdout(fitted, holdout)
     if out:
-        report["saved"] = str(save_fit(result, out, runs=runs, boot=boot,
-                                       cli={"drop_highest_loss": o.drop_highest, "starts": o.starts,
-                                            "method": o.method}))
+        report["saved"] = str(save_fitted(fitted, out))
     return report
+
+
+def _sample_intervals(fitted) -> dict[str, Any]:
+    """SE and central interval of each coefficient (and, for joint laws, the allocation) across the refits."""
+    lv = fitted.level
+    names = list(fitted.law.coefficients())
+    rows = {k: np.array([s.coefficients()[k] for s in fitted.samples]) for k in names}
+    if fitted.is_joint:
+        c = 5.76e23
+        opt = [s.compute_optimal(c) for s in fitted.samples]
+        if all(o is not None for o in opt):
+            n_opt = np.array([o[0] for o in opt])
+            rows[f"n_opt@{c:.3g}"] = n_opt
+            rows[f"tokens_per_param@{c:.3g}"] = np.array([o[1] for o in opt]) / n_opt
+        if hasattr(fitted.law, "exponents"):
+            rows["a"] = np.array([s.exponents()[0] for s in fitted.samples])
+    return {"n": len(fitted.samples), "level": lv, "label": f"{level_label(lv)} interval over the bootstrap refits",
+            "se": {k: float(np.std(v, ddof=1)) for k, v in rows.items()},
+            "intervals": {k: {f"{lv:g}": list(central_interval(v, lv))} for k, v in rows.items()}}
 
 
 def _print_report(rep: dict[str, Any]) -> None:
@@ -207,21 +236,47 @@ def _print_report(rep: dict[str, Any]) -> None:
 
 
 def _print_params(title: str, rep: dict[str, Any]) -> None:
-    """The fitted parameters, with SE and 95% interval columns when the report has bootstrap intervals."""
+    """The fitted parameters, with SE and interval columns (labelled with their level) when bootstrapped."""
     table = Table(title=title)
     table.add_column("parameter")
     table.add_column("value", justify="right")
     iv = rep.get("intervals")
     if iv:
         table.add_column("SE", justify="right")
-        table.add_column("95% interval", justify="right")
+        table.add_column(f"{level_label(iv['level'])} interval", justify="right")
     for k, v in rep["params"].items():
         row = [k, f"{v:.6g}"]
         if iv and k in iv["intervals"]:
-            lo, hi = iv["intervals"][k]["0.95"]
+            lo, hi = iv["intervals"][k][f"{iv['level']:g}"]
             row += [f"{iv['se'][k]:.3g}", f"({lo:.4g}, {hi:.4g})"]
         table.add_row(*row)
     console.print(table)
+    _print_trust(rep)
+
+
+def _print_trust(rep: dict[str, Any]) -> None:
+    """Identification verdict, run scatter, and what the bands cover."""
+    ident = rep["identification"]
+    n_ref = ident["n_refits"]
+    degenerate = f"; {ident['n_degenerate']} of {n_ref} bootstrap refits degenerate" if n_ref else ""
+    if ident["status"] == "not identified":
+        console.print(f"[bold red]NOT IDENTIFIED[/]{degenerate}: {escape('; '.join(ident['reasons']))}")
+        console.print(f"[red]This law must not be used to plan.[/] {escape(ident['fix'])}")
+    elif ident["status"] == "unchecked":
+        console.print("identification: [yellow]unchecked[/] (no bootstrap: only the search box was checked; "
+                      "--bootstrap N checks the intervals and gives the mean band)")
+    else:
+        console.print(f"identification: [green]identified[/]{degenerate}")
+    sc = rep.get("scatter")
+    if sc:
+        growth = (f", +{sc['kappa']:.4f} per decade of compute beyond the fitted runs ({sc['n_folds']} "
+                  "forward-chaining refits)" if sc["n_folds"] else " (extrapolation growth not calibrated: too few runs)")
+        console.print(f"run scatter about the law: sigma = {sc['sigma']:.4f} in log loss ({sc['df']} df){growth}. "
+                      f"Bands ({level_label(rep['level'])}): the prediction band covers a new run (refits + run "
+                      "scatter), the mean band the law's mean curve (refits only)")
+    else:
+        console.print("[yellow]no prediction band:[/] the runs do not outnumber the parameters, so run scatter "
+                      "cannot be measured")
 
 
 def _print_table(rep: dict[str, Any]) -> None:
@@ -231,16 +286,28 @@ def _print_table(rep: dict[str, Any]) -> None:
              if s["method"] == "varpro" else f"the {s['grid_points']:,}-point {s['grid']} grid")
     console.print(f"objective {rep['objective']:.8g}; {s['best']}/{s['total']} starts reached it "
                   f"({s['converged']} converged; {s['method']} from {where}); {rep['seconds']:.2f} s")
-    console.print(f"N_opt ∝ C^{rep['exponents']['a']:.4f}, D_opt ∝ C^{rep['exponents']['b']:.4f}")
-    if "audit" in rep:
-        a = rep["audit"]
-        cov = f", coverage {a['coverage']:.0%}" if a.get("coverage") is not None else ""
-        console.print(f"audit: {a['n_holdout']} largest-compute runs held out; ARE mean {a['are_mean']:.2%}, "
-                      f"max {a['are_max']:.2%}{cov}")
-    if "holdout" in rep:
-        h = rep["holdout"]
-        console.print(f"held-out runs: {h['n']}; ARE mean {h['are_mean']:.2%}, max {h['are_max']:.2%}"
-                      + (f", inside the 90% band: {h['coverage']:.0%}" if h.get("coverage") is not None else ""))
+    iv = rep.get("intervals", {}).get("intervals", {}).get("a")
+    lo_hi = iv[f"{rep['level']:g}"] if iv else None
+    a_iv = f" ({level_label(rep['level'])} interval {lo_hi[0]:.3f}–{lo_hi[1]:.3f})" if lo_hi else ""
+    console.print(f"N_opt ∝ C^{rep['exponents']['a']:.4f}{a_iv}, D_opt ∝ C^{rep['exponents']['b']:.4f}")
+    _print_scores(rep)
+
+
+def _print_scores(rep: dict[str, Any]) -> None:
+    """Audit and held-out runs, each with the level and the band it scores."""
+    for key, what in (("audit", "audit"), ("holdout", "held-out runs")):
+        if key not in rep:
+            continue
+        a = rep[key]
+        n = a.get("n_holdout", a.get("n"))
+        line = (f"{what}: {n} {'largest-compute runs held out of the fit' if key == 'audit' else 'runs the sweep held out'}; "
+                f"ARE mean {a['are_mean']:.2%}, max {a['are_max']:.2%}")
+        if a.get("coverage") is not None:
+            line += (f"; {round(a['coverage'] * n)} of {n} ({a['coverage']:.0%}) inside the "
+                     f"{level_label(a['level'])} prediction band (a new run)")
+        if a.get("mean_coverage") is not None:
+            line += f", {a['mean_coverage']:.0%} inside the mean band (the law's curve, not runs)"
+        console.print(line)
     if "saved" in rep:
         console.print(f"saved {rep['saved']}")
 
@@ -290,23 +357,21 @@ def _print_exponents(out: dict[str, Any]) -> None:
                           f"L* = {p['loss_opt']:.4f}{mark}")
 
 
-def _score_holdout(result, boot, holdout) -> dict[str, Any]:
-    """Predicted vs actual loss of the runs the sweep held out (absolute relative error, band coverage)."""
-    from ..laws.chinchilla import predict
-
-    pred = predict(result.params, holdout.n_params, holdout.n_tokens)
-    are = np.abs(pred - holdout.loss) / holdout.loss
+def _score_holdout(fitted, holdout) -> dict[str, Any]:
+    """Predicted vs actual loss of the runs the sweep held out: absolute relative error, and the share inside
+    the prediction band (the band of a new run) and the mean band."""
+    n, d, y = holdout.n_params, holdout.n_tokens, holdout.loss
+    pred = fitted.predict(n, d)
+    are = np.abs(pred - y) / y
     out: dict[str, Any] = {"n": len(holdout), "are_mean": float(are.mean()), "are_max": float(are.max()),
-                           "runs": [{"n_params": float(n), "n_tokens": float(d), "loss": float(y),
-                                     "predicted": float(p), "are": float(e)}
-                                    for n, d, y, p, e in zip(holdout.n_params, holdout.n_tokens, holdout.loss,
-                                                             pred, are)]}
-    if boot is not None:
-        draws = np.array([predict(p, holdout.n_params, holdout.n_tokens) for p in boot.param_samples()])
-        lo, hi = np.quantile(draws, [0.05, 0.95], axis=0)
-        out["coverage"] = float(np.mean((holdout.loss >= lo) & (holdout.loss <= hi)))
-        for row, a, b in zip(out["runs"], lo, hi):
-            row["interval"] = [float(a), float(b)]
+                           "level": fitted.level, "band": "prediction",
+                           "runs": [{"n_params": float(a), "n_tokens": float(b), "loss": float(c), "predicted": float(p),
+                                     "are": float(e)} for a, b, c, p, e in zip(n, d, y, pred, are)]}
+    for key, band in (("coverage", fitted.prediction_band(n, d)), ("mean_coverage", fitted.mean_band(n, d))):
+        out[key] = None if band is None else float(np.mean((y >= band[0]) & (y <= band[1])))
+        if band is not None:
+            for row, lo, hi in zip(out["runs"], *band):
+                row["interval" if key == "coverage" else "mean_interval"] = [float(lo), float(hi)]
     return out
 
 
@@ -326,30 +391,8 @@ def _score_frontier(res, holdout) -> dict[str, Any]:
                      for ci, n, d, y, p, e in zip(c, holdout.n_params, holdout.n_tokens, holdout.loss, pred, are)]}
 
 
-def _other_family(runs, family: str, *, loss: str, delta: float, out: str | None, n_boot: int = 0,
-                  seed: int = 0) -> dict[str, Any]:
-    """Kaplan, over-training, data-constrained or one-variable laws (numeric-gradient path)."""
-    from ..fit import FAMILIES, ParametricFitter, bootstrap_family
-    from ..laws.io import save_law
-
-    check_choice("family", family, ("chinchilla", *FAMILIES))
-    with err_console.status(f"fitting the {family} law to {len(runs)} runs"):
-        res = ParametricFitter(family, loss=loss, delta=delta).fit(runs).result_
-    report = res.as_dict()
-    if n_boot:
-        with Progress(console=err_console, transient=True) as bar:
-            task = bar.add_task(f"bootstrap ({family})", total=n_boot)
-            boot = bootstrap_family(runs, res, n=n_boot, seed=seed,
-                                    progress=lambda done, total: bar.update(task, completed=done))
-        report["intervals"] = boot.as_dict()
-    if out:
-        report["saved"] = str(save_law(res.law, out, provenance={"runs": runs.source, "fit": report}))
-    return report
-
-
 def _print_family(report: dict[str, Any]) -> None:
     _print_params(f"{report['family']} fit on {report['n_runs']} runs ({report['loss']})", report)
     console.print(f"objective {report['objective']:.8g}; {report['starts']['best']}/{report['starts']['total']} "
                   f"starts reached it; {report['seconds']:.2f} s")
-    if "saved" in report:
-        console.print(f"saved {report['saved']}")
+    _print_scores(report)

@@ -11,6 +11,7 @@ from .envelope import EnvelopeResult, fit_envelope
 from .objectives import LOSSES, chinchilla_log_predict, chinchilla_objective, penalty
 from .profiles import IsoFlopProfileResult, ProfileWarning, fit_isoflop_profiles
 from .parametric import ParametricFitter, fit_chinchilla, start_grid
+from .pipeline import fit_law
 from .store_runs import StoreRuns, runs_from_store
 from .result import FitResult, FitWarning, StartRecords, provenance
 
@@ -22,5 +23,5 @@ __all__ = [
     "BootstrapResult", "bootstrap", "derived_quantities",
     "AuditResult", "audit", "IsoFlopProfileResult", "ProfileWarning", "fit_isoflop_profiles",
     "EnvelopeResult", "fit_envelope",
-    "provenance", "save_fit", "StoreRuns", "runs_from_store",
+    "provenance", "save_fit", "StoreRuns", "runs_from_store", "fit_law",
 ]
