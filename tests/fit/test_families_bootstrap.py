@@ -88,7 +88,7 @@ def test_fit_cmd_family_bootstrap_adds_intervals(run, tmp_path):
     assert rep["intervals"]["n"] == 20
     assert set(rep["intervals"]["intervals"]) == set(rep["params"])
     for k, v in rep["params"].items():
-        lo, hi = rep["intervals"]["intervals"][k]["0.95"]
+        lo, hi = rep["intervals"]["intervals"][k][f"{rep['level']:g}"]
         assert lo <= hi and np.isfinite([lo, hi]).all()
     code, out, _ = run("fit", str(path), "--n-params-col", "N", "--n-tokens-col", "D", "--loss-col", "loss",
                        "--family", "power-law-c", "--bootstrap", "20")

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from .._intervals import level_label
 from .._units import format_si
 from ..catalog import get_model
 from ..errors import ConfigError
@@ -35,17 +36,18 @@ SWEEP_TOKENS = (0.0, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15)
 
 
 def _question(compute, params, target_loss, inference_tokens, unique_tokens, tokens_per_param, law,
-              objective, mfu, inference_mfu) -> Plan:
+              objective, mfu, inference_mfu, allow: bool = False) -> Plan:
     if inference_tokens is not None:
         if unique_tokens is not None or params is not None:
             raise ConfigError("The '--inference-tokens' option combines with --target-loss or --compute only.")
         return plan_inference(inference_tokens, target_loss=target_loss, flops=compute, law=law,
-                              objective=objective, train_mfu=mfu, inference_mfu=inference_mfu)
+                              objective=objective, train_mfu=mfu, inference_mfu=inference_mfu,
+                              allow_unidentified=allow)
     if unique_tokens is not None:
         if compute is None:
             raise ConfigError("The '--unique-tokens' option needs '--compute' (the budget to spend). Got none.")
         return plan_unique_tokens(unique_tokens, flops=compute, n_params=params,
-                                  law=law if law is not None else "muennighoff2023")
+                                  law=law if law is not None else "muennighoff2023", allow_unidentified=allow)
     given = [f for f, v in (("--compute", compute), ("--params", params), ("--target-loss", target_loss))
              if v is not None]
     if len(given) != 1:
@@ -56,10 +58,10 @@ def _question(compute, params, target_loss, inference_tokens, unique_tokens, tok
     if tokens_per_param is not None and params is None:
         raise ConfigError("The '--tokens-per-param' option applies to '--params' plans only.")
     if compute is not None:
-        return plan_compute(compute, law=law)
+        return plan_compute(compute, law=law, allow_unidentified=allow)
     if params is not None:
-        return plan_params(params, tokens_per_param=tokens_per_param, law=law)
-    return plan_target_loss(target_loss, law=law)
+        return plan_params(params, tokens_per_param=tokens_per_param, law=law, allow_unidentified=allow)
+    return plan_target_loss(target_loss, law=law, allow_unidentified=allow)
 
 
 @app.command("plan")
@@ -87,19 +89,22 @@ def plan_cmd(
     objective: Annotated[str, typer.Option("--objective", help="Inference plans: minimise 'flops' or 'usd'.")] = "flops",
     inference_mfu: Annotated[float | None, typer.Option("--inference-mfu", help="MFU while serving "
                                                         "(objective usd).")] = None,
+    allow_unidentified: Annotated[bool, typer.Option("--allow-unidentified", help="Plan from a fitted law its "
+                                                     "runs do not identify; every output is stamped NOT "
+                                                     "IDENTIFIED.")] = False,
     json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Plan a training run. Exactly one question: --compute, --params, --target-loss,
     --inference-tokens (with --target-loss or --compute) or --unique-tokens (with --compute)."""
     plan = _question(compute, params, target_loss, inference_tokens, unique_tokens, tokens_per_param, law,
-                     objective, mfu, inference_mfu)
+                     objective, mfu, inference_mfu, allow_unidentified)
     overrides = {k: v for k, v in (("peak_flops", None if peak_tflops is None else peak_tflops * 1e12),
                                    ("memory_gb", gpu_memory_gb), ("power_w", gpu_power_w)) if v is not None}
     plan = with_hardware(plan, get_gpu(gpu, **overrides), n_gpus=gpus, mfu=mfu, usd_per_hour=usd_per_hour)
     extra: dict[str, Any] = {}
     if plan.question == "inference":
         quality = {"target_loss": plan.loss}
-        sweep = inference_sweep(list(SWEEP_TOKENS), law=law, **quality)
+        sweep = inference_sweep(list(SWEEP_TOKENS), law=law, allow_unidentified=allow_unidentified, **quality)
         extra["sweep"] = [{"inference_tokens": p.inference_tokens, "n_params": p.n_params,
                            "n_tokens": p.n_tokens, "tokens_per_param": p.tokens_per_param,
                            "fraction_saved": p.reference["fraction_saved"]} for p in sweep]
@@ -134,16 +139,20 @@ def _fmt_ref(key: str, value: Any) -> str:
 
 
 def _render(plan: Plan, extra: dict[str, Any]) -> None:
-    t = Table(title=f"Plan ({plan.question}) under law {plan.law}", show_header=True)
+    stamp = f"[bold red]{plan.stamp}[/] — " if plan.stamp else ""
+    t = Table(title=f"{stamp}Plan ({plan.question}) under law {plan.law}", show_header=True)
     t.add_column("quantity")
     t.add_column("value", justify="right")
+    level = next(iter(plan.intervals.values())).level if plan.intervals else None
     if plan.intervals:
-        t.add_column("90% interval", justify="right")
+        t.add_column(f"{level_label(level)} interval", justify="right")
     rows = [("parameters N", format_si(plan.n_params), _interval(plan, "n_params")),
             ("tokens D", format_si(plan.n_tokens), _interval(plan, "n_tokens")),
             ("tokens / parameter", f"{plan.tokens_per_param:.4g}", _interval(plan, "tokens_per_param")),
             ("training compute (FLOPs)", f"{plan.flops:.3g}", _interval(plan, "flops")),
-            ("predicted loss", f"{plan.loss:.4f}", _interval(plan, "loss"))]
+            ("predicted loss (mean curve)", f"{plan.loss:.4f}", _interval(plan, "loss"))]
+    if "loss_new_run" in plan.intervals:
+        rows.append(("loss of a run trained so", f"{plan.loss:.4f}", _interval(plan, "loss_new_run")))
     if plan.epochs is not None:
         rows += [("unique tokens", format_si(plan.unique_tokens), ""), ("epochs", f"{plan.epochs:.3g}", ""),
                  ("effective tokens D'", format_si(plan.effective_tokens), ""),
@@ -155,6 +164,13 @@ def _render(plan: Plan, extra: dict[str, Any]) -> None:
     for r in rows:
         t.add_row(*(r if plan.intervals else r[:2]))
     console.print(t)
+    if plan.intervals:
+        n_ref = max((iv.n_samples for k, iv in plan.intervals.items() if iv.band == "mean"), default=0)
+        console.print(f"[dim]intervals: the {level_label(level)} mean band across {n_ref} bootstrap refits (where "
+                      "the law's mean puts each number); the run row is the prediction band (refits + run-to-run "
+                      "scatter): where one training run's loss would fall.[/]" if n_ref else
+                      f"[dim]interval: the {level_label(level)} prediction band of one run's loss (run-to-run "
+                      "scatter; no bootstrap refits, so no mean band).[/]")
     if plan.reference:
         ref = plan.reference
         console.print(f"[dim]reference ({ref['what']}):[/] " + ", ".join(

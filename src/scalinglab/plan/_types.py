@@ -60,6 +60,8 @@ class Plan:
     cost: dict[str, Any] | None = None
     memory: dict[str, Any] | None = None
     notes: tuple[str, ...] = ()
+    # "NOT IDENTIFIED" when planned from a law its runs do not identify, on explicit request
+    stamp: str = ""
 
     @property
     def tokens_per_param(self) -> float:
@@ -91,4 +93,6 @@ class Plan:
                 out[key] = d[key]
         out["intervals"] = {k: {**asdict(v), "label": v.label} for k, v in self.intervals.items()}
         out["notes"] = list(self.notes)
+        if self.stamp:
+            out["stamp"] = self.stamp
         return out

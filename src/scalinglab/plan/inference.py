@@ -139,8 +139,8 @@ def inference_sweep(
 ) -> list[Plan]:
     """How the optimum moves past ~20 tokens/param as lifetime demand grows (one plan per T, point law)."""
     point, _, stamp = resolve_plan_law(law, allow_unidentified=allow_unidentified)
-    return [plan_inference(t, target_loss=target_loss, flops=flops, law=point).with_notes(*stamp)
-            for t in inference_tokens]
+    return [replace(plan_inference(t, target_loss=target_loss, flops=flops, law=point).with_notes(*stamp),
+                    stamp="NOT IDENTIFIED" if stamp else "") for t in inference_tokens]
 
 
 def implied_inference_tokens(n_params: float, n_tokens: float, *, law: LawSpec = None) -> float | None:

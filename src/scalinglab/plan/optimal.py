@@ -103,6 +103,8 @@ def with_intervals(plan: Plan, fitted: FittedLaw | JointLaw, solve: Callable[[Jo
     fitted = FittedLaw.of(fitted)
     level = fitted.level if level is None else level
     plan = plan.with_notes(*stamp)
+    if stamp:
+        plan = replace(plan, stamp="NOT IDENTIFIED")
     intervals: dict[str, Interval] = {}
     pred = _new_run_band(fitted, plan, level, loss_at or (lambda lw: lw.loss(plan.n_params, plan.n_tokens)))
     if pred is not None:
@@ -145,8 +147,8 @@ def with_intervals(plan: Plan, fitted: FittedLaw | JointLaw, solve: Callable[[Jo
                 raise PlanError(f"The law {fitted.name!r} does not identify the plan: {reason}. "
                                 f"{fitted.identification.fix or 'More runs near this budget would narrow it.'} "
                                 "(Override at your own risk: allow_unidentified=True / --allow-unidentified.)")
-            out = out.with_notes(f"NOT IDENTIFIED at this budget — planned anyway on request: {reason}. "
-                                 "Do not rely on these numbers.")
+            out = replace(out.with_notes(f"NOT IDENTIFIED at this budget — planned anyway on request: {reason}. "
+                                         "Do not rely on these numbers."), stamp="NOT IDENTIFIED")
     return out
 
 
