@@ -27,7 +27,7 @@ from typing import Any, Self
 import numpy as np
 
 from ..errors import StoreError
-from ..lab.config import Checkpoint, ModelShape, RunResult, TrainConfig
+from .records import Checkpoint, ModelShape, RunResult, TrainConfig
 from .migrations import migrate
 
 __all__ = ["ROLES", "STATUSES", "Store", "scaling_params"]
