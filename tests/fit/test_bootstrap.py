@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from scalinglab.fit import Runs, bootstrap, fit_chinchilla
-from scalinglab.fit.bootstrap import _weights
+from scalinglab.fit._resample import resample_weights as _weights
 
 EPOCH_SE = {"A": 124.5, "B": 1293.3, "E": 0.026, "alpha": 0.0154, "beta": 0.0206}
 EPOCH_CI95 = {"A": (285.2, 743.6), "B": (1042.4, 5810.3), "E": (1.769, 1.871), "alpha": (0.317, 0.373),

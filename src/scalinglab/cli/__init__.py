@@ -6,6 +6,7 @@ values) one line and exit code 2. Never a traceback.
 
 from __future__ import annotations
 
+import importlib
 import sys
 import warnings
 
@@ -30,12 +31,29 @@ app = typer.Typer(
 )
 
 
-def _register() -> None:
-    # Sub-commands live in their own modules; importing them registers them on `app`.
-    from . import laws_cmd, models_cmd, plan_cmd, hardware_cmd, demo_cmd, fit_cmd, report_cmd, track_cmd, lab_cmd  # noqa: F401
+@app.callback()
+def _group() -> None:
+    # a callback keeps `app` a group of sub-commands even when main() has registered only one
+    pass
 
 
-_register()
+#: each sub-command and the module that registers it on :data:`app` (in the order of the help listing)
+COMMANDS: dict[str, str] = {
+    "laws": "laws_cmd", "models": "models_cmd", "plan": "plan_cmd", "gpus": "hardware_cmd", "demo": "demo_cmd",
+    "fit": "fit_cmd", "report": "report_cmd", "track": "track_cmd", "lab": "lab_cmd",
+}
+
+
+def register(*names: str) -> typer.Typer:
+    """Register the sub-commands ``names`` (every one when none) on :data:`app` and return it.
+
+    Importing a command's module registers it, and the module imports what its command uses (fit, the
+    lab, the store, torch ...), so :func:`main` registers only the command it runs: start-up imports only
+    what that command uses. Use ``register()`` before handing :data:`app` itself to a runner.
+    """
+    for name in names or tuple(COMMANDS):
+        importlib.import_module(f"{__name__}.{COMMANDS[name]}")
+    return app
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -47,8 +65,11 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``scalinglab`` script."""
     warnings.showwarning = _show_warning
+    args = sys.argv[1:] if argv is None else list(argv)
+    # `scalinglab plan ...` needs only `plan`; anything else (--help, no or an unknown command) lists them all
+    register(*(args[:1] if args and args[0] in COMMANDS else ()))
     try:
-        rv = app(args=argv, standalone_mode=False)
+        rv = app(args=args, standalone_mode=False)
     except ScalingLabError as exc:
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(1)

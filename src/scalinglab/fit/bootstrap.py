@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..laws.chinchilla import ChinchillaParams
 from ._batch import batched_lm
+from ._resample import percentile_interval as _interval, resample_weights as _weights
 from ._varpro import project_coefficients
 from .data import Runs
 from .parametric import BEST_RTOL, LOWER, UPPER
@@ -89,22 +90,6 @@ class BootstrapResult:
                               "intervals": {f"{lv:g}": list(iv) for lv, iv in v["intervals"].items()}}
                           for k, v in derived.items()}
         return out
-
-
-def _interval(v: np.ndarray, level: float) -> tuple[float, float]:
-    q = 100.0 * (1.0 - level) / 2.0
-    lo, hi = np.percentile(v, [q, 100.0 - q])
-    return float(lo), float(hi)
-
-
-def _weights(runs: Runs, n: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
-    """Integer multiplicities (n, rows): resample rows, or whole runs when ``run_id`` is set."""
-    rows = len(runs)
-    if runs.run_id is None:
-        return rng.multinomial(rows, np.full(rows, 1.0 / rows), size=n).astype(float), "rows"
-    ids, inverse = np.unique(runs.run_id, return_inverse=True)
-    counts = rng.multinomial(len(ids), np.full(len(ids), 1.0 / len(ids)), size=n)
-    return counts[:, inverse].astype(float), "runs"
 
 
 def _warm_starts(result: FitResult, k: int, data: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:

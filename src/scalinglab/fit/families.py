@@ -279,7 +279,7 @@ def bootstrap_family(runs: Runs, fit: FamilyFit, n: int = 200, seed: int = 0, *,
 
     ``progress(done, total)`` is called after each replicate.
     """
-    from .bootstrap import _interval, _weights
+    from ._resample import percentile_interval as _interval, resample_weights as _weights
 
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 2:
         raise ConfigError(f"The 'n' parameter must be an integer >= 2. Got {n!r}.")

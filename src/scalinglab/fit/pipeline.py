@@ -250,7 +250,7 @@ def provenance_family(res: FamilyFit, runs: Runs, **extra: Any) -> dict[str, Any
     """Provenance of a family fit, in the shape of :func:`~scalinglab.fit.result.provenance`."""
     from datetime import datetime, timezone
 
-    from .. import __version__
+    from .._version import __version__
 
     out: dict[str, Any] = {
         "data": dict(getattr(runs, "source", {}) or {}),

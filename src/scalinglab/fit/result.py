@@ -103,7 +103,7 @@ class FitResult:
 
 def provenance(result: FitResult, runs: Any = None, **extra: Any) -> dict[str, Any]:
     """What a saved fit needs to be reproduced: data file hash, columns, filters, objective, grid, version."""
-    from .. import __version__
+    from .._version import __version__
 
     out: dict[str, Any] = {
         "data": dict(getattr(runs, "source", {}) or {}),

@@ -62,7 +62,7 @@ class Law(ABC):
         """The loss approached as every resource grows without bound (E; 0 for pure power laws)."""
 
     def _repr_html_(self) -> str:  # Jupyter
-        from ..report.html import law_html
+        from ._html import law_html
 
         return law_html(self)
 

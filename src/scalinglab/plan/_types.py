@@ -68,7 +68,7 @@ class Plan:
         return self.n_tokens / self.n_params
 
     def _repr_html_(self) -> str:  # Jupyter
-        from ..report.html import plan_html
+        from ._html import plan_html
 
         return plan_html(self)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from ..errors import ConfigError, ScalingLabError
 from ..laws.chinchilla import Chinchilla
 from ..plan import plan_compute, with_hardware

@@ -1,5 +1,8 @@
 """HTML rendering of results: plans, laws, tables and the report page. No matplotlib needed here.
 
+The laws and plans render themselves (:mod:`scalinglab.laws._html`, :mod:`scalinglab.plan._html`, for
+Jupyter) with the building blocks of :mod:`scalinglab._html`; the report reuses them from here.
+
 Every string that comes from the user (run names, column names, file names, law names) goes through
 :func:`esc` (``html.escape`` with quotes); the page has no external references (no scripts, fonts or
 style sheets), so it opens with no network.
@@ -7,13 +10,13 @@ style sheets), so it opens with no network.
 
 from __future__ import annotations
 
-import html
 import json
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from ..laws.base import Law
+from .._html import esc, fmt, table
+from ..laws._html import law_html
+from ..plan._html import plan_html
 
 __all__ = ["esc", "fmt", "table", "plan_html", "law_html", "page", "CSS"]
 
@@ -35,91 +38,6 @@ figcaption{font-size:.88em;color:#444;max-width:900px}
 pre{background:#f6f8fa;padding:.6em;overflow-x:auto;font-size:.8em}
 nav a{margin-right:1em}
 """.strip()
-
-
-def esc(x: Any) -> str:
-    """``html.escape(str(x), quote=True)``."""
-    return html.escape(str(x), quote=True)
-
-
-def fmt(x: Any, digits: int = 4) -> str:
-    """A number for a table: ``None`` as an em-dash, floats to ``digits`` significant figures."""
-    if x is None:
-        return "—"
-    if isinstance(x, bool):
-        return "yes" if x else "no"
-    if isinstance(x, (int, float)) and not isinstance(x, bool):
-        if isinstance(x, float) and not math.isfinite(x):
-            return "—"
-        return f"{x:.{digits}g}"
-    return esc(x)
-
-
-def table(rows: Iterable[Sequence[Any]], header: Sequence[str] | None = None, *, left: int = 1) -> str:
-    """An HTML table; the first ``left`` columns are left-aligned text; cells are escaped (numbers via
-    :func:`fmt`)."""
-    out = ["<table>"]
-    if header:
-        out.append("<tr>" + "".join(f'<th class="{"l" if i < left else ""}">{esc(h)}</th>'
-                                    for i, h in enumerate(header)) + "</tr>")
-    for row in rows:
-        out.append("<tr>" + "".join(f'<td class="{"l" if i < left else ""}">{fmt(c)}</td>'
-                                    for i, c in enumerate(row)) + "</tr>")
-    out.append("</table>")
-    return "".join(out)
-
-
-_PLAN_FIELDS = (
-    ("n_params", "parameters N"), ("n_tokens", "training tokens D"), ("tokens_per_param", "tokens/param"),
-    ("flops", "training FLOPs 6ND"), ("loss", "predicted loss"), ("inference_tokens", "lifetime inference tokens"),
-    ("inference_flops", "inference FLOPs"), ("total_flops", "total FLOPs"), ("unique_tokens", "unique tokens"),
-    ("epochs", "epochs"),
-)
-
-
-def plan_html(plan: Any) -> str:
-    """A :class:`scalinglab.plan.Plan` as an HTML table with its intervals and notes (for Jupyter's
-    ``_repr_html_`` and the report)."""
-    d = plan.as_dict()
-    iv = d.get("intervals", {})
-    level = next(iter(iv.values()))["level"] if iv else None
-    header = ["quantity", "value"] + ([f"{level:.0%} interval"] if iv else [])
-    rows = []
-    for key, label in _PLAN_FIELDS:
-        if d.get(key) is None:
-            continue
-        row = [label, d[key]]
-        if iv:
-            i = iv.get(key)
-            row.append(f"{i['low']:.4g} – {i['high']:.4g}" if i else "—")
-        rows.append(row)
-    cost = d.get("cost")
-    if cost:
-        rows.append([f"GPU-hours ({cost.get('gpu')}, MFU {cost.get('mfu')})", cost.get("gpu_hours")]
-                    + (["—"] if iv else []))
-        rows.append(["cost (USD)", cost.get("usd")] + (["—"] if iv else []))
-    notes = "".join(f"<li>{esc(n)}</li>" for n in d.get("notes", []))
-    n_samples = next(iter(iv.values()))["n_samples"] if iv else 0
-    caption = (f'<p class="src">Plan question {esc(d["question"])!s} under law {esc(d["law"])}'
-               + (f"; intervals from {n_samples} law variants" if iv else "") + ".</p>")
-    return table(rows, header) + caption + (f"<ul>{notes}</ul>" if notes else "")
-
-
-def law_html(law: Law, *, intervals: dict[str, tuple[float, float]] | None = None, level: float = 0.90) -> str:
-    """A law's formula, coefficients (with ``intervals`` when given) and citation as HTML."""
-    co = law.coefficients()
-    header = ["coefficient", "value"] + ([f"{level:.0%} interval"] if intervals else [])
-    rows = []
-    for k, v in co.items():
-        row: list[Any] = [k, v]
-        if intervals:
-            lo_hi = intervals.get(k)
-            row.append(f"{lo_hi[0]:.4g} – {lo_hi[1]:.4g}" if lo_hi else "—")
-        rows.append(row)
-    return (f"<p><b>{esc(law.name)}</b> ({esc(law.family)}): <code>{esc(law.formula)}</code></p>"
-            + table(rows, header)
-            + f'<p class="src">Citation: {esc(law.citation)}</p>'
-            + (f'<p class="src">{esc(law.notes)}</p>' if law.notes else ""))
 
 
 def json_block(data: Any) -> str:

