@@ -20,6 +20,7 @@ from .._validate import check_choice
 from ..fit.parametric import METHODS
 from ..fit import (audit, drop_highest_loss, fit_envelope, fit_isoflop_profiles, fit_law, load_runs,
                    runs_from_store, split_groups)
+from ..fit.audit import score_runs
 from ..laws.io import save_fitted
 from . import app
 from ._common import console, err_console, print_json
@@ -201,7 +202,7 @@ def _parametric(runs, o: _Opts, *, holdout=None, out: str | None = None) -> dict
                                     starts=o.starts, method=o.method, n_bootstrap=min(o.n_boot, 200), seed=o.seed,
                                     level=o.level).as_dict()
     if holdout is not None:
-        report["holdout"] = _score_holdout(fitted, holdout)
+        report["holdout"] = score_runs(fitted, holdout.n_params, holdout.n_tokens, holdout.loss)
     if out:
         report["saved"] = str(save_fitted(fitted, out))
     return report
@@ -355,24 +356,6 @@ def _print_exponents(out: dict[str, Any]) -> None:
             mark = "" if p["status"] == "ok" else f"  [yellow]{p['status']}: {escape(p['reason'])}[/]"
             console.print(f"  C = {p['flops']:.3g}: N* = {p['n_opt']:.4g}, D* = {p['d_opt']:.4g}, "
                           f"L* = {p['loss_opt']:.4f}{mark}")
-
-
-def _score_holdout(fitted, holdout) -> dict[str, Any]:
-    """Predicted vs actual loss of the runs the sweep held out: absolute relative error, and the share inside
-    the prediction band (the band of a new run) and the mean band."""
-    n, d, y = holdout.n_params, holdout.n_tokens, holdout.loss
-    pred = fitted.predict(n, d)
-    are = np.abs(pred - y) / y
-    out: dict[str, Any] = {"n": len(holdout), "are_mean": float(are.mean()), "are_max": float(are.max()),
-                           "level": fitted.level, "band": "prediction",
-                           "runs": [{"n_params": float(a), "n_tokens": float(b), "loss": float(c), "predicted": float(p),
-                                     "are": float(e)} for a, b, c, p, e in zip(n, d, y, pred, are)]}
-    for key, band in (("coverage", fitted.prediction_band(n, d)), ("mean_coverage", fitted.mean_band(n, d))):
-        out[key] = None if band is None else float(np.mean((y >= band[0]) & (y <= band[1])))
-        if band is not None:
-            for row, lo, hi in zip(out["runs"], *band):
-                row["interval" if key == "coverage" else "mean_interval"] = [float(lo), float(hi)]
-    return out
 
 
 def _score_frontier(res, holdout) -> dict[str, Any]:

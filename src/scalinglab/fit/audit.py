@@ -20,7 +20,7 @@ from ..laws.fitted import FittedLaw
 from .data import Runs
 from .pipeline import fit_law
 
-__all__ = ["AuditResult", "audit"]
+__all__ = ["AuditResult", "audit", "score_runs"]
 
 
 def _inside(y: np.ndarray, band: tuple[np.ndarray, np.ndarray] | None) -> float | None:
@@ -77,6 +77,25 @@ class AuditResult:
             if self.mean_lower is not None:
                 row["mean_interval"] = [float(self.mean_lower[i]), float(self.mean_upper[i])]  # type: ignore[index]
         return out
+
+
+def score_runs(fitted: FittedLaw, n_params: Any, n_tokens: Any, loss: Any) -> dict[str, Any]:
+    """Score runs the fit never saw (a sweep's held-out runs): absolute relative error, and the share inside
+    the prediction band (a new run) and inside the mean band, at the law's level."""
+    n, d, y = (np.asarray(a, dtype=float) for a in (n_params, n_tokens, loss))
+    pred = fitted.predict(n, d)
+    are = np.abs(pred - y) / y
+    out: dict[str, Any] = {"n": int(y.size), "are_mean": float(are.mean()), "are_max": float(are.max()),
+                           "level": fitted.level, "band": "prediction",
+                           "band_label": band_label("prediction", fitted.level),
+                           "runs": [{"n_params": float(a), "n_tokens": float(b), "loss": float(c), "predicted": float(p),
+                                     "are": float(e)} for a, b, c, p, e in zip(n, d, y, pred, are)]}
+    for key, band in (("coverage", fitted.prediction_band(n, d)), ("mean_coverage", fitted.mean_band(n, d))):
+        out[key] = _inside(y, band)
+        if band is not None:
+            for row, lo, hi in zip(out["runs"], *band):
+                row["interval" if key == "coverage" else "mean_interval"] = [float(lo), float(hi)]
+    return out
 
 
 def audit(

@@ -39,6 +39,10 @@ EXPONENTS = {"chinchilla": ("alpha", "beta"), "kaplan": ("alpha_N", "alpha_D"), 
              "data-constrained": ("alpha",), "power-law-n": ("alpha",), "power-law-d": ("alpha",),
              "power-law-c": ("alpha",)}
 
+#: readable names of search coordinates that can hit a bound
+_BOUND_NAMES = {"e": "E (the irreducible loss, driven to ~0)", "log E": "E (the irreducible loss)",
+                "alpha": "alpha (exponent of N)", "beta": "beta (exponent of D)"}
+
 _N_PARAMS = {"chinchilla": 5, **{k: len(v[3]) for k, v in FAMILIES.items()}}
 
 
@@ -170,7 +174,8 @@ def _identify(fitted: _Fitted, family: str, samples: list[Law], n_refits: int, n
     if n_runs - k < 1:
         reasons.append(f"{n_runs} runs cannot fix {k} parameters and leave a residual to measure run scatter")
     if fitted.at_bound:
-        reasons.append(f"{', '.join(fitted.at_bound)} at the bound of the search box")
+        named = [_BOUND_NAMES.get(n, n) for n in fitted.at_bound]
+        reasons.append(f"{', '.join(named)} at the bound of the search box")
     if n_refits:
         share = n_degenerate / n_refits
         if share > 0.10:

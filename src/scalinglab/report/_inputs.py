@@ -14,8 +14,9 @@ import numpy as np
 from ..errors import ConfigError, DataError
 from ..fit.data import file_sha256 as sha256
 from ..laws.base import JointLaw, Law
-from ..laws.io import law_from_dict
-from ..laws.registry import DEFAULT_LAW, get_joint_law
+from ..laws.fitted import FittedLaw
+from ..laws.io import fitted_from_dict
+from ..laws.registry import DEFAULT_LAW, resolve_fitted
 
 __all__ = ["Data", "LawInput", "resolve_law_input", "resolve_runs", "runs_from_store", "sha256"]
 
@@ -43,16 +44,27 @@ class Data:
 
 @dataclass(frozen=True, eq=False)
 class LawInput:
-    law: JointLaw
+    fitted: FittedLaw
     source: dict[str, Any]  # kind, path, sha256, provenance (fit JSON) or name (catalog)
 
+    @property
+    def law(self) -> JointLaw:
+        return self.fitted.law  # type: ignore[return-value]
 
-def resolve_law_input(law: Law | str | Path | None) -> LawInput:
+
+def _joint(fitted: FittedLaw) -> FittedLaw:
+    if not fitted.is_joint:
+        raise ConfigError(f"The 'law' parameter must name a law of both N and D for the report; {fitted.name!r} is "
+                          f"a one-variable power law ({fitted.law.formula}). Got {fitted.name!r}.")
+    return fitted
+
+
+def resolve_law_input(law: Law | FittedLaw | str | Path | None) -> LawInput:
     """A law with where it came from: a fit JSON path (its provenance kept), a catalog name, or a Law."""
     if law is None:
-        return LawInput(get_joint_law(DEFAULT_LAW), {"kind": "catalog (default)", "name": DEFAULT_LAW})
-    if isinstance(law, Law):
-        return LawInput(get_joint_law(law), {"kind": "Law object", "name": law.name})
+        return LawInput(_joint(resolve_fitted(DEFAULT_LAW)), {"kind": "catalog (default)", "name": DEFAULT_LAW})
+    if isinstance(law, (Law, FittedLaw)):
+        return LawInput(_joint(resolve_fitted(law)), {"kind": "Law object", "name": law.name})
     p = Path(law)
     if str(law).endswith(".json") or p.is_file():
         if not p.is_file():
@@ -61,10 +73,10 @@ def resolve_law_input(law: Law | str | Path | None) -> LawInput:
             d = json.loads(p.read_text())
         except json.JSONDecodeError as exc:
             raise ConfigError(f"The 'law' file must be valid JSON ({exc.msg}). Got {str(p)!r}.") from None
-        joint = get_joint_law(law_from_dict(d))
-        return LawInput(joint, {"kind": "fit JSON", "path": str(p), "sha256": sha256(p),
-                                "provenance": d.get("provenance", {}), "n_samples": len(d.get("samples", []))})
-    return LawInput(get_joint_law(str(law)), {"kind": "catalog", "name": str(law)})
+        fitted = _joint(fitted_from_dict(d))
+        return LawInput(fitted, {"kind": "fit JSON", "path": str(p), "sha256": sha256(p),
+                                 "provenance": fitted.provenance, "n_samples": len(fitted.samples)})
+    return LawInput(_joint(resolve_fitted(str(law))), {"kind": "catalog", "name": str(law)})
 
 
 def _from_runs_object(r: Any, source: dict[str, Any], budget_col: str = "budget") -> Data:
@@ -127,7 +139,7 @@ def resolve_runs(runs: Any, columns: Mapping[str, str | None] | None = None) -> 
         held = runs.get("held_out")
         return Data(n, d, loss, None if names is None else np.asarray(names, dtype=str),
                     None if budgets is None else np.asarray(budgets, float), {"kind": "arrays"}, runs_obj,
-                    None if held is None else np.asarray(held, bool))
+                    None if held is None or not np.asarray(held, bool).any() else np.asarray(held, bool))
     if all(hasattr(runs, a) for a in ("n_params", "n_tokens", "loss")):
         return _from_runs_object(runs, {})
     raise ConfigError(f"The 'runs' parameter must be a path, a mapping of arrays or a Runs object. "
