@@ -92,7 +92,7 @@ def test_fit_cmd_family_bootstrap_adds_intervals(run, tmp_path):
         assert lo <= hi and np.isfinite([lo, hi]).all()
     code, out, _ = run("fit", str(path), "--n-params-col", "N", "--n-tokens-col", "D", "--loss-col", "loss",
                        "--family", "power-law-c", "--bootstrap", "20")
-    assert code == 0 and "95% interval" in out
+    assert code == 0 and "90% interval" in out
 
 
 def test_family_fit_and_bootstrap_warn_when_a_coordinate_sits_at_its_bound():
