@@ -10,6 +10,7 @@ from ._common import console
 #: the lab's run store of the demo, in the working directory; a rerun reuses its finished runs
 DEMO_STORE = "scalinglab-demo.db"
 DEMO_REPORT = "scalinglab-report.html"
+DEMO_FIT = "scalinglab-demo-fit.json"
 
 
 def _steps(with_lab: bool) -> list[tuple[str, list[str]]]:
@@ -27,10 +28,12 @@ def _steps(with_lab: bool) -> list[tuple[str, list[str]]]:
         steps += [
             ("The lab: an IsoFLOP sweep of small GPT models on the bundled corpus (a few minutes; resumable)",
              ["lab", "sweep", "--preset", "demo", "--store", DEMO_STORE]),
-            ("Fit the sweep (Approach 2) and check the law on its held-out larger run",
-             ["fit", "--store", DEMO_STORE, "--approach", "isoflop"]),
-            ("A self-contained report of the sweep, its fit and a plan",
-             ["report", "--store", DEMO_STORE, "--budget", "3e12", "--out", DEMO_REPORT]),
+            ("Compute-optimal exponents from the sweep's IsoFLOP profiles (Approach 2), with their verdict",
+             ["fit", "--store", DEMO_STORE, "--approach", "isoflop", "--bootstrap", "200"]),
+            ("Fit the sweep's law (Approach 3), check it on the held-out larger run, and save it",
+             ["fit", "--store", DEMO_STORE, "--bootstrap", "100", "--out", DEMO_FIT]),
+            ("A self-contained report of that same fitted law on the sweep",
+             ["report", "--store", DEMO_STORE, "--fit", DEMO_FIT, "--budget", "3e12", "--out", DEMO_REPORT]),
         ]
     else:
         steps.append(("A self-contained report", ["report", "--law", "epoch2024", "--budget", "5.76e23", "--out",

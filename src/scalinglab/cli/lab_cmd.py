@@ -171,17 +171,20 @@ def sweep_command(
         display = _SweepDisplay(bar, stored, workers)
         summary = run_sweep(store, sweep.name, executor=executor, workers=workers, threads_per_worker=threads,
                             address=address, progress=display)
+    purpose = PRESETS[preset].purpose if file is None and preset in PRESETS else ""
     if json:
         print_json({"sweep": summary.sweep, "executor": summary.executor, "workers": summary.workers,
                     "trained": summary.trained, "failed": summary.failed, "seconds": summary.seconds,
-                    "counts": summary.counts, "store": store})
+                    "counts": summary.counts, "store": store, "purpose": purpose})
         return
     c = summary.counts
     console.print(f"sweep {summary.sweep!r}: trained {summary.trained} run(s) in {_minutes(summary.seconds)}; "
                   f"{c['done']}/{c['total']} done, {c['failed']} failed, {c['running']} running elsewhere, "
                   f"{c['pending']} pending.")
+    if purpose:
+        console.print(f"[yellow]{escape(purpose)}[/]")
     if c["done"] == c["total"]:
-        console.print(f"fit it: scalinglab fit --store {store}")
+        console.print(f"fit it: scalinglab fit --store {store} --bootstrap 100")
     elif c["failed"]:
         console.print(f"see the errors: scalinglab lab status --store {store} · retry: add --retry-failed")
 

@@ -47,10 +47,10 @@ def report_command(
     if track:
         if track_n_params is None:
             raise ConfigError("The '--track' option needs '--track-n-params' (the tracked model's size). Got none.")
-        from ..laws import get_joint_law
+        from ..laws import resolve_fitted
 
         log = read_training_log(track)
-        tracked = track_run(log.tokens, log.loss, law=get_joint_law(law_spec), n_params=track_n_params)
+        tracked = track_run(log.tokens, log.loss, law=resolve_fitted(law_spec), n_params=track_n_params)
     result = make_report(law=law_spec, runs=runs, runs_columns=columns, store=store, budget=budget, out=out,
                          figures_dir=figures, track=tracked, n_bootstrap=n_boot)
     if json:

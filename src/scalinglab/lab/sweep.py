@@ -289,21 +289,33 @@ class _Preset:
     batch_size: int = 32
     eval_tokens: int = 16384
     eval_every_frac: float = 0.1
+    # what the preset's law is worth, said after every sweep (issue #10: presets say what they are worth)
+    purpose: str = ""
 
 
 PRESETS: dict[str, _Preset] = {
     # About a minute with 2 workers here: 6 grid runs + 1 holdout of 1e3–2e4 parameters.
     "smoke": _Preset(budgets=(2e9, 6e9), shapes_per_budget=3, span=4.0, holdout_budget=2e10, batch_size=16,
-                     eval_tokens=4096, eval_every_frac=0.25),
+                     eval_tokens=4096, eval_every_frac=0.25,
+                     purpose="The smoke preset exercises the machinery only: 2 budgets of 3 sizes cannot identify "
+                             "a five-parameter law or an IsoFLOP exponent (Approach 2 needs >= 3 budgets with "
+                             "interior minima); `fit` reports its law as not identified, and it is not for "
+                             "planning."),
     # A few minutes with 2 workers (what `make demo` runs): 3 budgets × 4 sizes + 1 holdout, enough for IsoFLOP
     # profiles with interior minima and a held-out check.
     "demo": _Preset(budgets=(3e10, 9e10, 2.7e11), shapes_per_budget=4, span=4.0, holdout_budget=8e11,
-                    tokens_per_param=400.0, eval_tokens=8192),
+                    tokens_per_param=400.0, eval_tokens=8192,
+                    purpose="The demo preset shows the whole loop in minutes: 3 budgets of 4 byte-level models of "
+                            "1-20 K parameters. `fit` says whether its law is identified; even when it is, the law "
+                            "describes these tiny models on this corpus and is not for planning real runs."),
     # 10–20 minutes with 2 workers: 4 budgets × 5 sizes from ~2 K to ~200 K parameters + 1 holdout at 3× the
     # largest budget. Centred on 400 tokens/parameter: in a sweep centred on 64 (2026-11-24, docs/lab.md) the
     # lowest loss of each budget sat at 450–650 tokens/parameter for these byte-level models.
     "small": _Preset(budgets=(4e10, 1.2e11, 3.6e11, 1.1e12), shapes_per_budget=5, span=4.0,
-                     holdout_budget=3.3e12, tokens_per_param=400.0),
+                     holdout_budget=3.3e12, tokens_per_param=400.0,
+                     purpose="The small preset is the lab's smallest real study: 4 budgets of 5 sizes; `fit "
+                             "--bootstrap` says whether it identifies the law. It describes byte-level models of "
+                             "2-200 K parameters on this corpus."),
 }
 
 

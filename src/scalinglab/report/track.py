@@ -17,10 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from .._intervals import DEFAULT_LEVEL, band_label
 from .._validate import check_positive
 from ..errors import ConfigError, DataError
 from ..laws.base import JointLaw
-from ._curves import loss_band_at
+from ..laws.fitted import FittedLaw
 
 __all__ = ["TrackResult", "track_run", "read_training_log", "TrainingLog"]
 
@@ -178,8 +179,9 @@ class TrackResult:
         }
 
 
-def track_run(tokens: Any, loss: Any, *, law: JointLaw, n_params: float, final_tokens: float | None = None,
-              tolerance: float = 0.02, level: float = 0.90, recent_fraction: float = 0.2) -> TrackResult:
+def track_run(tokens: Any, loss: Any, *, law: JointLaw | FittedLaw, n_params: float,
+              final_tokens: float | None = None, tolerance: float = 0.02, level: float = DEFAULT_LEVEL,
+              recent_fraction: float = 0.2) -> TrackResult:
     """Compare a run's loss curve with ``law.loss(n_params, tokens)``.
 
     Parameters
@@ -187,8 +189,9 @@ def track_run(tokens: Any, loss: Any, *, law: JointLaw, n_params: float, final_t
     tokens, loss
         Tokens seen and loss at each logged point (nats/token, the law's units).
     law
-        A law of N and D; with variants (bootstrap samples) the ``level`` interval of its prediction,
-        widened to at least ``±tolerance``, is the band, otherwise ``±tolerance`` around the prediction is.
+        A law of N and D, or a :class:`~scalinglab.laws.FittedLaw`. The band is the law's ``level``
+        prediction band (where a run's loss falls: refits + run scatter) when it has one, else its mean band
+        (refits only), widened to at least ``±tolerance``; with neither, ``±tolerance`` around the prediction.
     final_tokens
         Project the loss at this token count: the law's prediction times ``1 + recent_offset``, the run's
         median relative deviation over its last ``recent_fraction`` of points (at least 3).
@@ -209,18 +212,21 @@ def track_run(tokens: Any, loss: Any, *, law: JointLaw, n_params: float, final_t
         raise ConfigError(f"The 'recent_fraction' parameter must be in (0, 1]. Got {recent_fraction!r}.")
     order = np.argsort(t, kind="stable")
     t, y = t[order], y[order]
+    fitted = FittedLaw.of(law)
+    law = fitted.law  # type: ignore[assignment]
     pred = np.asarray(law.loss(n_params, t), dtype=float)
     dev = y / pred - 1.0
-    band_ = loss_band_at(law, n_params, t, level)
+    kind = "prediction" if fitted.scatter is not None else "mean"
+    band_ = fitted.band(kind, n_params, t, level)
     if band_ is not None:
-        # the variants' interval is uncertainty in the law, not run-to-run noise: never narrower than ±tol
+        # never narrower than ±tol: data and schedule effects the law's bands do not model
         lower = np.minimum(band_[0], pred * (1 - tolerance))
         upper = np.maximum(band_[1], pred * (1 + tolerance))
-        band = (f"{level:.0%} interval across {len(law.variants())} law variants, widened to at least "
-                f"±{tolerance:.1%}")
+        band = f"{band_label(kind, level)}, widened to at least ±{tolerance:.1%}"
     else:
         lower, upper = pred * (1 - tolerance), pred * (1 + tolerance)
-        band = f"none from the law (law {law.name!r} has no variants); ±{tolerance:.1%} relative tolerance used"
+        band = (f"none from the law (law {law.name!r} has no bootstrap refits or run scatter); ±{tolerance:.1%} "
+                "relative tolerance used")
     outside = (y < lower) | (y > upper)
     k = min(t.size, max(3, int(np.ceil(recent_fraction * t.size))))
     offset = float(np.median(dev[-k:]))
@@ -235,7 +241,7 @@ def track_run(tokens: Any, loss: Any, *, law: JointLaw, n_params: float, final_t
         final_tokens = check_positive("final_tokens", final_tokens)
         f_law = float(law.loss(n_params, final_tokens))
         f_proj = f_law * (1.0 + offset)
-        fb = loss_band_at(law, n_params, np.array([final_tokens]), level)
+        fb = fitted.band(kind, n_params, np.array([final_tokens]), level)
         if fb is not None:
             f_int = (float(fb[0][0]) * (1 + offset), float(fb[1][0]) * (1 + offset))
         projection = (f"law prediction at {final_tokens:.4g} tokens ({f_law:.4f}) times 1 + the run's median "
