@@ -46,6 +46,21 @@ def _no_overlap(boxes) -> bool:
 # --- log axes: no minor tick labels ("3×4×10³"), at least two readable major labels
 
 
+def test_log_axes_label_no_minor_ticks_and_at_least_two_major_ticks_on_a_narrow_view():
+    rng = np.random.default_rng(0)
+    n = np.geomspace(3e9, 4.5e9, 12)  # half a decade: matplotlib's default labels minor ticks here
+    d = 20 * n * np.exp(0.1 * rng.standard_normal(12))
+    fig = residuals_figure(n, d, get_law("epoch2024").loss(n, d) * 1.01, law=get_law("epoch2024"))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        assert ax.get_xscale() == "log"
+        assert _visible_labels(ax.xaxis, minor=True) == []
+        major = _visible_labels(ax.xaxis)
+        assert len(major) >= 2
+        assert _no_overlap([t.get_window_extent(renderer) for t in major])
+
+
 def test_export_gives_any_figures_log_axes_the_same_ticks():
     fig, ax = new_figure()
     ax.plot([3e3, 4.5e3], [1.0, 2.0])
@@ -61,6 +76,23 @@ def test_sci_text_writes_powers_of_ten_as_mathtext():
     assert sci_text(2800) == "2800" and sci_text(0.5) == "0.5"
 
 
+# --- axis labels carry units
+
+
+def test_fit_figures_name_their_quantities_and_units(isoflop_runs, law_with_samples):
+    r = isoflop_runs
+    c = 6 * r["n_params"] * r["n_tokens"]
+    iso = isoflop_figure(r["n_params"], r["loss"], r["budgets"]).axes[0]
+    assert (iso.get_xlabel(), iso.get_ylabel()) == ("parameters N", "loss (nats/token)")
+    front = frontier_figure(law_with_samples, flops=c, loss=r["loss"]).axes[0]
+    assert front.get_xlabel() == "training compute C = 6ND (FLOP)"
+    res = residuals_figure(r["n_params"], r["n_tokens"], r["loss"], law=law_with_samples)
+    assert [ax.get_xlabel() for ax in res.axes] == ["parameters N", "training tokens D",
+                                                     "training compute C = 6ND (FLOP)"]
+    audit = audit_figure([2.0, 2.1], [2.01, 2.12]).axes[0]
+    assert "nats/token" in audit.get_xlabel() and "nats/token" in audit.get_ylabel()
+
+
 # --- the tokens-per-parameter bootstrap histogram
 
 
@@ -73,6 +105,18 @@ def _wide_bootstrap_law(n: int = 200) -> Chinchilla:
     return Chinchilla("wide", p, CITE, "", samples)
 
 
+def test_bootstrap_tokens_per_param_histogram_has_log_bins_on_a_log_axis():
+    law = _wide_bootstrap_law()
+    fig = bootstrap_figure(law, flops=5.76e23)
+    ax = fig.axes[2]
+    assert ax.get_xscale() == "log"
+    heights = np.array([p.get_height() for p in ax.patches])
+    widths = np.array([np.log10(p.get_x() + p.get_width()) - np.log10(p.get_x()) for p in ax.patches])
+    assert np.allclose(widths, widths[0])  # equal widths in log space
+    assert heights.max() <= 0.5 * len(law.samples)  # a distribution, not one bar holding most refits
+    assert fig.axes[0].get_xscale() == "linear"  # the exponents stay on linear axes
+
+
 # --- held-out runs: a strong colour, a distinct marker, a legend entry
 
 
@@ -83,3 +127,41 @@ def _held_out_artist(ax):
 def _luminance(rgb) -> float:
     r, g, b = to_rgb(rgb)
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_isoflop_figure_marks_held_out_runs_and_has_no_pale_budget_colours(isoflop_runs):
+    r = isoflop_runs
+    held = r["budgets"] >= 1e20
+    fig = isoflop_figure(r["n_params"], r["loss"], r["budgets"], held_out=held)
+    ax = fig.axes[0]
+    art = _held_out_artist(ax)
+    assert art.get_offsets().shape == (held.sum(), 2)
+    assert HELD_OUT_LABEL in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert to_rgb(art.get_edgecolor()[0]) == pytest.approx(to_rgb("#d62728"))
+    budget_scatters = [c for c in ax.collections if c is not art]
+    assert len(budget_scatters) == 5
+    assert max(_luminance(c.get_facecolor()[0][:3]) for c in budget_scatters) < 0.75  # no pale yellow on white
+    assert len(fig.axes) == 2  # budgets keyed on a colour bar, not 5+ legend entries
+    assert not any(t.get_text().startswith("C = ") for t in ax.get_legend().get_texts())
+
+
+def test_frontier_residuals_and_audit_label_held_out_runs(isoflop_runs, law_with_samples):
+    r = isoflop_runs
+    held = r["budgets"] >= 1e20
+    c = 6 * r["n_params"] * r["n_tokens"]
+    front = frontier_figure(law_with_samples, flops=c, loss=r["loss"], held_out=held).axes[0]
+    assert _held_out_artist(front).get_offsets().shape == (held.sum(), 2)
+    res = residuals_figure(r["n_params"], r["n_tokens"], r["loss"], law=law_with_samples, held_out=held)
+    assert HELD_OUT_LABEL in [t.get_text() for t in res.axes[0].get_legend().get_texts()]
+    for ax in res.axes:
+        assert _held_out_artist(ax).get_offsets().shape == (held.sum(), 2)
+    audit = audit_figure([2.0, 2.1], [2.01, 2.12]).axes[0]
+    assert any(t.get_text().startswith(HELD_OUT_LABEL) for t in audit.get_legend().get_texts())
+
+
+def test_held_out_flags_must_match_the_runs(isoflop_runs):
+    from scalinglab.errors import ConfigError
+
+    r = isoflop_runs
+    with pytest.raises(ConfigError, match="held_out"):
+        isoflop_figure(r["n_params"], r["loss"], r["budgets"], held_out=[True, False])
