@@ -165,3 +165,42 @@ def test_held_out_flags_must_match_the_runs(isoflop_runs):
     r = isoflop_runs
     with pytest.raises(ConfigError, match="held_out"):
         isoflop_figure(r["n_params"], r["loss"], r["budgets"], held_out=[True, False])
+
+
+# --- reference-model labels in the landscape do not overlap
+
+
+@pytest.mark.parametrize("law_name", ["epoch2024", "hoffmann2022"])
+def test_landscape_model_labels_overlap_neither_each_other_nor_dots_nor_the_legend(law_name):
+    models = list_models()
+    fig = landscape_figure(get_law(law_name), models=models, budget=5.76e23)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    names = {m.name for m in models}
+    labels = [t for t in ax.texts if t.get_text() and set(t.get_text().split(" / ")) <= names]
+    assert {n for t in labels for n in t.get_text().split(" / ")} == names
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    assert _no_overlap(boxes)
+    frame = ax.get_window_extent(renderer)
+    assert all(frame.x0 - 1 <= b.x0 and b.x1 <= frame.x1 + 1 and frame.y0 - 1 <= b.y0 and b.y1 <= frame.y1 + 1
+               for b in boxes)
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert not any(b.overlaps(legend) for b in boxes)
+    dots = ax.transData.transform([(m.n_params, m.n_tokens) for m in models])
+    for b in boxes:
+        assert not any(b.x0 < x < b.x1 and b.y0 < y < b.y1 for x, y in dots)
+
+
+def test_landscape_axes_name_their_quantities(law_with_samples):
+    ax = landscape_figure(law_with_samples).axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("parameters N", "training tokens D")
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+
+
+def test_landscape_label_placement_is_deterministic():
+    def positions():
+        ax = landscape_figure(get_law("epoch2024"), models=list_models(), budget=5.76e23).axes[0]
+        return [(t.get_text(), tuple(getattr(t, "xyann", (0, 0)))) for t in ax.texts]
+
+    assert positions() == positions()

@@ -98,7 +98,7 @@ def test_landscape_figure_places_catalog_models_with_labels(law_with_samples):
     text = " ".join(a.get_text() for a in ax.texts)
     for m in models:
         assert m.name in text
-    assert any(t.get_text().startswith("C=1e") for t in ax.texts)  # iso-compute labels
+    assert any(t.get_text().startswith("C = $10^{") for t in ax.texts)  # iso-compute labels
     twenty = next(line for line in ax.lines if line.get_label() == "20 tokens/param")
     assert np.allclose(twenty.get_ydata() / twenty.get_xdata(), 20)
 
