@@ -117,6 +117,54 @@ def test_bootstrap_tokens_per_param_histogram_has_log_bins_on_a_log_axis():
     assert fig.axes[0].get_xscale() == "linear"  # the exponents stay on linear axes
 
 
+# --- the cost-versus-target-loss chart spans a useful range of loss
+
+
+def test_cost_vs_loss_spans_a_useful_range_for_a_law_near_its_floor():
+    # A law whose compute-optimal loss is within 0.003 nats of E from 1e19 FLOP on: the old fixed range
+    # (1e19-1e27) gave a chart of 1.8300-1.8327.
+    law = Chinchilla("saturating", ChinchillaParams(E=1.83, A=400.0, B=400.0, alpha=0.6, beta=0.6), CITE, "")
+    ax = cost_vs_loss_figure(law).axes[0]
+    curve = next(line for line in ax.lines if line.get_label().startswith("training only"))
+    ell, cost = np.asarray(curve.get_xdata()), np.asarray(curve.get_ydata())
+    span = ell.max() - ell.min()
+    assert span >= 0.02 * ell.min()
+    assert span >= 0.5 * (ell.max() - 1.83)
+    assert np.isfinite(cost).all() and np.all(np.diff(cost) > 0)
+
+
+def test_cost_vs_loss_centres_on_the_budget_and_marks_it():
+    law = get_law("epoch2024")
+    ax = cost_vs_loss_figure(law, budget=5.76e23).axes[0]
+    curve = next(line for line in ax.lines if line.get_label().startswith("training only"))
+    ell, cost = np.asarray(curve.get_xdata()), np.asarray(curve.get_ydata())
+    assert ell.max() - ell.min() >= 0.5  # nats: from ~2.6 at 5.76e19 FLOP to ~1.87 at 5.76e26
+    assert cost.min() == pytest.approx(5.76e19, rel=0.02) and cost.max() == pytest.approx(5.76e26, rel=0.02)
+    star = next(line for line in ax.lines if line.get_label().startswith("budget"))
+    _, _, l_b = frontier_curve(law, [5.76e23])
+    assert star.get_xdata()[0] == pytest.approx(l_b[0]) and star.get_ydata()[0] == 5.76e23
+    lo, hi = ax.get_xlim()
+    assert lo > hi  # lower loss (better) to the right
+
+
+def test_plan_figures_label_compute_in_flop(law_with_samples):
+    assert "(FLOP)" in cost_vs_loss_figure(law_with_samples).axes[0].get_ylabel()
+    fig = inference_figure(get_law("epoch2024"), flops=1e22, inference_tokens=[1e9, 1e12])
+    assert "(FLOP)" in fig.axes[1].get_ylabel()
+
+
+def test_cost_vs_loss_band_runs_off_the_top_where_variants_cannot_reach_the_target():
+    import warnings
+
+    law = _wide_bootstrap_law(60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = cost_vs_loss_figure(law, budget=1e23).axes[0]
+    band = ax.collections[0].get_paths()[0].vertices
+    assert np.isfinite(band).all()
+    assert band[:, 1].max() <= ax.get_ylim()[1] * (1 + 1e-9)
+
+
 # --- held-out runs: a strong colour, a distinct marker, a legend entry
 
 

@@ -146,7 +146,7 @@ def test_cost_vs_loss_figure_cost_rises_as_target_falls(law_with_samples):
     assert any(s.startswith("training + inference") for s in _labels(ax))
 
 
-def test_cost_vs_loss_band_has_gaps_not_warnings_where_no_variant_reaches_the_target(law_with_samples):
+def test_cost_vs_loss_warns_nothing_where_no_variant_reaches_the_target(law_with_samples):
     import warnings
 
     # 1.0 is below every variant's irreducible loss: no compute reaches it, the band is NaN there
