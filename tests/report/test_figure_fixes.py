@@ -23,10 +23,12 @@ from scalinglab.report import (  # noqa: E402
     inference_figure,
     isoflop_figure,
     landscape_figure,
+    plan_html,
     residuals_figure,
 )
 from scalinglab.report._curves import frontier_curve  # noqa: E402
 from scalinglab.report._mpl import HELD_OUT_LABEL, new_figure, png_bytes, sci_text  # noqa: E402
+from scalinglab.report.html import cell, kind_of, table  # noqa: E402
 
 CITE = Citation("test", 2024, "synthetic law")
 
@@ -252,3 +254,50 @@ def test_landscape_label_placement_is_deterministic():
         return [(t.get_text(), tuple(getattr(t, "xyann", (0, 0)))) for t in ax.texts]
 
     assert positions() == positions()
+
+
+# --- tables: human numbers by column kind
+
+
+def test_cell_writes_each_kind_of_number_for_people():
+    assert cell(7.622e-06, "usd") == "$0.0000076"
+    assert cell(1.464e6, "usd") == "$1.46M" and cell(12.345, "usd") == "$12.35" and cell(12345.6, "usd") == "$12,346"
+    assert cell(0.09577, "percent") == "9.58%"
+    assert cell(0.05, "signed_percent") == "+5.00%"
+    assert cell(1.187e11, "count") == "119B" and cell(245, "count") == "245"
+    assert cell(5.76e23, "flop") == "5.76 × 10<sup>23</sup>"
+    assert cell(6.816, "ratio") == "6.82"
+    assert cell(12845.6) == "12,846" and cell(0.09577) == "0.09577" and cell(1.2e7) == "1.2 × 10<sup>7</sup>"
+    assert cell(None) == "—" and cell(float("nan")) == "—" and cell(np.bool_(True)) == "yes"
+    assert cell("<b>") == "&lt;b&gt;"
+
+
+def test_kind_of_reads_headers_and_row_labels():
+    kinds = {"cost (USD)": "usd", "mean ARE": "percent", "interval coverage": "percent", "error": "percent",
+             "compute cut (FLOPs)": "flop", "compute C = 6ND": "flop", "parameters N": "count", "N": "count",
+             "training tokens D": "count", "tokens/param": "ratio", "mean_deviation": "signed_percent",
+             "loss": None, "alpha": None, "square": None, "": None}
+    assert {k: kind_of(k) for k in kinds} == kinds
+
+
+def test_table_formats_by_header_else_by_row_label():
+    text = table([["mean ARE", 0.09577], ["compute cut (FLOPs)", 1.3e22], ["held-out runs", 24]], ["", ""])
+    assert "9.58%" in text and "1.3 × 10<sup>22</sup>" in text and ">24<" in text and "e+" not in text
+    # a header that names kinds wins: a run called "cost" keeps its loss a plain number
+    text = table([["cost", 1.187e11, 2.5]], ["run", "N", "loss"])
+    assert ">119B<" in text and ">2.500<" in text and "$" not in text
+
+
+def test_plan_table_writes_dollars_counts_and_compute_without_raw_notation(law_with_samples):
+    text = plan_html(with_hardware(plan_compute(1e15, law=law_with_samples)))  # a tiny budget: cents
+    assert "cost (USD)" in text
+    cost = re.search(r"cost \(USD\)</td><td[^>]*>([^<]*)<", text).group(1)
+    assert cost.startswith("$0.0") and "e-" not in cost
+    assert not re.search(r"\d\.\d+e[+-]\d\d", text)  # no raw scientific notation anywhere in the table
+
+
+def test_report_tables_have_no_raw_scientific_notation(full_report):
+    _, text = full_report
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", text)
+    assert cells
+    assert [c for c in cells if re.search(r"\d(\.\d+)?e[+-]?\d", c)] == []
