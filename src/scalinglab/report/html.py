@@ -31,6 +31,7 @@ h2{font-size:1.25em;margin-top:2em;color:#1f4e79}
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right;vertical-align:top}
 td{font-variant-numeric:tabular-nums}
+sup{line-height:0}
 th{background:#eef3f8}
 td.l,th.l{text-align:left}
 figure{margin:1em 0}
