@@ -72,7 +72,7 @@ def test_frontier_figure_has_law_curve_band_and_held_out_runs(isoflop_runs, law_
     labels = _labels(ax)
     assert any("L(N*(C), D*(C))" in s for s in labels)
     assert any(s.startswith("90% band (60 variants)") for s in labels)
-    assert "runs (held out)" in labels and "runs (fitted)" in labels
+    assert "held out (not in the fit)" in labels and "runs (fitted)" in labels
     assert len(_fills(ax)) == 1
     curve = next(line for line in ax.lines if "L(N*(C)" in line.get_label())
     x, y = curve.get_xdata(), curve.get_ydata()
@@ -98,7 +98,7 @@ def test_landscape_figure_places_catalog_models_with_labels(law_with_samples):
     text = " ".join(a.get_text() for a in ax.texts)
     for m in models:
         assert m.name in text
-    assert any(t.get_text().startswith("C=1e") for t in ax.texts)  # iso-compute labels
+    assert any(t.get_text().startswith("C = $10^{") for t in ax.texts)  # iso-compute labels
     twenty = next(line for line in ax.lines if line.get_label() == "20 tokens/param")
     assert np.allclose(twenty.get_ydata() / twenty.get_xdata(), 20)
 
@@ -119,7 +119,7 @@ def test_audit_figure_draws_identity_and_intervals():
     fig = audit_figure(pred, actual, lower=pred - 0.05, upper=pred + 0.05, level=0.9)
     ax = fig.axes[0]
     assert "y = x" in _labels(ax)
-    assert "67% inside" in ax.get_title()  # 2 of 3 inside the interval
+    assert "66.7% inside" in ax.get_title()  # 2 of 3 inside the interval
 
 
 def test_bootstrap_figure_histograms_alpha_beta_tokens_per_param(law_with_samples):
@@ -146,7 +146,7 @@ def test_cost_vs_loss_figure_cost_rises_as_target_falls(law_with_samples):
     assert any(s.startswith("training + inference") for s in _labels(ax))
 
 
-def test_cost_vs_loss_band_has_gaps_not_warnings_where_no_variant_reaches_the_target(law_with_samples):
+def test_cost_vs_loss_warns_nothing_where_no_variant_reaches_the_target(law_with_samples):
     import warnings
 
     # 1.0 is below every variant's irreducible loss: no compute reaches it, the band is NaN there

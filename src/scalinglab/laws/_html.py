@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._html import esc, table
+from .._html import _Html, cell, esc, table
 
 __all__ = ["law_html"]
 
@@ -19,7 +19,7 @@ def law_html(law: Any, *, intervals: dict[str, tuple[float, float]] | None = Non
         row: list[Any] = [k, v]
         if intervals:
             lo_hi = intervals.get(k)
-            row.append(f"{lo_hi[0]:.4g} – {lo_hi[1]:.4g}" if lo_hi else "—")
+            row.append(_Html(f"{cell(lo_hi[0])} – {cell(lo_hi[1])}") if lo_hi else "—")
         rows.append(row)
     return (f"<p><b>{esc(law.name)}</b> ({esc(law.family)}): <code>{esc(law.formula)}</code></p>"
             + table(rows, header)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._html import esc, table
+from .._html import _Html, cell, esc, kind_of, table
 
 __all__ = ["plan_html"]
 
@@ -29,8 +29,8 @@ def plan_html(plan: Any) -> str:
             continue
         row = [label, d[key]]
         if iv:
-            i = iv.get(key)
-            row.append(f"{i['low']:.4g} – {i['high']:.4g}" if i else "—")
+            i, k = iv.get(key), kind_of(label)
+            row.append(_Html(f"{cell(i['low'], k)} – {cell(i['high'], k)}") if i else "—")
         rows.append(row)
     cost = d.get("cost")
     if cost:

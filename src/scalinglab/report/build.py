@@ -188,7 +188,8 @@ def _figures(figs: _Figures, fitted: FittedLaw, data: Data | None, held_out: Any
     if data is not None:
         budgets = data.budgets if data.budgets is not None else budget_labels(data.flops)
         if budgets is not None:
-            parts.append(figs.html("isoflop", ff.isoflop_figure(data.n_params, data.loss, budgets, law=joint),
+            parts.append(figs.html("isoflop", ff.isoflop_figure(data.n_params, data.loss, budgets, law=joint,
+                                                                     held_out=held_out),
                                    "<b>IsoFLOP profiles.</b> Loss against N at each compute budget, a parabola in "
                                    "log N per budget and its minimum (stars); the dashed line is the law's N*(C).",
                                    "runs; budgets " + ("from the budget column" if data.budgets is not None
@@ -223,7 +224,8 @@ def _figures(figs: _Figures, fitted: FittedLaw, data: Data | None, held_out: Any
                                "<b>Inference-aware plans</b> (Sardana et al. 2024): at the loss of the budget's "
                                "compute-optimal model, how tokens/param and total cost move with lifetime demand.",
                                f"{src_law}; scalinglab.plan.inference_sweep"))
-        parts.append(figs.html("cost_vs_loss", cost_vs_loss_figure(joint, inference_tokens=inference_tokens),
+        parts.append(figs.html("cost_vs_loss", cost_vs_loss_figure(joint, inference_tokens=inference_tokens,
+                                                                          budget=budget),
                                "<b>Cost of a target loss:</b> least training compute (with band) and least "
                                f"training + inference compute for {inference_tokens:.2g} lifetime tokens.", src_law))
     return "\n".join(parts)

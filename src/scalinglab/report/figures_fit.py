@@ -5,6 +5,7 @@ Every function takes plain inputs (arrays, a law) and returns a :class:`matplotl
 nothing is shown or saved here.
 """
 
+from .._intervals import level_label
 from __future__ import annotations
 
 from typing import Any
@@ -15,13 +16,29 @@ from ..errors import ConfigError
 from ..laws.base import JointLaw
 from ..laws.chinchilla import Chinchilla, compute_optimal
 from ._curves import frontier_curve, variant_band
-from ._mpl import log_range, new_figure
+from ._mpl import (C_LABEL, D_LABEL, HELD_OUT_LABEL, LOSS_LABEL, N_LABEL, log_axis, log_range, new_figure,
+                   sci_text)
 
 __all__ = ["isoflop_figure", "frontier_figure", "residuals_figure", "audit_figure", "bootstrap_figure"]
 
 LAW_COLOR = "#1f4e79"
 BAND_COLOR = "#9ecae1"
 HELD_OUT_COLOR = "#d62728"
+#: held-out runs: a strong red, hollow diamonds, one legend entry (:data:`HELD_OUT_LABEL`) in every figure
+HELD_OUT_STYLE = {"marker": "D", "facecolor": "none", "edgecolor": HELD_OUT_COLOR, "linewidths": 1.4,
+                  "zorder": 4}
+#: budgets are coloured along viridis up to this fraction: its last stretch is pale yellow, unreadable on
+#: white
+_CMAP_TOP = 0.82
+
+
+def _held_out_mask(held_out: Any, size: int) -> np.ndarray:
+    if held_out is None:
+        return np.zeros(size, bool)
+    ho = np.asarray(held_out, dtype=bool).ravel()
+    if ho.size != size:
+        raise ConfigError(f"The 'held_out' flags must have one entry per run ({size}). Got {ho.size}.")
+    return ho
 
 
 def _arrays(**named: Any) -> dict[str, np.ndarray]:
@@ -33,17 +50,19 @@ def _arrays(**named: Any) -> dict[str, np.ndarray]:
 
 
 def isoflop_figure(n_params: Any, loss: Any, budgets: Any, *, law: JointLaw | None = None,
-                   min_points: int = 3) -> Any:
+                   min_points: int = 3, held_out: Any = None) -> Any:
     """Loss against N at each compute budget, a parabola in ``log N`` per budget and its minimum (marked only
     inside the sampled sizes, the rule of :func:`scalinglab.fit.fit_isoflop_profiles`).
 
     ``budgets`` labels each run with its budget (FLOPs; NaN for runs outside any budget); pass
     :func:`scalinglab.report._curves.budget_labels` output when the data have no budget column. Hoffmann et
     al. (2022) Approach 2 takes each parabola's vertex as N*(C). With ``law`` its compute-optimal N*(C) is
-    drawn through the minima for comparison.
+    drawn through the minima for comparison. ``held_out`` (bool per run) marks runs the law was not fitted
+    on. Budgets are told apart by colour, keyed on a colour bar.
     """
     a = _arrays(n_params=n_params, loss=loss, budgets=budgets)
-    fig, ax = new_figure()
+    ho = _held_out_mask(held_out, a["loss"].size)
+    fig, ax = new_figure(width=7.0)
     import matplotlib as mpl
 
     ok = np.isfinite(a["budgets"])
@@ -51,13 +70,13 @@ def isoflop_figure(n_params: Any, loss: Any, budgets: Any, *, law: JointLaw | No
     if levels.size == 0:
         raise ConfigError("The 'budgets' labels must name at least one budget. Got none.")
     norm = mpl.colors.LogNorm(levels.min(), levels.max() * (1.0001 if levels.size == 1 else 1.0))
-    cmap = mpl.colormaps["viridis"]
+    cmap = mpl.colors.ListedColormap(mpl.colormaps["viridis"](np.linspace(0.0, _CMAP_TOP, 256)))
     minima = []
     for c in levels:
         m = a["budgets"] == c
         x, y = np.log(a["n_params"][m]), a["loss"][m]
         color = cmap(norm(c))
-        ax.scatter(np.exp(x), y, s=14, color=color, alpha=0.8, label=f"C = {c:.2g}")
+        ax.scatter(np.exp(x), y, s=14, color=color, alpha=0.85)
         if m.sum() < min_points:
             continue
         c2, c1, c0 = np.polyfit(x, y, 2)
@@ -66,19 +85,40 @@ def isoflop_figure(n_params: Any, loss: Any, budgets: Any, *, law: JointLaw | No
         xv = -c1 / (2 * c2) if c2 > 0 else np.nan
         if x.min() <= xv <= x.max():  # as Approach 2: no minimum, or one outside the sampled sizes, is not N*
             minima.append((np.exp(xv), c0 + c1 * xv + c2 * xv * xv))
+    if ho.any():
+        ax.scatter(a["n_params"][ho], a["loss"][ho], s=36, label=HELD_OUT_LABEL, **HELD_OUT_STYLE)
     if minima:
         mn = np.array(minima)
-        ax.plot(mn[:, 0], mn[:, 1], ls="none", marker="*", ms=11, mfc="white", mec="black",
+        ax.plot(mn[:, 0], mn[:, 1], ls="none", marker="*", ms=11, mfc="white", mec="black", zorder=5,
                 label="parabola minimum N*(C)")
     if law is not None:
         n_opt, _, l_opt = frontier_curve(law, levels)
         ax.plot(n_opt, l_opt, ls="--", color="gray", lw=1, label=f"{law.name}: N*(C)")
-    ax.set_xscale("log")
-    ax.set_xlabel("parameters N")
-    ax.set_ylabel("loss (nats/token)")
+    log_axis(ax, "x")
+    ax.set_xlabel(N_LABEL)
+    ax.set_ylabel(LOSS_LABEL)
     ax.set_title("IsoFLOP profiles")
-    ax.legend(fontsize=7, ncol=2)
+    _budget_colorbar(fig, ax, cmap, norm, levels)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, loc="upper right")
     return fig
+
+
+def _budget_colorbar(fig: Any, ax: Any, cmap: Any, norm: Any, levels: np.ndarray) -> None:
+    """A colour bar keyed to the budgets, each budget a tick (labels thinned so that none overprint)."""
+    import matplotlib as mpl
+
+    cbar = fig.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, pad=0.01, aspect=30)
+    cbar.set_label("compute budget C (FLOP)")
+    cbar.ax.minorticks_off()
+    span = np.log10(levels.max() / levels.min()) or 1.0
+    shown, last = [], -np.inf
+    for c in levels:  # at most ~16 labels: one closer than 1/16 of the bar to the last labelled is skipped
+        if (np.log10(c) - last) / span >= 1 / 16:
+            shown.append(c)
+            last = np.log10(c)
+    cbar.set_ticks(levels, labels=[sci_text(c, 2) if c in shown else "" for c in levels])
+    cbar.ax.tick_params(labelsize=8)
 
 
 def frontier_figure(law: JointLaw, *, flops: Any = None, loss: Any = None, held_out: Any = None,
@@ -106,18 +146,17 @@ def frontier_figure(law: JointLaw, *, flops: Any = None, loss: Any = None, held_
     _, _, l_opt = frontier_curve(law, c)
     ax.plot(c, l_opt, color=LAW_COLOR, lw=2, label=f"{law.name}: L(N*(C), D*(C))")
     if flops is not None:
-        ho = np.zeros(a["flops"].size, bool) if held_out is None else np.asarray(held_out, bool)
+        ho = _held_out_mask(held_out, a["flops"].size)
         ax.scatter(a["flops"][~ho], a["loss"][~ho], s=12, color="0.35", alpha=0.7, label="runs (fitted)")
         if ho.any():
-            ax.scatter(a["flops"][ho], a["loss"][ho], s=40, marker="D", facecolor="none",
-                       edgecolor=HELD_OUT_COLOR, lw=1.3, label="runs (held out)")
+            ax.scatter(a["flops"][ho], a["loss"][ho], s=36, label=HELD_OUT_LABEL, **HELD_OUT_STYLE)
     if budget:
-        ax.axvline(budget, color="0.5", ls=":", lw=1, label=f"budget {budget:.3g} FLOPs")
-    ax.set_xscale("log")
-    ax.set_xlabel("training compute C = 6ND (FLOPs)")
-    ax.set_ylabel("loss (nats/token)")
+        ax.axvline(budget, color="0.5", ls=":", lw=1, label=f"budget {sci_text(budget)} FLOP")
+    log_axis(ax, "x")
+    ax.set_xlabel(C_LABEL)
+    ax.set_ylabel(LOSS_LABEL)
     ax.set_title("Compute-optimal frontier")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper right")
     return fig
 
 
@@ -130,18 +169,19 @@ def residuals_figure(n_params: Any, n_tokens: Any, loss: Any, *, law: JointLaw |
             raise ConfigError("The residuals need 'law' or 'predicted'. Got neither.")
         predicted = law.loss(a["n_params"], a["n_tokens"])
     r = np.log(a["loss"]) - np.log(np.asarray(predicted, dtype=float).ravel())
-    ho = np.zeros(r.size, bool) if held_out is None else np.asarray(held_out, bool)
+    ho = _held_out_mask(held_out, r.size)
     fig, axes = new_figure(3, width=11, height=3.6)
-    xs = {"parameters N": a["n_params"], "tokens D": a["n_tokens"],
-          "compute C = 6ND (FLOPs)": 6 * a["n_params"] * a["n_tokens"]}
+    xs = {N_LABEL: a["n_params"], D_LABEL: a["n_tokens"], C_LABEL: 6 * a["n_params"] * a["n_tokens"]}
     for ax, (label, x) in zip(axes, xs.items()):
         ax.axhline(0.0, color="black", lw=0.8)
-        ax.scatter(x[~ho], r[~ho], s=10, color="0.35", alpha=0.7)
+        ax.scatter(x[~ho], r[~ho], s=10, color="0.35", alpha=0.7, label="runs (fitted)")
         if ho.any():
-            ax.scatter(x[ho], r[ho], s=30, marker="D", facecolor="none", edgecolor=HELD_OUT_COLOR)
-        ax.set_xscale("log")
+            ax.scatter(x[ho], r[ho], s=30, label=HELD_OUT_LABEL, **HELD_OUT_STYLE)
+        log_axis(ax, "x")
         ax.set_xlabel(label)
-    axes[0].set_ylabel(r"log residual $\ln L - \ln \hat{L}$")
+    if ho.any():
+        axes[0].legend(fontsize=7)
+    axes[0].set_ylabel(r"log residual $\ln L - \ln \hat{L}$ (dimensionless)")
     fig.suptitle(f"Residuals (RMS {np.sqrt(np.mean(r * r)):.4f} in ln L)")
     return fig
 
@@ -158,15 +198,15 @@ def audit_figure(predicted: Any, actual: Any, *, lower: Any = None, upper: Any =
     if lower is not None and upper is not None:
         lo, hi = np.asarray(lower, float), np.asarray(upper, float)
         inside = (y >= lo) & (y <= hi)
-        lab = f"{level:.0%} interval" if level else "interval"
+        lab = f"{level_label(level)} prediction band (a new run)" if level else "prediction band"
         ax.errorbar(y, p, yerr=[p - lo, hi - p], fmt="none", ecolor=BAND_COLOR, elinewidth=2, label=lab)
-        ax.set_title(f"Extrapolation audit: {inside.mean():.0%} inside the interval")
+        ax.set_title(f"Held-out runs: {inside.sum()} of {inside.size} inside the prediction band")
     else:
-        ax.set_title("Extrapolation audit")
+        ax.set_title("Held-out runs")
     are = np.abs(p - y) / y
-    ax.scatter(y, p, s=22, color=HELD_OUT_COLOR, zorder=3, label=f"held-out runs (ARE {are.mean():.2%})")
-    ax.set_xlabel("actual loss")
-    ax.set_ylabel("predicted loss")
+    ax.scatter(y, p, s=30, label=f"{HELD_OUT_LABEL}; mean ARE {are.mean():.2%}", **HELD_OUT_STYLE)
+    ax.set_xlabel("actual loss (nats/token)")
+    ax.set_ylabel("predicted loss (nats/token)")
     ax.legend(fontsize=8)
     return fig
 
@@ -187,17 +227,22 @@ def bootstrap_figure(law: Chinchilla, *, flops: float, level: float = 0.90) -> A
         n, d = compute_optimal(p, flops)
         tpp.append(float(d / n))
     n0, d0 = compute_optimal(law.params, flops)
-    values[f"tokens/param at C = {flops:.3g}"] = (np.array(tpp), float(d0 / n0))
+    values[f"tokens/param D*/N* at C = {sci_text(flops)} FLOP"] = (np.array(tpp), float(d0 / n0))
     fig, axes = new_figure(3, width=11, height=3.4)
     q = 100 * (1 - level) / 2
     for ax, (label, (x, point)) in zip(axes, values.items()):
         lo, hi = np.percentile(x, [q, 100 - q])
-        ax.hist(x, bins=30, color=BAND_COLOR, edgecolor="white")
+        ratio = label.startswith("tokens/param")
+        # a ratio of two power laws spreads over decades: log-spaced bins on a log axis, else one tall bar
+        bins = np.geomspace(x.min(), x.max() * (1 + 1e-9), 31) if ratio and x.min() > 0 else 30
+        ax.hist(x, bins=bins, color=BAND_COLOR, edgecolor="white")
         ax.axvline(point, color=LAW_COLOR, lw=2, label=f"fit {point:.4g}")
         ax.axvline(lo, color="0.3", ls="--", lw=1, label=f"{level:.0%}: {lo:.4g}–{hi:.4g}")
         ax.axvline(hi, color="0.3", ls="--", lw=1)
+        if ratio and x.min() > 0:
+            log_axis(ax, "x")
         ax.set_xlabel(label)
         ax.legend(fontsize=7)
-    axes[0].set_ylabel("bootstrap samples")
+    axes[0].set_ylabel("bootstrap refits")
     fig.suptitle(f"Bootstrap distributions ({len(s)} refits)")
     return fig

@@ -11,10 +11,14 @@ import numpy as np
 
 from ..laws.base import JointLaw
 from ._curves import frontier_curve, variant_band
-from ._mpl import log_range, new_figure
+from ._mpl import D_LABEL, N_LABEL, log_axis, log_range, new_figure, sci_text
 from .figures_fit import BAND_COLOR, LAW_COLOR
 
-__all__ = ["landscape_figure"]
+__all__ = ["landscape_figure", "place_labels"]
+
+#: reference-model labels: candidate offsets (points) from the model's dot, tried in this order
+_OFFSETS = tuple((dx * r, dy * r) for r in (5, 11, 20, 32)
+                 for dx, dy in ((1, 0.6), (1, -0.6), (-1, 0.6), (-1, -0.6), (0, 1), (0, -1)))
 
 
 def _ranges(points: list[tuple[float, float]]) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -65,9 +69,16 @@ def landscape_figure(
         z = np.asarray(law.loss(grid_n, grid_d), dtype=float)
     fig, ax = new_figure(width=7.6, height=6.2)
     finite = z[np.isfinite(z)]
-    levels = np.unique(np.quantile(finite, np.linspace(0.02, 0.98, n_contours)).round(3))
-    cs = ax.contour(grid_n, grid_d, z, levels=levels, cmap="viridis_r", linewidths=0.9)
-    ax.clabel(cs, fontsize=7, fmt="%.2f")
+    # levels at quantiles of the grid (equal areas between lines), rounded to the decimals their labels show
+    q = np.quantile(finite, np.linspace(0.02, 0.98, n_contours))
+    decimals = next((k for k in (2, 3, 4) if np.unique(q.round(k)).size >= min(q.size, 6)), 4)
+    levels = np.unique(q.round(decimals))
+    import matplotlib as mpl
+
+    # viridis reversed, without its pale-yellow end (unreadable on white)
+    cmap = mpl.colors.ListedColormap(mpl.colormaps["viridis"](np.linspace(0.82, 0.0, 256)))
+    cs = ax.contour(grid_n, grid_d, z, levels=levels, cmap=cmap, linewidths=0.9)
+    ax.clabel(cs, fontsize=7, fmt=f"%.{decimals}f")
 
     c_lo, c_hi = 6 * n_range[0] * d_range[0], 6 * n_range[1] * d_range[1]
     c = log_range(c_lo, c_hi, n=200)
@@ -90,25 +101,98 @@ def landscape_figure(
             continue
         ax.plot(ns[inside], line_d[inside], color="0.6", lw=0.7, ls=":")
         k = np.flatnonzero(inside)[len(np.flatnonzero(inside)) // 2]
-        ax.text(ns[k], line_d[k], f"C=1e{e}", fontsize=7, color="0.4", rotation=-30, ha="center")
+        ax.text(ns[k], line_d[k], f"C = {sci_text(cc)}", fontsize=7, color="0.4", rotation=-30, ha="center")
     if n_params is not None:
         ax.scatter(np.ravel(n_params), np.ravel(n_tokens), s=8, color="0.3", alpha=0.6, label="runs")
     if models:
         mx = [m.n_params for m in models]
         my = [m.n_tokens for m in models]
         ax.scatter(mx, my, s=28, color="#d62728", zorder=4, label="reference models")
-        for (x, y), names in _labels_by_point(models).items():
-            ax.annotate(" / ".join(names), (x, y), xytext=(4, 3), textcoords="offset points",
-                        fontsize=7, color="#7f1d1d")
     if budget:
         ax.plot([n_b[0]], [d_b[0]], marker="*", ms=14, color="gold", mec="black", ls="none", zorder=5,
-                label=f"optimum at {budget:.3g} FLOPs")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+                label=f"compute-optimal at {sci_text(budget)} FLOP")
+    log_axis(ax, "both")
     ax.set_xlim(*n_range)
     ax.set_ylim(*d_range)
-    ax.set_xlabel("parameters N")
-    ax.set_ylabel("training tokens D")
+    ax.set_xlabel(N_LABEL)
+    ax.set_ylabel(D_LABEL)
     ax.set_title(f"L(N, D) landscape of {law.name} (contours: loss, nats/token)")
     ax.legend(fontsize=7, loc="lower right")
+    if models:
+        place_labels(ax, [(x, y, " / ".join(names)) for (x, y), names in _labels_by_point(models).items()],
+                     fontsize=7, color="#7f1d1d", avoid=[(float(n_b[0]), float(d_b[0]))] if budget else ())
     return fig
+
+
+def place_labels(ax: Any, points: Sequence[tuple[float, float, str]], *, fontsize: float = 7,
+                 color: str = "black", avoid: Sequence[tuple[float, float]] = ()) -> list[Any]:
+    """Label data points ``(x, y, text)`` so that labels overlap neither each other, nor the labelled dots and
+    the markers at ``avoid`` (data coordinates), nor the legend, and stay inside the axes; texts already on
+    the axes (contour and iso-compute labels) are avoided where a free spot exists.
+
+    Deterministic and greedy: points are labelled from the most crowded outwards; each label takes the first
+    candidate offset of :data:`_OFFSETS` (right, left, above, below, at growing distances) with the least
+    overlap. A label set away from its dot gets a thin leader line. Needs the figure laid out, so it draws
+    the figure once without rendering.
+    """
+    if not points:
+        return []
+    fig = ax.figure
+    fig.draw_without_rendering()  # constrained layout fixes the axes' place; text sizes need a renderer
+    renderer = fig.canvas.get_renderer()
+    to_px = fig.dpi / 72.0
+    box_ax = ax.get_window_extent(renderer)
+    soft = [t.get_window_extent(renderer) for t in ax.texts if t.get_visible() and t.get_text()]
+    hard = []
+    legend = ax.get_legend()
+    if legend is not None:
+        hard.append(legend.get_window_extent(renderer))
+    xy = ax.transData.transform(np.array([(p[0], p[1]) for p in points], dtype=float))
+    dot = 4.0 * to_px  # half-size of a dot's keep-out square
+    dots = [(x - dot, y - dot, x + dot, y + dot) for x, y in xy]
+    if len(avoid):
+        big = 7.0 * to_px
+        dots += [(x - big, y - big, x + big, y + big)
+                 for x, y in ax.transData.transform(np.asarray(avoid, float))]
+    # most crowded first: the sum of inverse distances to the other dots
+    dist = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) + np.eye(len(xy))
+    order = sorted(range(len(points)), key=lambda i: (-float(np.sum(1.0 / dist[i])), i))
+    placed: list[tuple[float, float, float, float]] = []
+    texts: list[Any] = [None] * len(points)
+
+    def overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+        w = min(a[2], b[2]) - max(a[0], b[0])
+        h = min(a[3], b[3]) - max(a[1], b[1])
+        return w * h if w > 0 and h > 0 else 0.0
+
+    for i in order:
+        x, y, label = points[i]
+        t = ax.annotate(label, (x, y), xytext=(0, 0), textcoords="offset points", fontsize=fontsize,
+                        color=color, zorder=6,
+                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75})
+        w, h = t.get_window_extent(renderer).width, t.get_window_extent(renderer).height
+        best = None
+        for dx, dy in _OFFSETS:  # every offset moves up or down: the label's corner or edge midpoint sits there
+            ox, oy = xy[i][0] + dx * to_px, xy[i][1] + dy * to_px
+            x0 = ox if dx > 0 else ox - w if dx < 0 else ox - w / 2
+            y0 = oy if dy > 0 else oy - h
+            box = (x0, y0, x0 + w, y0 + h)
+            outside = (max(0.0, box_ax.x0 - box[0]) + max(0.0, box[2] - box_ax.x1)) * h \
+                + (max(0.0, box_ax.y0 - box[1]) + max(0.0, box[3] - box_ax.y1)) * w
+            cost = (100.0 * outside + 10.0 * sum(overlap(box, b) for b in placed + dots)
+                    + 10.0 * sum(overlap(box, (b.x0, b.y0, b.x1, b.y1)) for b in hard)
+                    + sum(overlap(box, (b.x0, b.y0, b.x1, b.y1)) for b in soft))
+            if best is None or cost < best[0] - 1e-9:
+                best = (cost, box, dx, dy)
+            if cost == 0.0:
+                break
+        _, box, dx, dy = best
+        t.xyann = (dx, dy)
+        t.set_horizontalalignment("left" if dx > 0 else "right" if dx < 0 else "center")
+        t.set_verticalalignment("bottom" if dy > 0 else "top")
+        if np.hypot(dx, dy) > 12:
+            ax.annotate("", (x, y), xytext=(dx, dy), textcoords="offset points",
+                        arrowprops={"arrowstyle": "-", "color": color, "lw": 0.5, "shrinkA": 0, "shrinkB": 2})
+        placed.append(box)
+        texts[i] = t
+    return texts

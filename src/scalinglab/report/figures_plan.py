@@ -3,8 +3,6 @@ what a target loss costs in training (and training + inference) compute."""
 
 from __future__ import annotations
 
-import warnings
-
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,11 +11,11 @@ import numpy as np
 from ..errors import ConfigError, PlanError
 from ..laws.base import JointLaw
 from ..plan.inference import inference_sweep, plan_inference
-from ._curves import frontier_curve, point_law, variant_band
-from ._mpl import log_range, new_figure
+from ._curves import frontier_curve, point_law
+from ._mpl import log_axis, log_range, new_figure, sci_text
 from .figures_fit import BAND_COLOR, LAW_COLOR
 
-__all__ = ["inference_figure", "cost_vs_loss_figure", "DEFAULT_INFERENCE_TOKENS"]
+__all__ = ["inference_figure", "cost_vs_loss_figure", "target_flops_range", "DEFAULT_INFERENCE_TOKENS"]
 
 DEFAULT_INFERENCE_TOKENS = tuple(float(x) for x in np.logspace(9, 15, 9))
 
@@ -39,75 +37,133 @@ def inference_figure(law: JointLaw, *, flops: float, inference_tokens: Sequence[
     ax1.plot(t, tpp, marker="o", ms=4, color=LAW_COLOR, label="inference-aware optimum")
     ax1.axhline(ref_tpp, color="0.4", ls="--", lw=1, label=f"compute-optimal ({ref_tpp:.3g})")
     ax1.axhline(20, color="#ff7f0e", ls=":", lw=1, label="20 tokens/param")
-    ax1.set_xscale("log")
-    ax1.set_yscale("log")
+    log_axis(ax1, "both")
     ax1.set_xlabel("lifetime inference tokens T")
-    ax1.set_ylabel("training tokens per parameter")
+    ax1.set_ylabel("training tokens per parameter D/N")
     ax1.legend(fontsize=8)
     ax2.plot(t, total, color=LAW_COLOR, lw=2, label="total (optimum)")
     ax2.plot(t, train, color="#2ca02c", lw=1, label="training 6ND")
     ax2.plot(t, infer, color="#9467bd", lw=1, label="inference 2NT")
     ax2.plot(t, ref_total, color="0.4", ls="--", lw=1, label="total (compute-optimal model)")
-    ax2.set_xscale("log")
-    ax2.set_yscale("log")
+    log_axis(ax2, "both")
     ax2.set_xlabel("lifetime inference tokens T")
-    ax2.set_ylabel("FLOPs")
+    ax2.set_ylabel("compute (FLOP)")
     ax2.legend(fontsize=8)
-    fig.suptitle(f"Same loss as the compute-optimal model of {flops:.3g} FLOPs "
+    fig.suptitle(f"Same loss as the compute-optimal model of {sci_text(flops)} FLOP "
                  f"(L = {plans[0].loss:.4f}), {law.name}")
     return fig
 
 
-def _flops_for_losses(n_law: JointLaw, targets: np.ndarray, c_grid: np.ndarray) -> np.ndarray:
+def _flops_for_losses(n_law: JointLaw, targets: np.ndarray, c_grid: np.ndarray, *,
+                      beyond: bool = False) -> np.ndarray:
+    """Least compute reaching each target loss: ``log C`` interpolated against ``log L*(C)`` on ``c_grid``.
+    Targets outside the grid's losses are NaN, or with ``beyond`` +inf (more compute than the grid's top, or
+    never) and 0 (less than its bottom)."""
     _, _, l_opt = frontier_curve(n_law, c_grid)
     # L*(C) decreases with C: interpolate log C against log L* (reversed to increase)
     order = np.argsort(l_opt)
-    return np.exp(np.interp(np.log(targets), np.log(l_opt[order]), np.log(c_grid[order]),
-                            left=np.nan, right=np.nan))
+    left, right = (np.inf, -np.inf) if beyond else (np.nan, np.nan)
+    with np.errstate(over="ignore"):
+        return np.exp(np.interp(np.log(targets), np.log(l_opt[order]), np.log(c_grid[order]), left=left,
+                                right=right))
+
+
+#: the default chart spans these decades of compute below and above the budget ...
+_DECADES_BELOW, _DECADES_ABOVE = 4, 3
+#: ... widened toward small compute (at most this many more decades) until the target losses span at least
+#: half the excess loss over the law's floor at the cheap end and 2% of the loss: never a sliver of loss
+_MAX_WIDEN = 6
+
+
+def target_flops_range(law: JointLaw, budget: float | None = None) -> tuple[float, float]:
+    """The compute range whose compute-optimal losses the cost chart spans: ``budget`` (default 1e23 FLOP)
+    divided by 10^4 to times 10^3, its low end lowered a decade at a time (up to 6) while the losses it spans
+    are under half the excess loss ``L*(C_low) - L*(∞)`` or under 2% of ``L*(C_high)``, as with a law whose
+    loss has nearly reached its floor at the budget; ``L*(∞)`` is taken at 10^12 times the high end."""
+    centre = float(budget) if budget else 1e23
+    lo, hi = centre / 10.0**_DECADES_BELOW, centre * 10.0**_DECADES_ABOVE
+    _, _, far = frontier_curve(law, [hi * 1e12])
+    floor = float(far[0])
+    for _ in range(_MAX_WIDEN):
+        _, _, ends = frontier_curve(law, [lo, hi])
+        span = float(ends[0] - ends[1])
+        if span >= 0.5 * (float(ends[0]) - floor) and span >= 0.02 * float(ends[1]):
+            break
+        lo /= 10.0
+    return lo, hi
 
 
 def cost_vs_loss_figure(law: JointLaw, *, target_losses: Sequence[float] | None = None,
-                        inference_tokens: float | None = None, flops_range: tuple[float, float] = (1e19, 1e27),
-                        level: float = 0.90) -> Any:
+                        inference_tokens: float | None = None, flops_range: tuple[float, float] | None = None,
+                        budget: float | None = None, level: float = 0.90) -> Any:
     """Least training compute reaching each target loss (the compute-optimal model of that loss), with the
     ``level`` band across the law's variants; with ``inference_tokens`` also the least training + inference
-    compute at that loss for that lifetime demand (Sardana et al. 2024)."""
-    c_grid = log_range(*flops_range, n=400)
-    _, _, l_opt = frontier_curve(law, c_grid)
-    if target_losses is None:
-        target_losses = np.linspace(l_opt.min(), l_opt.max(), 40)[1:-1]
+    compute at that loss for that lifetime demand (Sardana et al. 2024).
+
+    By default the target losses are the compute-optimal losses at log-spaced compute over ``flops_range``
+    (even steps up the log axis, however steep the curve near the law's floor), itself by default
+    :func:`target_flops_range` around ``budget``; ``budget`` is also marked. Where some variants cannot
+    reach a target within 10^6 times the range's top, the band runs off the top of the chart.
+    """
+    if flops_range is None:
+        flops_range = target_flops_range(law, budget)
+    c_lo, c_hi = (float(v) for v in flops_range)
+    if not 0 < c_lo < c_hi:
+        raise ConfigError(f"The 'flops_range' parameter must be two increasing positive FLOP counts. Got "
+                          f"{flops_range!r}.")
+    c_grid = log_range(c_lo, c_hi, pad_dex=1.0, n=400)  # a decade beyond each end: the end targets lie inside
+    if target_losses is None:  # the losses at log-spaced compute: even steps up the chart's log axis
+        target_losses = frontier_curve(law, log_range(c_lo, c_hi, n=60))[2]
     ell = np.asarray(target_losses, dtype=float)
     if ell.size < 2:
         raise ConfigError(f"The 'target_losses' must hold at least 2 losses. Got {ell.size}.")
     c_train = _flops_for_losses(law, ell, c_grid)
-    fig, ax = new_figure()
-    band = variant_band(law, c_grid, level)
-    if band is not None:
-        variants = law.variants()
-        step = max(1, len(variants) // 200)
-        draws = np.array([_flops_for_losses(v, ell, c_grid) for v in variants[::step]])
-        q = 100 * (1 - level) / 2
-        # a target no variant reaches within the compute range is NaN in every draw: a gap in the band
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="All-NaN slice", category=RuntimeWarning)
-            lo, hi = np.nanpercentile(draws, [q, 100 - q], axis=0)
-        ax.fill_between(ell, lo, hi, color=BAND_COLOR, alpha=0.6, label=f"{level:.0%} band")
-    ax.plot(ell, c_train, color=LAW_COLOR, lw=2, label="training only (compute-optimal)")
+    sub, totals = None, None
     if inference_tokens:
         pl = point_law(law)
-        sub = ell[:: max(1, ell.size // 8)]
+        sub = ell[np.unique(np.linspace(0, ell.size - 1, 9).round().astype(int))]  # both ends included
         totals = []
         for x in sub:
             try:
                 totals.append(plan_inference(inference_tokens, target_loss=float(x), law=pl).total_flops)
             except PlanError:
                 totals.append(np.nan)
+        totals = np.asarray(totals, dtype=float)
+    lb = None
+    if budget:
+        lb = float(frontier_curve(law, [budget])[2][0])
+        if not ell.min() <= lb <= ell.max():
+            lb = None  # the budget's loss is off the chart (targets or flops_range given)
+    shown = np.concatenate([c_train, [] if totals is None else totals, [] if lb is None else [budget]])
+    shown = shown[np.isfinite(shown) & (shown > 0)]
+    y_lo, y_hi = (shown.min() / 10, shown.max() * 10) if shown.size else (c_lo, c_hi)
+    fig, ax = new_figure()
+    variants = law.variants()
+    if len(variants) >= 2:
+        wide = log_range(c_lo, c_hi, pad_dex=6.0, n=600)
+        step = max(1, len(variants) // 200)
+        draws = np.array([_flops_for_losses(v, ell, wide, beyond=True) for v in variants[::step]])
+        q = 100 * (1 - level) / 2
+        # in log space, where +inf (a variant that needs more than the wide grid, or never gets there) and 0
+        # order correctly; a band end beyond the chart is drawn to its edge
+        with np.errstate(divide="ignore"):
+            logs = np.clip(np.log10(draws), -300.0, 300.0)
+        lo, hi = 10.0 ** np.percentile(logs, [q, 100 - q], axis=0)
+        ax.fill_between(ell, np.clip(lo, y_lo, y_hi), np.clip(hi, y_lo, y_hi), color=BAND_COLOR, alpha=0.6,
+                        label=f"{level:.0%} band ({len(draws)} variants)")
+    ax.plot(ell, c_train, color=LAW_COLOR, lw=2, label="training only (compute-optimal)")
+    if totals is not None:
         ax.plot(sub, totals, color="#9467bd", marker="o", ms=3,
-                label=f"training + inference, T = {inference_tokens:.2g} tokens")
-    ax.set_yscale("log")
-    ax.invert_xaxis()
+                label=f"training + inference, T = {sci_text(inference_tokens)} tokens")
+    if lb is not None:
+        ax.plot([lb], [budget], ls="none", marker="*", ms=13, color="gold", mec="black", zorder=5,
+                label=f"budget {sci_text(budget)} FLOP: L* = {lb:.3f}")
+    log_axis(ax, "y")
+    ax.set_ylim(y_lo, y_hi)
+    pad = 0.02 * (np.ptp(ell) or abs(ell[0]) or 1.0)
+    ax.set_xlim(ell.max() + pad, ell.min() - pad)  # better (lower) loss to the right
     ax.set_xlabel("target loss (nats/token; better to the right)")
-    ax.set_ylabel("FLOPs")
+    ax.set_ylabel("least compute (FLOP)")
     ax.set_title(f"Cost of a target loss under {law.name}")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left")
     return fig

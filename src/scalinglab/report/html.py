@@ -14,11 +14,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from .._html import esc, fmt, table
+from .._html import KINDS, cell, esc, fmt, kind_of, table
 from ..laws._html import law_html
 from ..plan._html import plan_html
 
-__all__ = ["esc", "fmt", "table", "plan_html", "law_html", "page", "CSS"]
+__all__ = ["esc", "fmt", "cell", "kind_of", "KINDS", "table", "plan_html", "law_html", "page", "CSS"]
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em auto;max-width:1180px;
@@ -27,6 +27,8 @@ h1{font-size:1.6em;border-bottom:2px solid #1f4e79;padding-bottom:.2em}
 h2{font-size:1.25em;margin-top:2em;color:#1f4e79}
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right;vertical-align:top}
+td{font-variant-numeric:tabular-nums}
+sup{line-height:0}
 th{background:#eef3f8}
 td.l,th.l{text-align:left}
 figure{margin:1em 0}
