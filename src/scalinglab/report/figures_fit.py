@@ -5,13 +5,13 @@ Every function takes plain inputs (arrays, a law) and returns a :class:`matplotl
 nothing is shown or saved here.
 """
 
-from .._intervals import level_label
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
+from .._intervals import level_label
 from ..errors import ConfigError
 from ..laws.base import JointLaw
 from ..laws.chinchilla import Chinchilla, compute_optimal
