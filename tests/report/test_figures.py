@@ -119,7 +119,7 @@ def test_audit_figure_draws_identity_and_intervals():
     fig = audit_figure(pred, actual, lower=pred - 0.05, upper=pred + 0.05, level=0.9)
     ax = fig.axes[0]
     assert "y = x" in _labels(ax)
-    assert "66.7% inside" in ax.get_title()  # 2 of 3 inside the interval
+    assert "2 of 3 inside the prediction band" in ax.get_title()
 
 
 def test_bootstrap_figure_histograms_alpha_beta_tokens_per_param(law_with_samples):

@@ -52,7 +52,7 @@ def test_build_report_reads_fit_json_and_runs_file(tmp_path, isoflop_runs, law_w
                       runs_columns={"n_params_col": "N<i>", "n_tokens_col": "D", "loss_col": "loss",
                                     "run_col": "name", "budget_col": "C"})
     text = res.path.read_text()
-    assert "fit JSON" in text and "fit JSON provenance" in text  # law source and audit source
+    assert "fit JSON" in text and "saved with the fit" in text  # law source and audit source
     assert "N&lt;i&gt;" in text and "runs &lt;b&gt;.csv" in text and "<i>" not in text
     assert 'id="fig-isoflop"' in text and 'id="fig-audit"' in text
     assert "&lt;script&gt;" in text and "<script" not in text

@@ -26,7 +26,7 @@ def test_report_cmd_json_with_catalog_law_only(run, tmp_path):
     text = (tmp_path / "r.html").read_text()
     assert re.findall(r'<figure id="fig-([a-z_]+)"', text) == ["frontier", "landscape", "inference", "cost_vs_loss"]
     assert "No runs given" in text and "Chinchilla" in text  # catalog models label the landscape
-    assert "No intervals: law &#x27;epoch2024&#x27; carries no bootstrap samples" in text
+    assert "No mean band: law &#x27;epoch2024&#x27; carries no bootstrap refits" in text
 
 
 def test_report_cmd_rejects_fit_and_law_together(run, tmp_path):

@@ -38,7 +38,8 @@ def _score_line(what: str, sc: dict[str, Any]) -> str:
     n = sc.get("n_holdout", sc.get("n", len(sc.get("runs", []))))
     line = f"{what}: {n} run(s) the fit never saw; mean absolute relative error {sc['are_mean']:.2%}, max {sc['are_max']:.2%}"
     if sc.get("coverage") is not None:
-        line += (f"; {round(sc['coverage'] * n)} of {n} inside the {esc(band_label('prediction', sc['level']))}")
+        band = band_label("prediction", sc["level"]) if sc.get("level") else "given interval"
+        line += f"; {round(sc['coverage'] * n)} of {n} inside the {esc(band)}"
     return line + "."
 
 
@@ -115,7 +116,8 @@ def audit_rows(aud: dict[str, Any]) -> list[list[Any]]:
     rows: list[list[Any]] = [["held-out runs", len(aud["runs"])], ["mean ARE", f"{aud['are_mean']:.2%}"],
                              ["max ARE", f"{aud['are_max']:.2%}"]]
     if aud.get("coverage") is not None:
-        rows.append([f"inside the {band_label('prediction', aud['level'])}", f"{aud['coverage']:.0%}"])
+        band = band_label("prediction", aud["level"]) if aud.get("level") else "given interval"
+        rows.append([f"inside the {band}", f"{aud['coverage']:.0%}"])
     if aud.get("mean_coverage") is not None:
         rows.append([f"inside the {band_label('mean', aud['level'])}", f"{aud['mean_coverage']:.0%}"])
     if aud.get("flops_cut"):

@@ -62,13 +62,13 @@ def _score(audit: Any, data: Data | None, fitted: FittedLaw, prov: dict[str, Any
     if audit is False:
         return None
     if isinstance(audit, dict):
-        return {"source": "given", **audit}
+        return _complete({"source": "given", **audit})
     if isinstance(audit, (list, tuple)):
-        return {"source": "given (predicted, actual) pairs",
-                "runs": [{"predicted": float(p), "loss": float(a)} for p, a in audit]}
+        return _complete({"source": "given (predicted, actual) pairs",
+                          "runs": [{"predicted": float(p), "loss": float(a)} for p, a in audit]})
     saved = fitted.audit if fitted.audit else prov.get("audit")
     if isinstance(saved, dict):
-        return {"source": "saved with the fit", **saved}
+        return _complete({"source": "saved with the fit", **saved})
     if data is None or data.runs is None:
         return None
     from ..fit.audit import audit as run_audit, score_runs
@@ -86,6 +86,20 @@ def _score(audit: Any, data: Data | None, fitted: FittedLaw, prov: dict[str, Any
         return None
     return {"source": "scalinglab.fit.audit (as `scalinglab fit --audit`): the largest-compute 10% held out, "
                       f"{min(n_bootstrap, 200)} bootstrap refits", "what": "Extrapolation audit", **res.as_dict()}
+
+
+def _complete(aud: dict[str, Any]) -> dict[str, Any]:
+    """An audit given as runs (predicted, loss, optional interval) gets its errors and coverage filled in."""
+    rows = aud.get("runs") or []
+    if not rows or "predicted" not in rows[0]:
+        return aud
+    p = np.array([r["predicted"] for r in rows], float)
+    y = np.array([r["loss"] for r in rows], float)
+    are = np.abs(p - y) / y
+    out = {"are_mean": float(are.mean()), "are_max": float(are.max()), **aud}
+    if "coverage" not in out and all(r.get("interval") for r in rows):
+        out["coverage"] = float(np.mean([lo <= v <= hi for (lo, hi), v in zip((r["interval"] for r in rows), y)]))
+    return out
 
 
 def _plan(fitted: FittedLaw, budget: float) -> tuple[Any, str | None]:
@@ -240,7 +254,6 @@ def _audit_html(figs: _Figures, aud: dict[str, Any]) -> str:
     iv = [r.get("interval") for r in rows]
     lo = np.array([i[0] for i in iv]) if all(iv) else None
     hi = np.array([i[1] for i in iv]) if all(iv) else None
-    aud = {"are_mean": float(np.mean(np.abs(p - y) / y)), "are_max": float(np.max(np.abs(p - y) / y)), **aud}
     fig = ff.audit_figure(p, y, lower=lo, upper=hi, level=aud.get("level"))
     return table(audit_rows(aud), ["", ""]) + figs.html(
         "audit", fig, "<b>Held-out runs.</b> Predicted against actual loss of runs the fit never saw, with y = x and "
