@@ -48,7 +48,7 @@ LIMITS = {
     "exponent_interval_width": 0.25,
     # share of bootstrap resamples without an exponent (fewer than 2 budgets with an interior minimum)
     "unusable_share": LAW_LIMITS["degenerate_share"],
-    # a budget formed by --budget-width grouping whose FLOPs span more than this (decades) is not one budget
+    # a budget formed by budgets=w (CLI --budget-width) whose FLOPs span more than this (decades) is a group
     "budget_span_decades": 1e-3,
 }
 
@@ -66,8 +66,8 @@ class ProfileWarning(UserWarning):
 class PowerLawFit:
     """``y = coef · C^exponent`` fitted by ordinary least squares on (ln C, ln y).
 
-    ``r2`` is the coefficient of determination in log space; ``interval`` the bootstrap percentile interval of
-    the exponent (``None`` without bootstrap).
+    ``r2`` is the coefficient of determination in log space; ``interval`` the central bootstrap interval of
+    the exponent at the result's level (``None`` without bootstrap or with fewer than 2 usable resamples).
     """
 
     exponent: float
@@ -108,7 +108,6 @@ class BudgetProfile:
     loss_opt: float
     status: str
     reason: str = ""
-
     flops_span: float = 0.0  # log10(max/min) of the FLOPs of the budget's rows, in decades
 
     @property
