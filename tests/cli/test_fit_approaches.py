@@ -56,7 +56,9 @@ def test_envelope_approach_needs_checkpoints(run, tmp_path):
     assert code == 1 and "'--run-col' and '--tokens-seen-col'" in err
     code, out, err = run(*base, "--approach", "envelope", "--run-col", "run", "--tokens-seen-col", "seen", "--json")
     assert code == 0, err
-    assert json.loads(out)["n_opt_fit"]["exponent"] == pytest.approx(A_TRUE, abs=0.03)
+    d = json.loads(out)
+    assert d["n_opt_fit"]["exponent"] == pytest.approx(A_TRUE, abs=0.03)
+    assert d["identification"]["status"] == "unchecked"  # 12 sizes lead in turn; no bootstrap
 
 
 def test_unknown_approach_is_one_line(run, isoflop_csv):
@@ -81,3 +83,113 @@ def test_family_data_constrained_from_the_cli(run, shared_data, tmp_path):
                          "--json")
     assert code == 0, err
     assert json.loads(out)["epochs"] > 1
+
+
+# --- Approach 2's uncertainty and verdict (docs/approaches.md, "Identification") -------------------------------
+
+def _fit_iso(run, path, *extra):
+    return run("fit", str(path), "--n-params-col", "N", "--flops-col", "C", "--loss-col", "loss", "--approach",
+               "isoflop", *extra)
+
+
+def test_isoflop_table_shows_interval_r2_budgets_and_resamples(run, isoflop_csv):
+    code, out, err = _fit_iso(run, isoflop_csv, "--drop-duplicates", "--bootstrap", "20", "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    lo, hi = d["n_opt_fit"]["interval"]
+    assert d["level"] == 0.9 and d["identification"]["status"] == "identified"
+    code, out, err = _fit_iso(run, isoflop_csv, "--drop-duplicates", "--bootstrap", "20")
+    assert code == 0, err
+    row = next(ln for ln in out.splitlines() if "N*(C)" in ln and "│" in ln)
+    assert f"{d['a']:.4f}" in row and f"({lo:.3f}, {hi:.3f})" in row and f"{d['n_opt_fit']['r2']:.3f}" in row
+    assert "7/7" in row and "20/20" in row
+    assert "90% interval" in out and "identification: identified (7 budgets with an interior minimum" in out
+
+
+def test_isoflop_without_bootstrap_is_unchecked(run, isoflop_csv):
+    code, out, err = _fit_iso(run, isoflop_csv, "--drop-duplicates")
+    assert code == 0, err
+    assert "not measured" in out and "identification: unchecked (no bootstrap" in out
+
+
+def test_isoflop_two_budgets_are_exactly_determined(run, tmp_path):
+    rows = [{"N": n, "C": c, "loss": float(predict(TRUE, n, c / (6 * n)))}
+            for c in (1e19, 1e21) for n in np.sqrt(c / 6 / 20) * np.logspace(-0.6, 0.6, 7)]
+    _write(tmp_path / "two.csv", rows, ["N", "C", "loss"])
+    code, out, err = _fit_iso(run, tmp_path / "two.csv", "--bootstrap", "10")
+    assert code == 0, err
+    assert ("NOT IDENTIFIED: only 2 budgets have an interior minimum: the exponent is exactly determined by two "
+            "points and has no error estimate") in out
+    code, out, err = _fit_iso(run, tmp_path / "two.csv", "--json")
+    d = json.loads(out)
+    assert d["identification"]["status"] == "not identified" and d["n_budgets_used"] == 2
+
+
+def test_isoflop_budget_width_says_the_runs_are_not_an_isoflop_design(run, tmp_path):
+    rng = np.random.default_rng(0)
+    rows = []
+    for c in np.logspace(18, 21, 7):
+        for n in np.sqrt(c / 6 / 20) * np.logspace(-0.6, 0.6, 9):
+            cj = c * np.exp(0.1 * rng.standard_normal())  # every run its own compute
+            rows.append({"N": n, "C": cj, "loss": float(predict(TRUE, n, cj / (6 * n)))})
+    _write(tmp_path / "scatter.csv", rows, ["N", "C", "loss"])
+    code, out, err = _fit_iso(run, tmp_path / "scatter.csv")
+    assert code == 0, err
+    assert "NOT IDENTIFIED: none of the 63 budgets has an interior minimum" in out
+    assert "63 budgets have fewer than 3 distinct sizes" in out
+    code, out, err = _fit_iso(run, tmp_path / "scatter.csv", "--budget-width", "0.2")
+    assert code == 0, err
+    assert ("note: not an IsoFLOP design: budgets are runs grouped by FLOPs (chained at gaps < 0.2 decades" in out
+            and "so the exponent depends on the grouping" in out)
+
+
+def _store_with(path, plans):
+    """A finished lab store: ``plans`` of (budget, N, final loss, role)."""
+    from scalinglab.lab.config import Checkpoint, ModelShape, RunResult, TrainConfig
+    from scalinglab.store import Store
+
+    with Store(path) as store:
+        store.add_sweep("s")
+        for i, (c, n, _, role) in enumerate(plans):
+            store.add_runs("s", [TrainConfig(shape=ModelShape(1, 8, 1), n_tokens=int(c / (6 * n)), seed=i, tag="s")],
+                           role=role, budgets=[c])
+        while (cfg := store.claim_next("w")) is not None:
+            c, n, y, _ = plans[cfg.seed]
+            d = cfg.n_tokens
+            cp = Checkpoint(step=1, tokens=d, flops=6.0 * n * d, train_loss=y, val_loss=y, elapsed_s=1.0)
+            store.finish_run(cfg.config_hash(), RunResult(
+                config_hash=cfg.config_hash(), n_params=n, n_params_total=n + 100, n_tokens=d, flops=6.0 * n * d,
+                final_val_loss=y, final_train_loss=y, seconds=1.0, tokens_per_s=1.0, achieved_flops_per_s=1.0,
+                checkpoints=(cp,)))
+    return path
+
+
+def test_isoflop_smoke_store_reports_not_identified_and_exits_0(run, tmp_path):
+    # the losses of `lab sweep --preset smoke` (2 budgets × 3 sizes): both parabolas open downward
+    db = _store_with(tmp_path / "lab.db", [
+        (2e9, 1428, 3.3527, "train"), (2e9, 4836, 3.4486, "train"), (2e9, 9980, 3.4108, "train"),
+        (6e9, 1428, 2.9699, "train"), (6e9, 4836, 3.2406, "train"), (6e9, 16660, 3.4092, "train"),
+        (2e10, 7200, 3.1, "holdout")])
+    code, out, err = run("fit", "--store", str(db), "--approach", "isoflop", "--bootstrap", "20")
+    assert code == 0, err
+    assert "Traceback" not in err and "error" not in err
+    assert "NOT IDENTIFIED: none of the 2 budgets has an interior minimum" in out
+    assert "2 parabolas open downward (C = " in out and "at least 3 compute budgets" in out
+    assert "held-out runs: 1, not scored" in out
+    code, out, err = run("fit", "--store", str(db), "--approach", "isoflop", "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["a"] is None and d["identification"]["status"] == "not identified"
+    assert d["holdout"]["frontier"] is None
+
+
+def test_envelope_with_one_leading_size_is_not_identified(run, tmp_path):
+    rows = [{"run": f"r{i}", "N": n, "seen": t, "loss": float(predict(TRUE, n, t))}
+            for i, n in enumerate(np.logspace(7, 9, 3)) for t in np.logspace(8, 11, 30)]
+    _write(tmp_path / "three.csv", rows, ["run", "N", "seen", "loss"])
+    code, out, err = run("fit", str(tmp_path / "three.csv"), "--n-params-col", "N", "--n-tokens-col", "seen",
+                         "--loss-col", "loss", "--approach", "envelope", "--run-col", "run", "--tokens-seen-col",
+                         "seen")
+    assert code == 0, err
+    assert "NOT IDENTIFIED: N*(C) takes only 1 distinct size over the fitted compute range" in out
+    assert "90% interval" in out and "not measured" in out

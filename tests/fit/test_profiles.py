@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from scalinglab._intervals import central_interval
 from scalinglab.errors import ConfigError, DataError, FitError
-from scalinglab.fit.profiles import ProfileWarning, fit_isoflop_profiles, fit_power_law, group_budgets
+from scalinglab.fit.profiles import LIMITS, ProfileWarning, fit_isoflop_profiles, fit_power_law, group_budgets
 
 # Hoffmann et al. (2022) Approach 3 coefficients, rounded: a = β/(α+β) = 0.4516.
 E, A, B, ALPHA, BETA = 1.69, 406.4, 410.7, 0.34, 0.28
@@ -29,9 +30,9 @@ def n_star(flops):
     return G * (flops / 6) ** A_TRUE
 
 
-def isoflop_grid(span=0.6, shift=0.0, k=9):
+def isoflop_grid(span=0.6, shift=0.0, k=9, budgets=None):
     """k log-spaced sizes per budget over N*·10^[shift−span, shift+span], D = C/(6N), 9 budgets 1e18..1e22."""
-    budgets = np.logspace(18, 22, 9)
+    budgets = np.logspace(18, 22, 9) if budgets is None else np.asarray(budgets, dtype=float)
     n = np.concatenate([n_star(c) * np.logspace(shift - span, shift + span, k) for c in budgets])
     c = np.repeat(budgets, k)
     return n, c, law(n, c / (6 * n))
@@ -137,8 +138,126 @@ def test_fit_isoflop_profiles_errors_name_field_rule_and_value():
         fit_isoflop_profiles(n, c, y, min_points=2)
     with pytest.raises(DataError, match="same length"):
         fit_isoflop_profiles(n, c[:-1], y)
-    with pytest.raises(FitError, match="at least 2 budgets"):
-        fit_isoflop_profiles(n[:9], c[:9], y[:9])
+    with pytest.raises(ConfigError, match="'level'.*\\(0, 1\\).*1.5"):
+        fit_isoflop_profiles(n, c, y, level=1.5)
+
+
+def test_fit_power_law_needs_two_budgets_and_has_no_r2_for_a_constant():
+    with pytest.raises(FitError, match="at least 2 distinct budgets"):
+        fit_power_law(np.array([1e18, 1e18]), np.array([1e8, 2e8]))
+    fit = fit_power_law(np.logspace(18, 20, 3), np.full(3, 1e8))
+    assert fit.exponent == pytest.approx(0.0, abs=1e-12) and np.isnan(fit.r2)
+
+
+# --- identification (docs/approaches.md) -------------------------------------------------------------------
+
+def concave(n, c, y, which):
+    """Replace the losses of the budgets ``which`` by a parabola in ln N that opens downward."""
+    y = y.copy()
+    bad = np.isin(c, which)
+    y[bad] = 3.0 - 0.01 * (np.log(n[bad]) - np.log(n[bad]).mean()) ** 2
+    return y
+
+
+def test_fit_isoflop_profiles_two_budgets_are_exactly_determined_not_identified():
+    res = fit_isoflop_profiles(*isoflop_grid(budgets=[1e18, 1e20]), bootstrap=20)
+    assert res.a == pytest.approx(A_TRUE, abs=1e-6) and res.n_opt_fit.r2 == pytest.approx(1.0)
+    ident = res.identification
+    assert ident.status == "not identified" and not ident.identified
+    assert "exactly determined by two points and has no error estimate" in ident.reasons[0]
+    assert "at least 3 compute budgets" in ident.fix
+    assert (ident.n_refits, res.n_requested, ident.n_degenerate) == (20, 20, 20 - res.n_bootstrap)
+
+
+def test_fit_isoflop_profiles_downward_parabolas_are_counted_and_named():
+    n, c, y = isoflop_grid()
+    budgets = np.unique(c)
+    with pytest.warns(ProfileWarning, match="opens downward"):
+        res = fit_isoflop_profiles(n, c, concave(n, c, y, budgets[2:]))  # 2 of 9 budgets keep a minimum
+    assert res.identification.status == "not identified" and res.n_used == 2
+    assert "7 parabolas open downward (C = 1e+19, 3.16e+19, 1e+20, 3.16e+20, 1e+21, 3.16e+21, … (1 more))" \
+        in res.identification.reasons
+    assert "opens downward" in res.identification.fix
+    with pytest.warns(ProfileWarning):  # one concave budget of nine: named in a note, the other eight fit
+        res = fit_isoflop_profiles(n, c, concave(n, c, y, budgets[:1]))
+    assert res.identification.status == "unchecked" and res.identification.reasons == ()
+    assert res.notes == ("left out of the power law: 1 parabola opens downward (C = 1e+18)",)
+
+
+def test_fit_isoflop_profiles_without_any_minimum_reports_instead_of_raising():
+    # the lab's smoke sweep: 2 budgets of 3 sizes whose parabolas both open downward
+    n, c, y = isoflop_grid(k=3, budgets=[2e9, 6e9])
+    with pytest.warns(ProfileWarning):
+        res = fit_isoflop_profiles(n, c, concave(n, c, y, [2e9, 6e9]), bootstrap=10)
+    assert np.isnan(res.a) and np.isnan(res.n_opt_fit.r2) and res.n_opt_fit.interval is None
+    assert res.identification.reasons == (
+        "none of the 2 budgets has an interior minimum: no exponent can be fitted (a power law needs 2 budgets "
+        "with an interior minimum, and 3 to have an error estimate)",
+        "2 parabolas open downward (C = 2e+09, 6e+09)")
+    assert (res.n_bootstrap, res.identification.n_degenerate) == (0, 10)
+    d = json.loads(json.dumps(res.as_dict()).replace("NaN", "null"))
+    assert d["identification"]["status"] == "not identified" and d["n_budgets_used"] == 0
+    with pytest.warns(ProfileWarning, match="No exponent fitted: 1 of 1 budgets"):
+        one = fit_isoflop_profiles(*isoflop_grid(budgets=[1e18]))
+    assert one.identification.reasons[0].startswith("there is one budget: no exponent can be fitted")
+
+
+def test_fit_isoflop_profiles_is_unchecked_without_bootstrap_and_identified_with_one():
+    n, c, y = isoflop_grid()
+    noisy = y * np.exp(0.005 * np.random.default_rng(1).standard_normal(y.size))
+    assert fit_isoflop_profiles(n, c, noisy).identification.status == "unchecked"
+    ident = fit_isoflop_profiles(n, c, noisy, bootstrap=50, seed=7).identification
+    assert (ident.status, ident.n_refits, ident.n_degenerate) == ("identified", 50, 0)
+
+
+def test_fit_isoflop_profiles_wide_interval_is_not_identified():
+    # 3 budgets within 0.6 decades of compute, 5 noisy sizes each: the exponent's 90% interval is ~0.4 wide
+    n, c, y = isoflop_grid(k=5, budgets=np.logspace(18, 18.6, 3))
+    noisy = y * np.exp(0.005 * np.random.default_rng(0).standard_normal(y.size))
+    res = fit_isoflop_profiles(n, c, noisy, bootstrap=100)
+    lo, hi = central_interval(res.bootstrap_exponents[:, 0], 0.9)
+    assert hi - lo > LIMITS["exponent_interval_width"]
+    assert res.identification.status == "not identified"
+    assert res.identification.reasons == (f"the 90% interval of a is ({lo:.3g}, {hi:.3g}), {hi - lo:.2f} wide "
+                                          "(limit 0.25)",)
+    # a narrower reported level does not change the verdict: it is judged on the 90% interval
+    assert fit_isoflop_profiles(n, c, noisy, bootstrap=100, level=0.5).identification == res.identification
+
+
+def test_fit_isoflop_profiles_counts_unusable_resamples():
+    # 3 sizes per budget: most resamples repeat a size, leave < 3 distinct and lose the budget
+    n, c, y = isoflop_grid(k=3, budgets=np.logspace(18, 21, 4))
+    res = fit_isoflop_profiles(n, c, y, bootstrap=100)
+    assert res.identification.status == "not identified" and res.n_used == 4
+    assert res.n_bootstrap < 90 and res.n_requested == 100
+    bad = 100 - res.n_bootstrap
+    assert res.identification.reasons[0].startswith(f"{bad} of 100 bootstrap resamples ({bad}%) gave no exponent")
+
+
+def test_fit_isoflop_profiles_interval_is_central_at_the_level():
+    n, c, y = isoflop_grid()
+    noisy = y * np.exp(0.005 * np.random.default_rng(1).standard_normal(y.size))
+    res = fit_isoflop_profiles(n, c, noisy, bootstrap=50)
+    assert res.level == 0.9
+    assert res.n_opt_fit.interval == pytest.approx(central_interval(res.bootstrap_exponents[:, 0], 0.9))
+    narrow = fit_isoflop_profiles(n, c, noisy, bootstrap=50, level=0.5).n_opt_fit.interval
+    assert res.n_opt_fit.interval[0] < narrow[0] < narrow[1] < res.n_opt_fit.interval[1]
+    d = res.as_dict()
+    assert d["interval_label"] == "90% interval over the bootstrap resamples"
+    assert (d["n_bootstrap"], d["n_bootstrap_requested"], d["n_budgets_used"], d["n_budgets"]) == (50, 50, 9, 9)
+    assert d["identification"]["limits"]["exponent_interval_width"] == 0.25
+
+
+def test_fit_isoflop_profiles_grouped_budgets_are_not_an_isoflop_design():
+    n, c, y = isoflop_grid()
+    jittered = c * np.exp(0.05 * np.random.default_rng(0).standard_normal(c.size))
+    res = fit_isoflop_profiles(n, jittered, y, budgets=0.3)
+    assert len(res.profiles) == 9 and res.budget_width == 0.3
+    assert any(note.startswith("not an IsoFLOP design: budgets are runs grouped by FLOPs (chained at gaps < 0.3 "
+                               "decades") and note.endswith("so the exponent depends on the grouping")
+               for note in res.notes)
+    assert not fit_isoflop_profiles(n, c, y, budgets=0.3).notes  # exact budgets: grouping changes nothing
+    assert not fit_isoflop_profiles(n, jittered, y, budgets=np.round(np.log10(c), 1)).notes  # labels given
 
 
 def test_fit_power_law_is_exact_on_a_power_law():
@@ -180,6 +299,9 @@ def test_fit_isoflop_profiles_chinchilla_figure3_matches_table2(shared_data):
     assert res.b == pytest.approx(0.51, abs=0.03)
     lo, hi = res.n_opt_fit.interval
     assert lo < 0.534 and hi > 0.462  # overlaps the published 10th–90th percentile interval
+    # measured 90% interval (0.484, 0.541) with 200 resamples: well within the limit, every resample usable
+    assert res.identification.status == "identified" and res.n_bootstrap == 100
+    assert res.notes == ("left out of the power law: 1 minimum lies outside the sampled sizes (C = 1e+20)",)
     with pytest.warns(ProfileWarning):
         assert fit_isoflop_profiles(n, c, y, method="smooth").a == pytest.approx(0.49, abs=0.03)
 

@@ -4,6 +4,12 @@ Runs are grouped by compute budget C. Along each budget, loss is modelled as a f
 minimum gives N*(C), with D*(C) = C / (6 N*). Power laws N* = k_N·C^a and D* = k_D·C^b are then fitted by
 least squares in log–log space. Hoffmann et al. report a = 0.49 (0.462, 0.534), b = 0.51 (Table 2).
 
+Identification (docs/approaches.md): the exponent is *identified* only when at least :data:`LIMITS`
+``min_budgets`` = 3 budgets have an interior minimum (two points fix a power law exactly, with no error estimate)
+and, with a bootstrap, the central 90% interval of ``a`` is at most ``exponent_interval_width`` wide and no more
+than ``unusable_share`` of the resamples fail to give an exponent. Without a bootstrap the verdict is
+``"unchecked"``. The verdict is an :class:`~scalinglab.laws.fitted.Identification`, as for parametric fits.
+
 Two profile models are offered (``method``):
 
 ``"parabola"``
@@ -25,11 +31,26 @@ from typing import Any
 
 import numpy as np
 
+from .._intervals import DEFAULT_LEVEL, central_interval, check_level, level_label
 from .._validate import check_choice, check_positive, positive_array
 from ..errors import ConfigError, DataError, FitError
+from ..laws.fitted import LIMITS as LAW_LIMITS
+from ..laws.fitted import Identification
 
 __all__ = ["ProfileWarning", "PowerLawFit", "BudgetProfile", "IsoFlopProfileResult", "fit_isoflop_profiles",
-           "group_budgets", "fit_power_law"]
+           "group_budgets", "fit_power_law", "LIMITS"]
+
+#: documented limits past which Approach 2 is *not identified* (docs/approaches.md)
+LIMITS = {
+    # budgets whose profile has an interior minimum (opens upward, minimum inside the sampled sizes)
+    "min_budgets": 3,
+    # width of the central 90% (DEFAULT_LEVEL) bootstrap interval of the exponent a (the same as b's: b = 1 − a)
+    "exponent_interval_width": 0.25,
+    # share of bootstrap resamples without an exponent (fewer than 2 budgets with an interior minimum)
+    "unusable_share": LAW_LIMITS["degenerate_share"],
+    # a budget formed by budgets=w (CLI --budget-width) whose FLOPs span more than this (decades) is a group
+    "budget_span_decades": 1e-3,
+}
 
 METHODS = ("parabola", "smooth")
 # Exponent grid of the smooth profile: coarse log grid, then a finer one around the best pair.
@@ -37,21 +58,27 @@ _GRID = np.geomspace(0.05, 3.0, 36)
 
 
 class ProfileWarning(UserWarning):
-    """A budget's profile had no usable minimum and was left out of the power-law fit."""
+    """A budget's profile had no usable minimum and was left out of the power-law fit, or fewer than 2 budgets
+    were left and no exponent was fitted."""
 
 
 @dataclass(frozen=True)
 class PowerLawFit:
     """``y = coef · C^exponent`` fitted by ordinary least squares on (ln C, ln y).
 
-    ``r2`` is the coefficient of determination in log space; ``interval`` the bootstrap percentile interval of
-    the exponent (``None`` without bootstrap).
+    ``r2`` is the coefficient of determination in log space; ``interval`` the central bootstrap interval of
+    the exponent at the result's level (``None`` without bootstrap or with fewer than 2 usable resamples).
     """
 
     exponent: float
     coef: float
     r2: float
     interval: tuple[float, float] | None = None
+
+    @classmethod
+    def missing(cls) -> PowerLawFit:
+        """No fit: fewer than 2 budgets with a minimum (every field NaN)."""
+        return cls(float("nan"), float("nan"), float("nan"))
 
     def predict(self, flops: Any) -> np.ndarray:
         return self.coef * np.asarray(flops, dtype=float) ** self.exponent
@@ -81,20 +108,32 @@ class BudgetProfile:
     loss_opt: float
     status: str
     reason: str = ""
+    flops_span: float = 0.0  # log10(max/min) of the FLOPs of the budget's rows, in decades
 
     @property
     def used(self) -> bool:
         return self.status == "ok"
 
+    @property
+    def n_sizes(self) -> int:
+        """Distinct N sampled in this budget."""
+        return int(np.unique(self.n_params).size)
+
     def as_dict(self) -> dict[str, Any]:
         return {"flops": self.flops, "n_params": self.n_params.tolist(), "loss": self.loss.tolist(),
                 "coef": dict(self.coef), "n_opt": self.n_opt, "d_opt": self.d_opt, "loss_opt": self.loss_opt,
-                "status": self.status, "reason": self.reason}
+                "status": self.status, "reason": self.reason, "n_sizes": self.n_sizes, "flops_span": self.flops_span}
 
 
 @dataclass(frozen=True, eq=False)
 class IsoFlopProfileResult:
-    """Per-budget profiles and the power laws N* = k_N·C^a, D* = k_D·C^b fitted over the usable budgets."""
+    """Per-budget profiles, the power laws N* = k_N·C^a, D* = k_D·C^b fitted over the usable budgets, and the
+    verdict on whether the data identify the exponent.
+
+    With fewer than 2 usable budgets the power laws are :meth:`PowerLawFit.missing` (NaN) and the verdict says
+    why. ``n_bootstrap`` of the ``n_requested`` resamples gave an exponent; the intervals are central ``level``
+    intervals over them. ``notes`` say what the verdict does not: budgets left out, budgets formed by grouping.
+    """
 
     method: str
     profiles: tuple[BudgetProfile, ...]
@@ -102,6 +141,11 @@ class IsoFlopProfileResult:
     d_opt_fit: PowerLawFit
     n_bootstrap: int = 0  # replicates that gave a fit (0: no bootstrap)
     bootstrap_exponents: np.ndarray | None = None  # shape (n_bootstrap, 2): columns a, b
+    n_requested: int = 0  # replicates drawn
+    level: float = DEFAULT_LEVEL
+    identification: Identification = Identification("unchecked")
+    notes: tuple[str, ...] = ()
+    budget_width: float | None = None  # decades, when budgets were formed by chaining FLOPs
 
     @property
     def a(self) -> float:
@@ -125,9 +169,19 @@ class IsoFlopProfileResult:
         """Budget → reason, for every budget left out of the power-law fit."""
         return {p.flops: p.reason for p in self.profiles if not p.used}
 
+    @property
+    def n_used(self) -> int:
+        """Budgets with an interior minimum (those the power laws are fitted over)."""
+        return sum(p.used for p in self.profiles)
+
     def as_dict(self) -> dict[str, Any]:
         return {"method": self.method, "a": self.a, "b": self.b, "n_opt_fit": self.n_opt_fit.as_dict(),
-                "d_opt_fit": self.d_opt_fit.as_dict(), "n_bootstrap": self.n_bootstrap,
+                "d_opt_fit": self.d_opt_fit.as_dict(), "level": self.level,
+                "interval_label": f"{level_label(self.level)} interval over the bootstrap resamples",
+                "n_budgets": len(self.profiles), "n_budgets_used": self.n_used,
+                "n_bootstrap": self.n_bootstrap, "n_bootstrap_requested": self.n_requested,
+                "identification": {**self.identification.as_dict(), "limits": dict(LIMITS)},
+                "notes": list(self.notes), "budget_width": self.budget_width,
                 "profiles": [p.as_dict() for p in self.profiles]}
 
 
@@ -164,14 +218,15 @@ def group_budgets(flops: Any, budgets: Any = None) -> tuple[np.ndarray, np.ndarr
 
 
 def fit_power_law(flops: np.ndarray, y: np.ndarray) -> PowerLawFit:
-    """OLS fit of ln y = ln coef + exponent·ln C; needs at least two distinct budgets."""
+    """OLS fit of ln y = ln coef + exponent·ln C; needs at least two distinct budgets. R² is NaN when y is
+    constant (nothing to explain)."""
     lx, ly = np.log(flops), np.log(y)
     if np.unique(lx).size < 2:
         raise FitError(f"A power law in compute needs at least 2 distinct budgets. Got {np.unique(lx).size}.")
     slope, icpt = np.polyfit(lx, ly, 1)
     ss_res = float(np.sum((ly - (icpt + slope * lx)) ** 2))
     ss_tot = float(np.sum((ly - ly.mean()) ** 2))
-    r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else 1.0
+    r2 = 1.0 - ss_res / ss_tot if np.ptp(ly) > 1e-12 * max(1.0, float(np.abs(ly).max())) else float("nan")
     return PowerLawFit(float(slope), float(np.exp(icpt)), r2)
 
 
@@ -268,22 +323,24 @@ def _profiles(c: np.ndarray, n: np.ndarray, y: np.ndarray, labels: np.ndarray, c
     out = []
     for k, (g, ok) in enumerate(zip(groups, enough)):
         cb = float(centre[k])
+        span = float(np.log10(c[g].max() / c[g].min())) if g.size else 0.0
         if not ok:
             out.append(BudgetProfile(cb, n[g], y[g], {}, np.nan, np.nan, np.nan, "too_few_points",
-                                     f"{np.unique(n[g]).size} distinct N, fewer than min_points={min_points}"))
+                                     f"{np.unique(n[g]).size} distinct N, fewer than min_points={min_points}", span))
             continue
         coef, xv, lv = next(fits)
         x = np.log(n[g])
         if xv is None:
             what = "parabola opens downward" if method == "parabola" else "profile is monotone in N"
-            out.append(BudgetProfile(cb, n[g], y[g], coef, np.nan, np.nan, np.nan, "no_minimum", what))
+            out.append(BudgetProfile(cb, n[g], y[g], coef, np.nan, np.nan, np.nan, "no_minimum", what, span))
             continue
-        n_opt = float(np.exp(xv))
+        with np.errstate(over="ignore", under="ignore"):  # a nearly flat parabola's vertex can be far away
+            n_opt, d_opt = float(np.exp(xv)), float(np.exp(np.log(cb / 6.0) - xv))
         status, reason = "ok", ""
         if not x.min() <= xv <= x.max():
             status = "extrapolated"
             reason = f"minimum N*={n_opt:.3g} outside the sampled N range [{n[g].min():.3g}, {n[g].max():.3g}]"
-        out.append(BudgetProfile(cb, n[g], y[g], coef, n_opt, cb / (6.0 * n_opt), lv, status, reason))
+        out.append(BudgetProfile(cb, n[g], y[g], coef, n_opt, d_opt, lv, status, reason, span))
     return out
 
 
@@ -295,18 +352,18 @@ def _near_minimum(n: np.ndarray, y: np.ndarray, labels: np.ndarray, window: floa
 
 
 def _exponents(profiles: list[BudgetProfile]) -> tuple[PowerLawFit, PowerLawFit]:
+    """Power laws over the budgets with an interior minimum; :meth:`PowerLawFit.missing` with fewer than 2."""
     used = [p for p in profiles if p.used]
     if len(used) < 2:
-        raise FitError(f"IsoFLOP profiles need at least 2 budgets with an interior minimum. Got {len(used)} "
-                       f"(excluded: {'; '.join(f'{p.flops:.3g}: {p.reason}' for p in profiles if not p.used)}).")
+        return PowerLawFit.missing(), PowerLawFit.missing()
     cb = np.array([p.flops for p in used])
     return (fit_power_law(cb, np.array([p.n_opt for p in used])),
             fit_power_law(cb, np.array([p.d_opt for p in used])))
 
 
 def fit_isoflop_profiles(n_params: Any, flops: Any, loss: Any, *, budgets: Any = None, method: str = "parabola",
-                         min_points: int = 3, window: float | None = None, bootstrap: int = 0, level: float = 0.8,
-                         seed: int = 0) -> IsoFlopProfileResult:
+                         min_points: int = 3, window: float | None = None, bootstrap: int = 0,
+                         level: float = DEFAULT_LEVEL, seed: int = 0) -> IsoFlopProfileResult:
     """Fit IsoFLOP profiles and the power laws N*(C) = k_N·C^a, D*(C) = k_D·C^b (Hoffmann et al. Approach 2).
 
     Parameters
@@ -325,20 +382,24 @@ def fit_isoflop_profiles(n_params: Any, flops: Any, loss: Any, *, budgets: Any =
         tails, so restricting it near the minimum is common practice. ``None`` (default) keeps every point.
     bootstrap : int
         Number of replicates resampling points with replacement *within* each budget; each refits the
-        profiles and the power laws. Gives percentile intervals of a and b.
+        profiles and the power laws. Gives central intervals of a and b and checks identification.
     level : float
-        Central probability of the intervals; 0.8 gives the 10th–90th percentiles of Hoffmann et al. Table 2.
+        Central probability of the reported intervals (default 0.9; Hoffmann et al. Table 2 gives 0.8, the
+        10th–90th percentiles). The verdict always judges the 90% interval against :data:`LIMITS`.
     seed : int
         Seed of the bootstrap generator.
 
     Returns
     -------
     IsoFlopProfileResult
+        With fewer than 2 budgets that have an interior minimum, the power laws are NaN and
+        ``identification`` is ``"not identified"``, saying which budgets failed and how; no error is raised.
 
     Warns
     -----
     ProfileWarning
-        When a budget is excluded (too few points, minimum outside the sampled N range, or no minimum).
+        When a budget is excluded (too few points, minimum outside the sampled N range, or no minimum), and when
+        no exponent could be fitted.
 
     Notes
     -----
@@ -349,8 +410,7 @@ def fit_isoflop_profiles(n_params: Any, flops: Any, loss: Any, *, budgets: Any =
         raise ConfigError(f"The 'min_points' parameter must be an integer >= 3. Got {min_points!r}.")
     if int(bootstrap) != bootstrap or bootstrap < 0:
         raise ConfigError(f"The 'bootstrap' parameter must be an integer >= 0. Got {bootstrap!r}.")
-    if not 0 < level < 1:
-        raise ConfigError(f"The 'level' parameter must be in (0, 1). Got {level!r}.")
+    level = check_level(level)
     n = positive_array("n_params", n_params).ravel()
     c = positive_array("flops", flops).ravel()
     y = np.asarray(loss, dtype=float).ravel()
@@ -359,6 +419,7 @@ def fit_isoflop_profiles(n_params: Any, flops: Any, loss: Any, *, budgets: Any =
     if not np.all(np.isfinite(y)):
         raise DataError(f"The 'loss' column must be finite. Got {y[~np.isfinite(y)][0]!r}.")
     labels, centre = group_budgets(c, budgets)
+    width = float(budgets) if budgets is not None and np.ndim(budgets) == 0 else None
     if window is not None:
         keep = _near_minimum(n, y, labels, check_positive("window", window))
         n, c, y, labels = n[keep], c[keep], y[keep], labels[keep]
@@ -368,14 +429,19 @@ def fit_isoflop_profiles(n_params: Any, flops: Any, loss: Any, *, budgets: Any =
         warnings.warn(f"{len(bad)} of {len(profiles)} budgets excluded from the power-law fit: "
                       + "; ".join(f"C={p.flops:.3g}: {p.reason}" for p in bad), ProfileWarning, stacklevel=2)
     n_fit, d_fit = _exponents(profiles)
-    if bootstrap == 0:
-        return IsoFlopProfileResult(method, tuple(profiles), n_fit, d_fit)
-    samples = _bootstrap(c, n, y, labels, centre, method, int(min_points), int(bootstrap), seed)
-    q = 100 * np.array([(1 - level) / 2, (1 + level) / 2])
-    ia, ib = (tuple(float(v) for v in np.percentile(samples[:, j], q)) if len(samples) else None
-              for j in (0, 1))
-    return IsoFlopProfileResult(method, tuple(profiles), PowerLawFit(n_fit.exponent, n_fit.coef, n_fit.r2, ia),
-                                PowerLawFit(d_fit.exponent, d_fit.coef, d_fit.r2, ib), len(samples), samples)
+    if not np.isfinite(n_fit.exponent):
+        warnings.warn(f"No exponent fitted: {sum(p.used for p in profiles)} of {len(profiles)} budgets have an "
+                      "interior minimum and a power law needs 2 (the result's identification says why).",
+                      ProfileWarning, stacklevel=2)
+    samples = (_bootstrap(c, n, y, labels, centre, method, int(min_points), int(bootstrap), seed) if bootstrap
+               else np.empty((0, 2)))
+    if len(samples) >= 2:
+        ia, ib = central_interval(samples, level)
+        n_fit = PowerLawFit(n_fit.exponent, n_fit.coef, n_fit.r2, (float(ia[0]), float(ib[0])))
+        d_fit = PowerLawFit(d_fit.exponent, d_fit.coef, d_fit.r2, (float(ia[1]), float(ib[1])))
+    ident, notes = _identify(profiles, method, int(min_points), samples, int(bootstrap), width)
+    return IsoFlopProfileResult(method, tuple(profiles), n_fit, d_fit, len(samples),
+                                samples if bootstrap else None, int(bootstrap), level, ident, notes, width)
 
 
 def _bootstrap(c: np.ndarray, n: np.ndarray, y: np.ndarray, labels: np.ndarray, centre: np.ndarray, method: str,
@@ -387,10 +453,80 @@ def _bootstrap(c: np.ndarray, n: np.ndarray, y: np.ndarray, labels: np.ndarray, 
     out = []
     for _ in range(reps):
         idx = np.concatenate([rng.choice(g, g.size) for g in groups])
-        profiles = _profiles(c[idx], n[idx], y[idx], labels[idx], centre, method, min_points)
-        try:
-            nf, df = _exponents(profiles)
-        except FitError:
-            continue
-        out.append((nf.exponent, df.exponent))
+        nf, df = _exponents(_profiles(c[idx], n[idx], y[idx], labels[idx], centre, method, min_points))
+        if np.isfinite(nf.exponent):
+            out.append((nf.exponent, df.exponent))
     return np.array(out).reshape(-1, 2)
+
+
+# --- identification ---------------------------------------------------------------------------------------
+
+_FIX_BUDGETS = ("Train at least 3 compute budgets, each with at least 3 distinct model sizes on both sides of its "
+                "loss minimum, so that every profile has its minimum inside the sampled sizes.")
+_FIX_DOWNWARD = ("A profile that opens downward has sizes that do not straddle its minimum, or losses dominated by "
+                 "noise: widen the span of sizes around the lowest loss, or add sizes there.")
+_FIX_WIDE = ("More sizes per budget near each minimum, repeated seeds, or budgets spanning more decades of compute "
+             "narrow the interval.")
+
+
+def _named(profiles: list[BudgetProfile], limit: int = 6) -> str:
+    cs = [f"{p.flops:.3g}" for p in profiles]
+    return "C = " + ", ".join(cs[:limit]) + (f", … ({len(cs) - limit} more)" if len(cs) > limit else "")
+
+
+def _excluded(profiles: list[BudgetProfile], method: str, min_points: int) -> list[str]:
+    """One phrase per way budgets failed, with their count and budgets: '2 parabolas open downward (C = …)'."""
+    out = []
+    for status, one, many in (
+            ("no_minimum", *(("parabola opens downward", "parabolas open downward") if method == "parabola" else
+                             ("profile is monotone in N", "profiles are monotone in N"))),
+            ("extrapolated", "minimum lies outside the sampled sizes", "minima lie outside the sampled sizes"),
+            ("too_few_points", f"budget has fewer than {min_points} distinct sizes",
+             f"budgets have fewer than {min_points} distinct sizes")):
+        hit = [p for p in profiles if p.status == status]
+        if hit:
+            out.append(f"{len(hit)} {one if len(hit) == 1 else many} ({_named(hit)})")
+    return out
+
+
+def _identify(profiles: list[BudgetProfile], method: str, min_points: int, samples: np.ndarray, reps: int,
+              width: float | None) -> tuple[Identification, tuple[str, ...]]:
+    """The verdict (rules in the module docstring and docs/approaches.md) and the notes that go with it."""
+    k, total = sum(p.used for p in profiles), len(profiles)
+    excluded = _excluded(profiles, method, min_points)
+    reasons, fixes, notes = [], [], []
+    if k < LIMITS["min_budgets"]:
+        if k == 2:
+            reasons.append(f"only 2 {'' if total == 2 else f'of {total} '}budgets have an interior minimum: the "
+                           "exponent is exactly determined by two points and has no error estimate")
+        else:
+            which = {(0, 1): "the one budget has no interior minimum", (1, 1): "there is one budget"}.get(
+                (k, total), f"{'none' if k == 0 else 'only 1'} of the {total} budgets has an interior minimum")
+            reasons.append(f"{which}: no exponent can be fitted (a power law needs 2 budgets with an interior "
+                           f"minimum, and {LIMITS['min_budgets']} to have an error estimate)")
+        reasons += excluded
+        fixes.append(_FIX_BUDGETS)
+        if any(p.status == "no_minimum" for p in profiles):
+            fixes.append(_FIX_DOWNWARD)
+    else:
+        notes += [f"left out of the power law: {e}" for e in excluded]
+    if reps and k >= 2:  # without a point estimate the resamples add nothing to the reasons above
+        bad = reps - len(samples)
+        if bad / reps > LIMITS["unusable_share"]:
+            reasons.append(f"{bad} of {reps} bootstrap resamples ({bad / reps:.0%}) gave no exponent (fewer than 2 "
+                           f"budgets with an interior minimum; limit {LIMITS['unusable_share']:.0%})")
+            fixes += [] if _FIX_BUDGETS in fixes else [_FIX_BUDGETS]
+        if len(samples) >= 2:
+            lo, hi = central_interval(samples[:, 0], DEFAULT_LEVEL)
+            if hi - lo > LIMITS["exponent_interval_width"]:
+                reasons.append(f"the {level_label(DEFAULT_LEVEL)} interval of a is ({lo:.3g}, {hi:.3g}), "
+                               f"{hi - lo:.2f} wide (limit {LIMITS['exponent_interval_width']:g})")
+                fixes.append(_FIX_WIDE)
+    if width is not None:
+        spans = np.array([p.flops_span for p in profiles])
+        if spans.max(initial=0.0) > LIMITS["budget_span_decades"]:
+            notes.append(f"not an IsoFLOP design: budgets are runs grouped by FLOPs (chained at gaps < {width:g} "
+                         f"decades; the widest spans {spans.max():.2g} decades), so the exponent depends on the "
+                         "grouping")
+    status = "not identified" if reasons else ("identified" if reps else "unchecked")
+    return Identification(status, tuple(reasons), " ".join(fixes), reps, reps - len(samples)), tuple(notes)
