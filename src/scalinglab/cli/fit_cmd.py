@@ -14,7 +14,7 @@ from rich.progress import Progress
 from rich.markup import escape
 from rich.table import Table
 
-from .._intervals import DEFAULT_LEVEL, band_label, central_interval, check_level, level_label
+from .._intervals import DEFAULT_LEVEL, central_interval, check_level, level_label
 from ..errors import ConfigError, ScalingLabError
 from .._validate import check_choice
 from ..fit.parametric import METHODS
@@ -178,7 +178,7 @@ def _fit_report(runs, o: _Opts, *, holdout=None, budgets=None, out: str | None =
         elif budgets is None or not np.isfinite(budgets).all():
             budgets = 1e-6  # FLOPs equal up to rounding form one budget
         return _exponents(runs, o.approach, profile=o.profile, budgets=budgets, n_boot=o.n_boot, seed=o.seed,
-                          holdout=holdout)
+                          holdout=holdout, level=o.level)
     return _parametric(runs, o, holdout=holdout, out=out)
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from .._intervals import DEFAULT_LEVEL, central_interval, check_level
 from ..errors import ConfigError, ScalingLabError
 from ..laws.base import Law
-from ..laws.chinchilla import Chinchilla, ChinchillaParams, log_predict
+from ..laws.chinchilla import Chinchilla, ChinchillaParams
 from ..laws.fitted import FittedLaw, Identification, RunScatter, exponent_reasons, law_loss
 from .bootstrap import bootstrap
 from .data import Runs

@@ -34,27 +34,15 @@ import numpy as np
 from .._intervals import DEFAULT_LEVEL, central_interval, check_level, level_label
 from .._validate import check_choice, check_positive, positive_array
 from ..errors import ConfigError, DataError, FitError
-from ..laws.fitted import LIMITS as LAW_LIMITS
 from ..laws.fitted import Identification
+from ._profile_smooth import _smooth_profiles
+from ._profile_verdict import LIMITS, _identify
 
 __all__ = ["ProfileWarning", "PowerLawFit", "BudgetProfile", "IsoFlopProfileResult", "fit_isoflop_profiles",
            "group_budgets", "fit_power_law", "LIMITS"]
 
-#: documented limits past which Approach 2 is *not identified* (docs/approaches.md)
-LIMITS = {
-    # budgets whose profile has an interior minimum (opens upward, minimum inside the sampled sizes)
-    "min_budgets": 3,
-    # width of the central 90% (DEFAULT_LEVEL) bootstrap interval of the exponent a (the same as b's: b = 1 − a)
-    "exponent_interval_width": 0.25,
-    # share of bootstrap resamples without an exponent (fewer than 2 budgets with an interior minimum)
-    "unusable_share": LAW_LIMITS["degenerate_share"],
-    # a budget formed by budgets=w (CLI --budget-width) whose FLOPs span more than this (decades) is a group
-    "budget_span_decades": 1e-3,
-}
 
 METHODS = ("parabola", "smooth")
-# Exponent grid of the smooth profile: coarse log grid, then a finer one around the best pair.
-_GRID = np.geomspace(0.05, 3.0, 36)
 
 
 class ProfileWarning(UserWarning):
@@ -242,76 +230,6 @@ def _parabola(x: np.ndarray, y: np.ndarray) -> tuple[dict[str, float], float | N
     return coef, xc + u, float(q0 + q1 * u + q2 * u * u)
 
 
-def _nnls_profile(fa: np.ndarray, fb: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Least squares of y ≈ E + A·fa + B'·fb with E free and A, B' ≥ 0, for P stacked designs (fa, fb: (P, m)).
-
-    E is profiled out by centring, leaving 2×2 normal equations in closed form (vectorised over P). The
-    constrained optimum of this convex problem is the unconstrained optimum on one face of the feasible cone,
-    so trying the faces {A, B'}, {A}, {B'}, {} and keeping the best feasible one is exact NNLS.
-    Returns ``theta`` (P, 3) = (E, A, B') and the residual sum of squares (P,).
-    """
-    fa_m, fb_m, y_m = fa.mean(1), fb.mean(1), y.mean()
-    ac, bc, yc = fa - fa_m[:, None], fb - fb_m[:, None], y - y_m
-    saa, sbb, sab = (ac * ac).sum(1), (bc * bc).sum(1), (ac * bc).sum(1)
-    say, sby, syy = ac @ yc, bc @ yc, float(yc @ yc)
-    p = fa.shape[0]
-    best_a, best_b, best_sse = np.zeros(p), np.zeros(p), np.full(p, syy)  # face {}: a constant
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for a, b, ok in (
-            (say / saa, np.zeros(p), saa > 0),
-            (np.zeros(p), sby / sbb, sbb > 0),
-            ((sbb * say - sab * sby) / (saa * sbb - sab**2), (saa * sby - sab * say) / (saa * sbb - sab**2),
-             saa * sbb - sab**2 > 1e-12 * saa * sbb),  # near-collinear designs are left to the 1-D faces
-        ):
-            sse = syy - a * say - b * sby
-            take = ok & (a >= 0) & (b >= 0) & (sse < best_sse)
-            best_a[take], best_b[take], best_sse[take] = a[take], b[take], sse[take]
-    theta = np.stack([y_m - best_a * fa_m - best_b * fb_m, best_a, best_b], axis=1)
-    return theta, best_sse
-
-
-def _smooth_profiles(xs: list[np.ndarray], ys: list[np.ndarray]) -> list[tuple[dict[str, float], float | None,
-                                                                                  float]]:
-    """Fit L = E_C + A_C·e^(−αx) + B'_C·e^(βx) per budget with (α, β) shared, A_C, B'_C ≥ 0.
-
-    Why this profile: it is the exact shape of the Chinchilla law along an iso-FLOP line, so unlike the parabola
-    it is asymmetric (its vertex is not dragged when the N grid is off-centre) and convex by construction
-    (A, B' ≥ 0 ⇒ L'' > 0), so it never opens downward. Five free parameters per budget are not identifiable from
-    the 5–15 points a budget usually has; the law itself says α and β are the same at every budget, so they are
-    shared, found by a two-level grid search (variable projection: the linear coefficients are solved exactly
-    for each pair). The vertex is x* = ln(α A / (β B')) / (α + β); with A or B' = 0 there is no interior minimum.
-    """
-    centres = [x.mean() for x in xs]
-
-    def total_sse(al: np.ndarray, be: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-        sse, thetas = np.zeros(al.size), []
-        for x, y, xc in zip(xs, ys, centres):
-            u = x - xc
-            th, s = _nnls_profile(np.exp(-al[:, None] * u), np.exp(be[:, None] * u), y)
-            sse += s
-            thetas.append(th)
-        return sse, thetas
-
-    al, be = (g.ravel() for g in np.meshgrid(_GRID, _GRID))
-    i = int(np.argmin(total_sse(al, be)[0]))
-    step = np.log(_GRID[1] / _GRID[0])
-    fine = np.linspace(-step, step, 17)
-    al, be = (g.ravel() for g in np.meshgrid(al[i] * np.exp(fine), be[i] * np.exp(fine)))
-    sse, thetas = total_sse(al, be)
-    i = int(np.argmin(sse))
-    alpha, beta = float(al[i]), float(be[i])
-    out = []
-    for x, xc, th in zip(xs, centres, thetas):
-        e, a_u, b_u = th[i]
-        coef = {"E": e, "A": a_u * np.exp(alpha * xc), "alpha": alpha, "B": b_u * np.exp(-beta * xc), "beta": beta}
-        if a_u <= 0 or b_u <= 0:
-            out.append((coef, None, float("nan")))
-            continue
-        u = np.log(alpha * a_u / (beta * b_u)) / (alpha + beta)
-        out.append((coef, xc + u, float(e + a_u * np.exp(-alpha * u) + b_u * np.exp(beta * u))))
-    return out
-
-
 def _profiles(c: np.ndarray, n: np.ndarray, y: np.ndarray, labels: np.ndarray, centre: np.ndarray,
               method: str, min_points: int) -> list[BudgetProfile]:
     groups = [np.flatnonzero(labels == k) for k in range(centre.size)]
@@ -460,73 +378,3 @@ def _bootstrap(c: np.ndarray, n: np.ndarray, y: np.ndarray, labels: np.ndarray, 
 
 
 # --- identification ---------------------------------------------------------------------------------------
-
-_FIX_BUDGETS = ("Train at least 3 compute budgets, each with at least 3 distinct model sizes on both sides of its "
-                "loss minimum, so that every profile has its minimum inside the sampled sizes.")
-_FIX_DOWNWARD = ("A profile that opens downward has sizes that do not straddle its minimum, or losses dominated by "
-                 "noise: widen the span of sizes around the lowest loss, or add sizes there.")
-_FIX_WIDE = ("More sizes per budget near each minimum, repeated seeds, or budgets spanning more decades of compute "
-             "narrow the interval.")
-
-
-def _named(profiles: list[BudgetProfile], limit: int = 6) -> str:
-    cs = [f"{p.flops:.3g}" for p in profiles]
-    return "C = " + ", ".join(cs[:limit]) + (f", … ({len(cs) - limit} more)" if len(cs) > limit else "")
-
-
-def _excluded(profiles: list[BudgetProfile], method: str, min_points: int) -> list[str]:
-    """One phrase per way budgets failed, with their count and budgets: '2 parabolas open downward (C = …)'."""
-    out = []
-    for status, one, many in (
-            ("no_minimum", *(("parabola opens downward", "parabolas open downward") if method == "parabola" else
-                             ("profile is monotone in N", "profiles are monotone in N"))),
-            ("extrapolated", "minimum lies outside the sampled sizes", "minima lie outside the sampled sizes"),
-            ("too_few_points", f"budget has fewer than {min_points} distinct sizes",
-             f"budgets have fewer than {min_points} distinct sizes")):
-        hit = [p for p in profiles if p.status == status]
-        if hit:
-            out.append(f"{len(hit)} {one if len(hit) == 1 else many} ({_named(hit)})")
-    return out
-
-
-def _identify(profiles: list[BudgetProfile], method: str, min_points: int, samples: np.ndarray, reps: int,
-              width: float | None) -> tuple[Identification, tuple[str, ...]]:
-    """The verdict (rules in the module docstring and docs/approaches.md) and the notes that go with it."""
-    k, total = sum(p.used for p in profiles), len(profiles)
-    excluded = _excluded(profiles, method, min_points)
-    reasons, fixes, notes = [], [], []
-    if k < LIMITS["min_budgets"]:
-        if k == 2:
-            reasons.append(f"only 2 {'' if total == 2 else f'of {total} '}budgets have an interior minimum: the "
-                           "exponent is exactly determined by two points and has no error estimate")
-        else:
-            which = {(0, 1): "the one budget has no interior minimum", (1, 1): "there is one budget"}.get(
-                (k, total), f"{'none' if k == 0 else 'only 1'} of the {total} budgets has an interior minimum")
-            reasons.append(f"{which}: no exponent can be fitted (a power law needs 2 budgets with an interior "
-                           f"minimum, and {LIMITS['min_budgets']} to have an error estimate)")
-        reasons += excluded
-        fixes.append(_FIX_BUDGETS)
-        if any(p.status == "no_minimum" for p in profiles):
-            fixes.append(_FIX_DOWNWARD)
-    else:
-        notes += [f"left out of the power law: {e}" for e in excluded]
-    if reps and k >= 2:  # without a point estimate the resamples add nothing to the reasons above
-        bad = reps - len(samples)
-        if bad / reps > LIMITS["unusable_share"]:
-            reasons.append(f"{bad} of {reps} bootstrap resamples ({bad / reps:.0%}) gave no exponent (fewer than 2 "
-                           f"budgets with an interior minimum; limit {LIMITS['unusable_share']:.0%})")
-            fixes += [] if _FIX_BUDGETS in fixes else [_FIX_BUDGETS]
-        if len(samples) >= 2:
-            lo, hi = central_interval(samples[:, 0], DEFAULT_LEVEL)
-            if hi - lo > LIMITS["exponent_interval_width"]:
-                reasons.append(f"the {level_label(DEFAULT_LEVEL)} interval of a is ({lo:.3g}, {hi:.3g}), "
-                               f"{hi - lo:.2f} wide (limit {LIMITS['exponent_interval_width']:g})")
-                fixes.append(_FIX_WIDE)
-    if width is not None:
-        spans = np.array([p.flops_span for p in profiles])
-        if spans.max(initial=0.0) > LIMITS["budget_span_decades"]:
-            notes.append(f"not an IsoFLOP design: budgets are runs grouped by FLOPs (chained at gaps < {width:g} "
-                         f"decades; the widest spans {spans.max():.2g} decades), so the exponent depends on the "
-                         "grouping")
-    status = "not identified" if reasons else ("identified" if reps else "unchecked")
-    return Identification(status, tuple(reasons), " ".join(fixes), reps, reps - len(samples)), tuple(notes)
