@@ -121,7 +121,7 @@ def audit_rows(aud: dict[str, Any]) -> list[list[Any]]:
     if aud.get("mean_coverage") is not None:
         rows.append([f"inside the {band_label('mean', aud['level'])}", f"{aud['mean_coverage']:.0%}"])
     if aud.get("flops_cut"):
-        rows.append(["compute cut (FLOP)", f"{aud['flops_cut']:.3g}"])
+        rows.append(["compute cut (FLOP)", float(aud["flops_cut"])])
     return rows
 
 
@@ -130,7 +130,7 @@ def provenance_section(created: str, law_src: dict[str, Any], data: Data | None,
     import matplotlib
 
     rows = [["scalinglab", __version__], ["numpy", np.__version__], ["matplotlib", matplotlib.__version__],
-            ["python", platform.python_version()], ["created (UTC)", created], ["budget (FLOP)", f"{budget:.3g}"],
+            ["python", platform.python_version()], ["created (UTC)", created], ["budget (FLOP)", budget],
             ["law source", law_src.get("kind", "")]]
     rows += [[f"law {k}", law_src[k]] for k in ("name", "path", "sha256") if law_src.get(k)]
     if data is not None:
