@@ -133,7 +133,7 @@ def run_condition(design: str, i_design: int, noise: float, i_noise: int, seeds:
         new_ex = true_ex * np.exp(noise * rng.standard_normal((draws, ne.size)))
         rows: list[list[float]] = [[], [], [], [], [], []]
         sc = fitted.scatter
-        oracle = replace(fitted, scatter=RunScatter(noise, 10**6)) if sc else None
+        oracle = replace(fitted, scatter=RunScatter(noise, 10**6, 0.0, sc.flops_max)) if sc else None
         nokappa = replace(fitted, scatter=replace(sc, kappa=0.0)) if sc else None
         for level in LEVELS:
             pb_in, pb_ex = fitted.prediction_band(n, d, level), fitted.prediction_band(ne, de, level)
