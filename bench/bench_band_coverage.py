@@ -24,6 +24,13 @@ the coverage of identified fits alone beneath). Points of one seed share a fit, 
 error across seeds (SD of the per-seed coverage / √seeds), not across points. σ̂ is the df-corrected RMS
 residual the prediction band uses; κ the extrapolation growth per decade (both from ``FittedLaw.scatter``).
 
+Diagnosis lines under each table (the library is not changed; the bands are recomputed with a substituted
+``RunScatter``): the prediction band in range with the *true* σ and normal noise (does σ̂ or the t tail
+move the coverage, or the refits?), and the prediction band at +1 decade with κ = 0 (what κ adds to the
+refits' own spread); the mean band's width: the spread of log L̂ across a fit's refits (median over seeds)
+over its spread across seeds (the real sampling spread), and the bias of log L̂ in units of that spread;
+spreads are robust SDs (half the 16th–84th percentile range), so a few fits in another basin don't dominate.
+
 BLAS is pinned to one thread (unless the caller set it): on this 2-core machine a threaded BLAS made
 ``fit_law`` 2–6× slower (its L-BFGS-B polishes). Prints figures, asserts nothing.
 
@@ -49,7 +56,7 @@ import numpy as np  # noqa: E402
 from scalinglab.errors import ScalingLabError  # noqa: E402
 from scalinglab.fit import Runs, fit_law  # noqa: E402
 from scalinglab.laws.chinchilla import ChinchillaParams, compute_optimal, predict  # noqa: E402
-from scalinglab.laws.fitted import RunScatter  # noqa: E402
+from scalinglab.laws.fitted import RunScatter, law_loss  # noqa: E402
 
 TRUE = ChinchillaParams(E=1.8, A=450.0, B=2000.0, alpha=0.34, beta=0.37)
 LEVELS = (0.50, 0.80, 0.90, 0.95)
@@ -100,6 +107,10 @@ class Tally:
     mean_ex: list[list[float]] = field(default_factory=list)
     oracle_in: list[list[float]] = field(default_factory=list)  # prediction band with the true σ, normal, κ 0
     nokappa_ex: list[list[float]] = field(default_factory=list)  # prediction band with κ = 0 (σ̂, t_df kept)
+    err_in: list[np.ndarray] = field(default_factory=list)   # log L̂ − log L_true at the points, per seed
+    err_ex: list[np.ndarray] = field(default_factory=list)
+    sd_in: list[np.ndarray] = field(default_factory=list)    # spread of log L across the refits, per seed
+    sd_ex: list[np.ndarray] = field(default_factory=list)
     identified: list[bool] = field(default_factory=list)
     sigma_ratio: list[float] = field(default_factory=list)
     kappa_ratio: list[float] = field(default_factory=list)
@@ -150,6 +161,13 @@ def run_condition(design: str, i_design: int, noise: float, i_noise: int, seeds:
         out.mean_ex.append(rows[3])
         out.oracle_in.append(rows[4])
         out.nokappa_ex.append(rows[5])
+        for pts, truth, err, sd in (((n, d), true_in, out.err_in, out.sd_in), ((ne, de), true_ex, out.err_ex,
+                                                                              out.sd_ex)):
+            err.append(np.log(fitted.predict(*pts)) - np.log(truth))
+            if len(fitted.samples) >= 2:
+                sd.append(_half68(np.log(np.stack([law_loss(lw, *pts) for lw in fitted.samples]))))
+            else:
+                sd.append(np.full(truth.size, np.nan))
         out.identified.append(fitted.identification.identified)
         out.sigma_ratio.append(sc.sigma / noise if sc else np.nan)
         out.kappa_ratio.append(sc.kappa / noise if sc else np.nan)
@@ -173,6 +191,23 @@ def _by_level(per_seed: list[list[float]]) -> str:
     return "/".join(f"{100 * np.nanmean(a[:, j]):.1f}" for j in range(len(LEVELS)))
 
 
+def _half68(a: np.ndarray) -> np.ndarray:
+    """Robust SD along axis 0: half the 16th–84th percentile range (= SD for a normal; refits and fits
+    that land in another basin do not dominate it)."""
+    lo, hi = np.nanpercentile(a, [15.87, 84.13], axis=0)
+    return (hi - lo) / 2.0
+
+
+def _width(sd: list[np.ndarray], err: list[np.ndarray]) -> str:
+    """Refit spread (median over seeds) / sampling spread (over seeds) of log L̂; |bias| / sampling spread."""
+    e = np.array(err)
+    spread = _half68(e)
+    ratio = np.nanmedian(np.array(sd), axis=0) / spread
+    bias = np.abs(np.mean(e, axis=0)) / spread
+    return (f"{np.median(ratio):.2f} ({ratio.min():.2f}–{ratio.max():.2f}), "
+            f"|bias|/SD {np.median(bias):.2f} (max {bias.max():.2f})")
+
+
 def print_table(design: str, noise: float, t: Tally, n_boot: int) -> None:
     k = len(t.identified)
     print(f"\n{design} ({DESIGNS[design]}), noise σ = {noise:.1%}: {k} fits"
@@ -187,6 +222,9 @@ def print_table(design: str, noise: float, t: Tally, n_boot: int) -> None:
         print(f"  {100 * level:4.0f}% | {cells} | {_cell(cols[3][:, j]):>17}")
     print(f"  diagnosis: pred in range with the true σ (normal, no t) {_by_level(t.oracle_in)}; "
           f"pred +1 dec with κ = 0 {_by_level(t.nokappa_ex)} (50/80/90/95%)")
+    if k > 2:
+        print(f"  mean band width: spread of log L̂ across refits / across seeds (robust SDs), median over "
+              f"points (range): in range {_width(t.sd_in, t.err_in)}, +1 dec {_width(t.sd_ex, t.err_ex)}")
     ident = np.array(t.identified)
     kr = np.array(t.kappa_ratio)
     print(f"  not identified: {100 * (1 - ident.mean()):.0f}% of fits; "
