@@ -29,7 +29,8 @@ Diagnosis lines under each table (the library is not changed; the bands are reco
 move the coverage, or the refits?), and the prediction band at +1 decade with κ = 0 (what κ adds to the
 refits' own spread); the mean band's width: the spread of log L̂ across a fit's refits (median over seeds)
 over its spread across seeds (the real sampling spread), and the bias of log L̂ in units of that spread;
-spreads are robust SDs (half the 16th–84th percentile range), so a few fits in another basin don't dominate.
+spreads are half-widths of central 68% (a robust SD: a few fits in another basin don't dominate it) and 90%
+intervals (the tails).
 
 BLAS is pinned to one thread (unless the caller set it): on this 2-core machine a threaded BLAS made
 ``fit_law`` 2–6× slower (its L-BFGS-B polishes). Prints figures, asserts nothing.
@@ -62,6 +63,7 @@ TRUE = ChinchillaParams(E=1.8, A=450.0, B=2000.0, alpha=0.34, beta=0.37)
 LEVELS = (0.50, 0.80, 0.90, 0.95)
 NOISES = (0.005, 0.02)
 EXTRAPOLATION_DECADES = 1.0
+WIDTH_LEVELS = (0.6827, 0.90)
 
 
 def _isoflop(budgets: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -109,7 +111,7 @@ class Tally:
     nokappa_ex: list[list[float]] = field(default_factory=list)  # prediction band with κ = 0 (σ̂, t_df kept)
     err_in: list[np.ndarray] = field(default_factory=list)   # log L̂ − log L_true at the points, per seed
     err_ex: list[np.ndarray] = field(default_factory=list)
-    sd_in: list[np.ndarray] = field(default_factory=list)    # spread of log L across the refits, per seed
+    sd_in: list[np.ndarray] = field(default_factory=list)    # half-widths of log L across refits, per seed
     sd_ex: list[np.ndarray] = field(default_factory=list)
     identified: list[bool] = field(default_factory=list)
     sigma_ratio: list[float] = field(default_factory=list)
@@ -165,9 +167,10 @@ def run_condition(design: str, i_design: int, noise: float, i_noise: int, seeds:
                                                                               out.sd_ex)):
             err.append(np.log(fitted.predict(*pts)) - np.log(truth))
             if len(fitted.samples) >= 2:
-                sd.append(_half68(np.log(np.stack([law_loss(lw, *pts) for lw in fitted.samples]))))
+                refits = np.log(np.stack([law_loss(lw, *pts) for lw in fitted.samples]))
+                sd.append(np.stack([_half(refits, lv) for lv in WIDTH_LEVELS]))
             else:
-                sd.append(np.full(truth.size, np.nan))
+                sd.append(np.full((len(WIDTH_LEVELS), truth.size), np.nan))
         out.identified.append(fitted.identification.identified)
         out.sigma_ratio.append(sc.sigma / noise if sc else np.nan)
         out.kappa_ratio.append(sc.kappa / noise if sc else np.nan)
@@ -191,21 +194,23 @@ def _by_level(per_seed: list[list[float]]) -> str:
     return "/".join(f"{100 * np.nanmean(a[:, j]):.1f}" for j in range(len(LEVELS)))
 
 
-def _half68(a: np.ndarray) -> np.ndarray:
-    """Robust SD along axis 0: half the 16th–84th percentile range (= SD for a normal; refits and fits
-    that land in another basin do not dominate it)."""
-    lo, hi = np.nanpercentile(a, [15.87, 84.13], axis=0)
+def _half(a: np.ndarray, level: float) -> np.ndarray:
+    """Half the width of the central ``level`` interval along axis 0 (68.27%: a robust SD, which refits
+    or fits that land in another basin do not dominate; 90%: the tails the default band uses)."""
+    lo, hi = np.nanpercentile(a, [50 * (1 - level), 50 * (1 + level)], axis=0)
     return (hi - lo) / 2.0
 
 
 def _width(sd: list[np.ndarray], err: list[np.ndarray]) -> str:
-    """Refit spread (median over seeds) / sampling spread (over seeds) of log L̂; |bias| / sampling spread."""
-    e = np.array(err)
-    spread = _half68(e)
-    ratio = np.nanmedian(np.array(sd), axis=0) / spread
-    bias = np.abs(np.mean(e, axis=0)) / spread
-    return (f"{np.median(ratio):.2f} ({ratio.min():.2f}–{ratio.max():.2f}), "
-            f"|bias|/SD {np.median(bias):.2f} (max {bias.max():.2f})")
+    """Refit half-width (median over seeds) / sampling half-width (over seeds) of log L̂, at the 68% and 90%
+    levels (median over points, and range); |bias| / sampling robust SD."""
+    e, refit = np.array(err), np.nanmedian(np.array(sd), axis=0)
+    out = []
+    for i, lv in enumerate(WIDTH_LEVELS):
+        ratio = refit[i] / _half(e, lv)
+        out.append(f"{100 * lv:.0f}% {np.median(ratio):.2f} ({ratio.min():.2f}–{ratio.max():.2f})")
+    bias = np.abs(np.mean(e, axis=0)) / _half(e, WIDTH_LEVELS[0])
+    return ", ".join(out) + f"; |bias|/SD {np.median(bias):.2f} (max {bias.max():.2f})"
 
 
 def print_table(design: str, noise: float, t: Tally, n_boot: int) -> None:
@@ -223,8 +228,9 @@ def print_table(design: str, noise: float, t: Tally, n_boot: int) -> None:
     print(f"  diagnosis: pred in range with the true σ (normal, no t) {_by_level(t.oracle_in)}; "
           f"pred +1 dec with κ = 0 {_by_level(t.nokappa_ex)} (50/80/90/95%)")
     if k > 2:
-        print(f"  mean band width: spread of log L̂ across refits / across seeds (robust SDs), median over "
-              f"points (range): in range {_width(t.sd_in, t.err_in)}, +1 dec {_width(t.sd_ex, t.err_ex)}")
+        print(f"  mean band width: half-width of log L̂ across refits / across seeds, median over points "
+              f"(range): in range {_width(t.sd_in, t.err_in)}")
+        print(f"                   +1 dec {_width(t.sd_ex, t.err_ex)}")
     ident = np.array(t.identified)
     kr = np.array(t.kappa_ratio)
     print(f"  not identified: {100 * (1 - ident.mean()):.0f}% of fits; "
