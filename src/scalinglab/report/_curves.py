@@ -74,17 +74,6 @@ def variant_band(law: JointLaw, flops: Any, level: float = 0.90) -> Band | None:
     return Band(c, n_lo, n_hi, l_lo, l_hi, level, len(variants))
 
 
-def loss_band_at(law: JointLaw, n_params: Any, n_tokens: Any, level: float = 0.90) -> tuple[np.ndarray, np.ndarray] | None:
-    """The ``level`` central interval of ``L(N, D)`` across the law's variants at given points."""
-    variants = _subsample(law.variants())
-    if len(variants) < 2:
-        return None
-    draws = np.array([np.asarray(v.loss(n_params, n_tokens), dtype=float) for v in variants])
-    q = 100.0 * (1.0 - level) / 2.0
-    lo, hi = np.percentile(draws, [q, 100.0 - q], axis=0)
-    return lo, hi
-
-
 def budget_labels(flops: Any, *, gap_dex: float = 0.04, max_span_dex: float = 0.15, min_points: int = 3,
                   min_share: float = 0.5) -> np.ndarray | None:
     """Group runs into IsoFLOP budgets when their compute repeats; ``None`` when it does not.
