@@ -85,7 +85,8 @@ class RunScatter:
     note: str = ""
 
     def scale(self, flops: Any) -> np.ndarray:
-        beyond = np.maximum(0.0, np.log10(np.asarray(flops, dtype=float) / self.flops_max))
+        with np.errstate(divide="ignore"):  # flops_max = inf (unknown): log10(0) = -inf, i.e. never beyond
+            beyond = np.maximum(0.0, np.log10(np.asarray(flops, dtype=float) / self.flops_max))
         return self.sigma + self.kappa * beyond
 
     def noise(self) -> np.ndarray:
