@@ -240,30 +240,9 @@ def _renamed(law: Law, name: str) -> Law:
 
 def _provenance(res: FitResult | FamilyFit, runs: Runs, family: str, n_bootstrap: int, seed: int,
                 extra: dict[str, Any]) -> dict[str, Any]:
-    if isinstance(res, FitResult):
-        prov = provenance(res, runs, **extra)
-    else:
-        prov = provenance_family(res, runs, **extra)
+    prov = provenance(res, runs, **extra)
     prov["family"] = family
     if n_bootstrap:
         prov["bootstrap"] = {"n": int(n_bootstrap), "seed": seed,
                              "resample": "runs" if runs.run_id is not None else "rows"}
     return prov
-
-
-def provenance_family(res: FamilyFit, runs: Runs, **extra: Any) -> dict[str, Any]:
-    """Provenance of a family fit, in the shape of :func:`~scalinglab.fit.result.provenance`."""
-    from datetime import datetime, timezone
-
-    from .._version import __version__
-
-    out: dict[str, Any] = {
-        "data": dict(getattr(runs, "source", {}) or {}),
-        "n_runs": res.n_runs,
-        "objective": {"loss": res.loss, "delta": res.delta, "value": res.objective},
-        "starts": {"total": res.n_starts, "best": res.n_best},
-        "scalinglab_version": __version__,
-        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
-    out.update(extra)
-    return out

@@ -101,16 +101,23 @@ class FitResult:
         return Chinchilla(name, self.params, cit, notes, tuple(samples))
 
 
-def provenance(result: FitResult, runs: Any = None, **extra: Any) -> dict[str, Any]:
-    """What a saved fit needs to be reproduced: data file hash, columns, filters, objective, grid, version."""
+def provenance(result: Any, runs: Any = None, **extra: Any) -> dict[str, Any]:
+    """What a saved fit needs to be reproduced: data file hash, columns, filters, objective, grid, version.
+
+    ``result`` is a :class:`FitResult` or a family fit (:class:`~scalinglab.fit.families.FamilyFit`); only the
+    former has a named start grid and search method.
+    """
     from .._version import __version__
 
+    starts: dict[str, Any] = {"total": result.n_starts, "best": result.n_best}
+    if isinstance(result, FitResult):
+        starts.update(grid=result.starts_name, method=result.method,
+                      grid_points=result.grid_points or result.n_starts)
     out: dict[str, Any] = {
         "data": dict(getattr(runs, "source", {}) or {}),
         "n_runs": result.n_runs,
         "objective": {"loss": result.loss, "delta": result.delta, "value": result.objective},
-        "starts": {"grid": result.starts_name, "total": result.n_starts, "best": result.n_best,
-                   "method": result.method, "grid_points": result.grid_points or result.n_starts},
+        "starts": starts,
         "scalinglab_version": __version__,
         "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }

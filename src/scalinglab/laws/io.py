@@ -14,6 +14,7 @@ Two formats:
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -114,16 +115,11 @@ def fitted_from_dict(d: dict[str, Any]) -> FittedLaw:
     """Inverse of :func:`fitted_to_dict`; a version-1 law file becomes an ``unchecked`` FittedLaw."""
     fmt, version = d.get("format"), d.get("format_version")
     if fmt == "scalinglab.law":
-        law = law_from_dict(d)
-        samples: tuple[Law, ...] = ()
-        if isinstance(law, Chinchilla) and law.samples:
-            samples = tuple(Chinchilla(f"{law.name}[{i}]", p, law.citation) for i, p in enumerate(law.samples))
-            law = Chinchilla(law.name, law.params, law.citation, law.notes)
+        base = FittedLaw.of(law_from_dict(d))  # a Chinchilla law's samples become its refits
         status = "published" if not d.get("provenance") else "unchecked"
         reason = () if status == "published" else (
             "saved by scalinglab's version-1 format, which kept no identification verdict or run scatter",)
-        return FittedLaw(law, Identification(status, reason), samples, None, DEFAULT_LEVEL,
-                         dict(d.get("provenance") or {}))
+        return replace(base, identification=Identification(status, reason), provenance=dict(d.get("provenance") or {}))
     if fmt != "scalinglab.fitted-law":
         raise ConfigError(f"The 'format' field must be 'scalinglab.law' or 'scalinglab.fitted-law'. Got {fmt!r}.")
     if version != FITTED_FORMAT_VERSION:
