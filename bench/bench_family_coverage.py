@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from scalinglab.fit import Runs, bootstrap_family, fit_family
-from scalinglab.fit.families import FAMILIES, _solve
+from scalinglab.fit.families import FAMILIES, solve
 from scalinglab.laws.base import Citation
 from scalinglab.laws.overtraining import OverTraining
 
@@ -27,18 +27,18 @@ def main() -> None:
     n = np.repeat(np.logspace(7.5, 9.5, 8), 5)
     d = n * np.tile([5.0, 10.0, 20.0, 80.0, 320.0], 8)
     clean = np.log(np.asarray(TRUTH.loss(n, d)))
-    log_pred, build, _, bounds = FAMILIES["over-training"]
+    fam = FAMILIES["over-training"]
     true = np.array([np.log(1.85), np.log(140.0), np.log(200.0), 0.12])
     rng = np.random.default_rng(123)
     fits = []
     for _ in range(DRAWS):
         ll = clean + NOISE * rng.standard_normal(clean.size)
-        x, _ = min((_solve(log_pred, x0, bounds, (np.log(n), np.log(d), ll), None, "huber", 1e-3, 0.75)
+        x, _ = min((solve(fam.log_loss, x0, fam.bounds, (np.log(n), np.log(d), ll), None, "huber", 1e-3, 0.75)
                     for x0 in (true, true * [1, 1, 1, 0.8])), key=lambda t: t[1])
-        fits.append(build(x).coefficients())
+        fits.append(fam.build(x).coefficients())
     spread = {k: float(np.std([f[k] for f in fits], ddof=1)) for k in fits[0]}
     runs = Runs.from_arrays(n, d, np.exp(clean + NOISE * np.random.default_rng(7).standard_normal(clean.size)))
-    boot = bootstrap_family(runs, fit_family("over-training", runs), n=N_BOOT, seed=0)
+    boot = bootstrap_family(runs, fit_family("over-training", runs), N_BOOT, seed=0)
     print(f"over-training, 40 runs, {NOISE:.1%} noise: sampling SD over {DRAWS} draws vs bootstrap SE "
           f"({N_BOOT} refits of one draw)")
     for k, sd in spread.items():

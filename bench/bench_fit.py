@@ -85,7 +85,7 @@ def main() -> None:
           f"x4,500 = {per_start * 4500:.0f} s; ratio to varpro: {per_start * 4500 / t_vp:.0f}x, to joint: "
           f"{per_start * 4500 / t_joint:.0f}x; as many starts as varpro ({res.n_starts}): {per_start * res.n_starts:.2f} s "
           f"({per_start * res.n_starts / t_vp:.1f}x varpro)")
-    boot = bootstrap(runs, res, n=1000, seed=0)
+    boot = bootstrap(runs, res, n_bootstrap=1000, seed=0)
     print(f"(c) 1,000 bootstrap refits in {boot.seconds:.2f} s; SE " +
           ", ".join(f"{k} {v:.3g}" for k, v in boot.se.items()))
 

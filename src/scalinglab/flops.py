@@ -36,6 +36,9 @@ __all__ = [
 ]
 
 CONVENTIONS: tuple[str, ...] = ("6N", "6N+attn", "deepseek")
+#: training FLOPs per parameter per token, C = 6·N·D (2 forward + 4 backward); unvalidated code (fitters'
+#: inner loops, laws' closed forms) divides by this instead of writing the 6 again
+FLOPS_PER_PARAM_TOKEN = 6.0
 COUNTS: tuple[str, ...] = ("total", "non_embedding")
 
 

@@ -13,7 +13,7 @@ EPOCH_CI95 = {"A": (285.2, 743.6), "B": (1042.4, 5810.3), "E": (1.769, 1.871), "
 
 @pytest.mark.shared_data
 def test_bootstrap_matches_epoch_published_uncertainty(epoch_runs, epoch_fit_coarse):
-    boot = bootstrap(epoch_runs, epoch_fit_coarse, n=1000, seed=0)
+    boot = bootstrap(epoch_runs, epoch_fit_coarse, n_bootstrap=1000, seed=0)
     assert boot.samples.shape == (1000, 5)
     for k, se in EPOCH_SE.items():  # bootstrap randomness: loose
         assert boot.se[k] == pytest.approx(se, rel=0.3), k
@@ -29,7 +29,7 @@ def test_bootstrap_matches_epoch_published_uncertainty(epoch_runs, epoch_fit_coa
 def test_bootstrap_intervals_cover_truth_on_synthetic(make_runs):
     runs = make_runs(noise=0.01, seed=4)
     fit = fit_chinchilla(runs, starts="coarse")
-    boot = bootstrap(runs, fit, n=200, seed=1)
+    boot = bootstrap(runs, fit, n_bootstrap=200, seed=1)
     lo, hi = boot.intervals["alpha"][0.95]
     assert lo < 0.34 < hi
     assert boot.intervals["alpha"][0.8][0] >= lo

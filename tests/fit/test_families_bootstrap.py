@@ -29,7 +29,7 @@ def _ot_runs(noise: float, seed: int = 0, run_ids: bool = False) -> Runs:
 def test_over_training_intervals_cover_the_truth():
     runs = _ot_runs(0.003)
     fit = fit_family("over-training", runs)
-    boot = bootstrap_family(runs, fit, n=40, seed=0)
+    boot = bootstrap_family(runs, fit, n_bootstrap=40, seed=0)
     truth = TRUTH.coefficients()
     inside = [boot.intervals[k][0.95][0] <= truth[k] <= boot.intervals[k][0.95][1] for k in truth]
     assert sum(inside) >= 3  # 95% intervals: all four cover here; allow one miss for resampling noise
@@ -42,14 +42,14 @@ def test_family_bootstrap_spread_grows_with_the_noise():
     se = []
     for noise in (0.002, 0.008):
         runs = Runs.from_arrays(n, 20.0 * n, clean * np.exp(noise * np.random.default_rng(0).standard_normal(25)))
-        se.append(bootstrap_family(runs, fit_family("power-law-n", runs, loss="mse"), n=40, seed=0).se["alpha"])
+        se.append(bootstrap_family(runs, fit_family("power-law-n", runs, loss="mse"), n_bootstrap=40, seed=0).se["alpha"])
     assert 2.5 < se[1] / se[0] < 6.0  # 4x the noise: about 4x the spread of the exponent
 
 
 def test_kaplan_point_estimate_lies_inside_its_intervals(make_runs):
     runs = make_runs(noise=0.01)
     fit = fit_family("kaplan", runs)
-    boot = bootstrap_family(runs, fit, n=40, seed=1)
+    boot = bootstrap_family(runs, fit, n_bootstrap=40, seed=1)
     assert boot.n == 40 and boot.resample == "rows"
     for k, v in fit.law.coefficients().items():
         lo, hi = boot.intervals[k][0.95]
@@ -59,7 +59,7 @@ def test_kaplan_point_estimate_lies_inside_its_intervals(make_runs):
 def test_family_bootstrap_resamples_whole_runs_and_serialises():
     runs = _ot_runs(0.005, run_ids=True)
     fit = fit_family("power-law-c", runs)
-    boot = bootstrap_family(runs, fit, n=20, seed=2)
+    boot = bootstrap_family(runs, fit, n_bootstrap=20, seed=2)
     assert boot.resample == "runs"
     rep = json.loads(json.dumps(boot.as_dict()))
     assert set(rep) == {"n", "seed", "resample", "seconds", "se", "intervals"}
@@ -69,10 +69,10 @@ def test_family_bootstrap_resamples_whole_runs_and_serialises():
 def test_family_bootstrap_rejects_bad_arguments(make_runs):
     runs = make_runs(noise=0.01)
     fit = fit_family("power-law-n", runs)
-    with pytest.raises(ConfigError, match="'n' parameter"):
-        bootstrap_family(runs, fit, n=1)
+    with pytest.raises(ConfigError, match="'n_bootstrap' parameter"):
+        bootstrap_family(runs, fit, n_bootstrap=1)
     with pytest.raises(ConfigError, match="'levels' parameter"):
-        bootstrap_family(runs, fit, n=5, levels=(1.5,))
+        bootstrap_family(runs, fit, n_bootstrap=5, levels=(1.5,))
 
 
 def test_fit_cmd_family_bootstrap_adds_intervals(run, tmp_path):
@@ -104,7 +104,7 @@ def test_family_fit_and_bootstrap_warn_when_a_coordinate_sits_at_its_bound():
     with pytest.warns(FitWarning, match="alpha of the power-law-n law sits at the bound"):
         fit = fit_family("power-law-n", runs)
     with pytest.warns(FitWarning, match="100% of the bootstrap refits put alpha at the bound"):
-        bootstrap_family(runs, fit, n=10, seed=0)
+        bootstrap_family(runs, fit, n_bootstrap=10, seed=0)
 
 
 CIT = Citation("test", 2025, "synthetic")
@@ -135,7 +135,7 @@ def test_data_constrained_bootstrap_uses_the_unique_tokens():
     runs = Runs.from_arrays(n, d, _noisy(np.asarray(DC_TRUTH.loss(n, d, u)), 0.003, 0), unique_tokens=u)
     fit = fit_family("data-constrained", runs)
     done = []
-    boot = bootstrap_family(runs, fit, n=15, seed=0, progress=lambda i, total: done.append((i, total)))
+    boot = bootstrap_family(runs, fit, n_bootstrap=15, seed=0, progress=lambda i, total: done.append((i, total)))
     assert done[-1] == (15, 15) and [i for i, _ in done] == sorted(i for i, _ in done)
     assert boot.theta.shape == (15, 6) and boot.family == "data-constrained"
     assert set(boot.samples) == set(fit.law.coefficients())
@@ -146,14 +146,14 @@ def test_data_constrained_bootstrap_uses_the_unique_tokens():
         assert lo <= truth[k] <= hi, k
     # the same fit without the unique tokens cannot be resampled
     with pytest.raises(ConfigError, match="unique tokens"):
-        bootstrap_family(Runs.from_arrays(n, d, runs.loss), fit, n=2)
+        bootstrap_family(Runs.from_arrays(n, d, runs.loss), fit, n_bootstrap=2)
 
 
 def test_kaplan_bootstrap_is_deterministic_and_serialises(kaplan_case):
     runs, fit = kaplan_case
-    a = bootstrap_family(runs, fit, n=12, seed=5, levels=(0.9,))
-    b = bootstrap_family(runs, fit, n=12, seed=5, levels=(0.9,))
-    c = bootstrap_family(runs, fit, n=12, seed=6, levels=(0.9,))
+    a = bootstrap_family(runs, fit, n_bootstrap=12, seed=5, levels=(0.9,))
+    b = bootstrap_family(runs, fit, n_bootstrap=12, seed=5, levels=(0.9,))
+    c = bootstrap_family(runs, fit, n_bootstrap=12, seed=6, levels=(0.9,))
     np.testing.assert_array_equal(a.theta, b.theta)
     assert not np.array_equal(a.theta, c.theta)
     assert a.n == 12 and a.seed == 5 and a.resample == "rows"
@@ -166,15 +166,15 @@ def test_kaplan_bootstrap_is_deterministic_and_serialises(kaplan_case):
 @pytest.mark.parametrize("n", [1, 0, -3, 2.0, True, "10"])
 def test_bad_replicate_counts_are_rejected(kaplan_case, n):
     runs, fit = kaplan_case
-    with pytest.raises(ConfigError, match=r"The 'n' parameter must be an integer >= 2\. Got "):
-        bootstrap_family(runs, fit, n=n)
+    with pytest.raises(ConfigError, match=r"The 'n_bootstrap' parameter must be an integer >= 2\. Got "):
+        bootstrap_family(runs, fit, n_bootstrap=n)
 
 
 @pytest.mark.parametrize("levels", [(0.0,), (1.0,), (0.95, 1.5), (float("nan"),)])
 def test_bad_levels_are_rejected(kaplan_case, levels):
     runs, fit = kaplan_case
     with pytest.raises(ConfigError, match=r"The 'levels' parameter must hold numbers in \(0, 1\)\. Got "):
-        bootstrap_family(runs, fit, n=5, levels=levels)
+        bootstrap_family(runs, fit, n_bootstrap=5, levels=levels)
 
 
 def test_refits_without_a_finite_objective_are_dropped_and_counted(kaplan_case, monkeypatch):
@@ -182,16 +182,16 @@ def test_refits_without_a_finite_objective_are_dropped_and_counted(kaplan_case, 
     from scalinglab.fit import FitWarning
 
     runs, fit = kaplan_case
-    real, calls = fam._solve, []
+    real, calls = fam.solve, []
 
     def flaky(*args, **kw):  # every third replicate (two starts each) fails to find a finite objective
         calls.append(1)
         x, f = real(*args, **kw)
         return (x, 1e300) if (len(calls) - 1) // 2 % 3 == 0 else (x, f)
 
-    monkeypatch.setattr(fam, "_solve", flaky)
+    monkeypatch.setattr(fam, "solve", flaky)
     with pytest.warns(FitWarning, match="4 of 12 bootstrap refits found no finite objective"):
-        boot = bootstrap_family(runs, fit, n=12, seed=0)
+        boot = bootstrap_family(runs, fit, n_bootstrap=12, seed=0)
     assert boot.n == 8 and boot.theta.shape == (8, 4) and (boot.objective < 1e299).all()
 
 
@@ -205,12 +205,12 @@ def test_weighted_refit_equals_the_refit_of_repeated_rows_with_unique_tokens():
     d = np.tile([2e9, 8e9, 3e10, 1e11], 6)
     u = d / np.tile([1.0, 8.0, 30.0, 100.0], 6)
     loss = _noisy(np.asarray(DC_TRUTH.loss(n, d, u)), 0.003, 0)
-    log_pred, _, _, bounds = fam.FAMILIES["data-constrained"]
+    log_pred, bounds = fam.FAMILIES["data-constrained"].log_loss, fam.FAMILIES["data-constrained"].bounds
     w = np.random.default_rng(4).multinomial(n.size, np.full(n.size, 1.0 / n.size)).astype(float)
     x0 = np.array([np.log(1.87), np.log(521.0), np.log(1488.0), 0.35, np.log(15.4), np.log(5.3)])
-    _, f_w = fam._solve(functools.partial(log_pred, log_u=np.log(u)), x0, bounds,
+    _, f_w = fam.solve(functools.partial(log_pred, log_u=np.log(u)), x0, bounds,
                         (np.log(n), np.log(d), np.log(loss)), w, "huber", 1e-3, 0.75)
     rep = np.repeat(np.arange(n.size), w.astype(int))
-    _, f_r = fam._solve(functools.partial(log_pred, log_u=np.log(u[rep])), x0, bounds,
+    _, f_r = fam.solve(functools.partial(log_pred, log_u=np.log(u[rep])), x0, bounds,
                         (np.log(n[rep]), np.log(d[rep]), np.log(loss[rep])), None, "huber", 1e-3, 0.75)
     assert f_w == pytest.approx(f_r, rel=1e-6)

@@ -69,10 +69,10 @@ def fit_command(
     drop_highest: Annotated[int, typer.Option("--drop-highest-loss", help="Drop the K highest-loss rows.")] = 0,
     loss: Annotated[str, typer.Option("--loss", help="huber, mse or asymmetric.")] = "huber",
     delta: Annotated[float, typer.Option("--delta", help="Huber threshold on log loss.")] = 1e-3,
-    starts: Annotated[str, typer.Option("--starts", help="hoffmann (4,500 points, 25 distinct (alpha, beta)) or coarse (243, 9).")] = "hoffmann",
-    method: Annotated[str, typer.Option("--method", help="varpro: search (alpha, beta) from the grid's distinct "
-                                        "exponents, solve (A, B, E) exactly; joint: search all five from every "
-                                        "grid point (slower).")] = "varpro",
+    starts: Annotated[str | None, typer.Option("--starts", help="Chinchilla only: hoffmann (default; 4,500 points, 25 distinct (alpha, beta)) or coarse (243, 9).")] = None,
+    method: Annotated[str | None, typer.Option("--method", help="Chinchilla only: varpro (default): search (alpha, "
+                                               "beta) from the grid's distinct exponents, solve (A, B, E) exactly; "
+                                               "joint: search all five from every grid point (slower).")] = None,
     n_boot: Annotated[int, typer.Option("--bootstrap", help="Bootstrap replicates (0: none).")] = 0,
     do_audit: Annotated[bool, typer.Option("--audit", help="Hold out the largest-compute runs and score.")] = False,
     holdout_fraction: Annotated[float, typer.Option("--holdout-fraction", help="Share held out by --audit.")] = 0.1,
@@ -110,7 +110,7 @@ def fit_command(
     opts = _Opts(approach=approach, profile=profile, budget_width=budget_width, family=family, loss=loss,
                  delta=delta, starts=starts, method=method, n_boot=n_boot, do_audit=do_audit,
                  holdout_fraction=holdout_fraction, seed=seed, drop_highest=drop_highest, level=check_level(level))
-    check_choice("method", method, METHODS)
+    _check_search(family, starts, method)
     if by is None:
         report = _fit_report(runs, opts, holdout=holdout, budgets=budgets, out=out)
         if json:
@@ -154,8 +154,8 @@ class _Opts:
     family: str
     loss: str
     delta: float
-    starts: str
-    method: str
+    starts: str | None
+    method: str | None
     n_boot: int
     do_audit: bool
     holdout_fraction: float
@@ -183,9 +183,20 @@ def _fit_report(runs, o: _Opts, *, holdout=None, budgets=None, out: str | None =
     return _parametric(runs, o, holdout=holdout, out=out)
 
 
+def _check_search(family: str, starts: str | None, method: str | None) -> None:
+    """--starts and --method choose Chinchilla's search; with another family they cannot act."""
+    given = [f"--{n} {v}" for n, v in (("starts", starts), ("method", method)) if v is not None]
+    if family != "chinchilla" and given:
+        raise ConfigError(f"The '--starts' and '--method' options apply to --family chinchilla only. Got "
+                          f"{', '.join(given)} with --family {family}.")
+    if method is not None:
+        check_choice("method", method, METHODS)
+
+
 def _parametric(runs, o: _Opts, *, holdout=None, out: str | None = None) -> dict[str, Any]:
     """Approach 3 for any family, through :func:`~scalinglab.fit.fit_law`: one FittedLaw, rendered."""
-    what = (f"the {o.starts} start grid ({o.method})" if o.family == "chinchilla" else f"the {o.family} law")
+    what = (f"the {o.starts or 'hoffmann'} start grid ({o.method or 'varpro'})" if o.family == "chinchilla"
+            else f"the {o.family} law")
     with Progress(console=err_console, transient=True) as bar:
         task = bar.add_task(f"fitting {len(runs)} runs ({what})", total=o.n_boot or None)
         fitted = fit_law(runs, o.family, loss=o.loss, delta=o.delta, starts=o.starts, method=o.method,

@@ -5,12 +5,13 @@ intervals and extrapolation audits."""
 from .audit import AuditResult, audit
 from .bootstrap import BootstrapResult, bootstrap, derived_quantities
 from .data import Runs, drop_highest_loss, load_runs, select_groups, split_groups
-from .families import FAMILIES, FamilyBootstrap, FamilyFit, bootstrap_family, fit_family
+from .families import FAMILIES, FamilyBootstrap, bootstrap_family, fit_family
 from .io import save_fit
 from .envelope import EnvelopeResult, fit_envelope
 from .objectives import LOSSES, chinchilla_log_predict, chinchilla_objective, penalty
 from .profiles import IsoFlopProfileResult, ProfileWarning, fit_isoflop_profiles
-from .parametric import ParametricFitter, fit_chinchilla, start_grid
+from .fitter import ParametricFitter
+from .parametric import fit_chinchilla, start_grid
 from .pipeline import fit_law
 from .store_runs import StoreRuns, runs_from_store
 from .result import FitResult, FitWarning, StartRecords, provenance
@@ -19,7 +20,7 @@ __all__ = [
     "Runs", "load_runs", "drop_highest_loss", "select_groups", "split_groups",
     "LOSSES", "penalty", "chinchilla_log_predict", "chinchilla_objective",
     "ParametricFitter", "fit_chinchilla", "start_grid", "FitResult", "FitWarning", "StartRecords",
-    "FAMILIES", "FamilyFit", "fit_family", "FamilyBootstrap", "bootstrap_family",
+    "FAMILIES", "fit_family", "FamilyBootstrap", "bootstrap_family",
     "BootstrapResult", "bootstrap", "derived_quantities",
     "AuditResult", "audit", "IsoFlopProfileResult", "ProfileWarning", "fit_isoflop_profiles",
     "EnvelopeResult", "fit_envelope",

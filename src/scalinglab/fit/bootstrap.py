@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
-from ..laws.chinchilla import ChinchillaParams
+from ..laws.chinchilla import ChinchillaParams, allocation, log_loss
 from ._batch import batched_lm
 from ._resample import percentile_interval as _interval, resample_weights as _weights
 from ._varpro import project_coefficients
@@ -34,19 +34,20 @@ def derived_quantities(samples: np.ndarray, *, flops: Sequence[float] = (),
     """Per-sample derived numbers from rows ``(E, A, B, α, β)``.
 
     ``a = β/(α+β)``, ``b = α/(α+β)``; at each compute C (Hoffmann et al. 2022, Eq. 4)
-    ``N_opt = G (C/6)^a``, ``D_opt = C/(6 N_opt)``, ``G = (αA/(βB))^(1/(α+β))``, reported as tokens per
+    ``N_opt``, ``D_opt`` (:func:`~scalinglab.laws.chinchilla.allocation`), reported as ``n_opt`` and tokens per
     parameter ``D_opt/N_opt``; and the predicted loss ``E + A/N^α + B/D^β`` at each (N, D) point.
     """
     e, a_, b_, al, be = (samples[:, i] for i in range(5))
     s = al + be
     out: dict[str, np.ndarray] = {"a": be / s, "b": al / s}
-    log_g = (np.log(al * a_) - np.log(be * b_)) / s
     for c in flops:
-        log_n = log_g + (be / s) * np.log(c / 6.0)
-        out[f"tokens_per_param@{c:.3g}"] = np.exp(np.log(c / 6.0) - 2.0 * log_n)
-        out[f"n_opt@{c:.3g}"] = np.exp(log_n)
+        n_opt, d_opt = allocation(a_, b_, al, be, c)
+        out[f"tokens_per_param@{c:.3g}"] = d_opt / n_opt
+        out[f"n_opt@{c:.3g}"] = n_opt
     for n, d in points:
-        out[f"loss@N={n:.3g},D={d:.3g}"] = e + a_ * n ** -al + b_ * d ** -be
+        out[f"loss@N={n:.3g},D={d:.3g}"] = np.exp([log_loss(row, np.log(n), np.log(d))
+                                                   for row in np.column_stack([np.log(a_), np.log(b_), np.log(e),
+                                                                               al, be])])
     return out
 
 
@@ -119,7 +120,7 @@ def _warm_starts(result: FitResult, k: int, data: tuple[np.ndarray, np.ndarray, 
 def bootstrap(
     runs: Runs,
     result: FitResult,
-    n: int = 1000,
+    n_bootstrap: int = 1000,
     seed: int = 0,
     *,
     levels: Sequence[float] = (0.95, 0.8),
@@ -128,14 +129,15 @@ def bootstrap(
     chunk: int = 250,
     progress: Callable[[int, int], None] | None = None,
 ) -> BootstrapResult:
-    """Refit ``result`` (a Chinchilla :class:`FitResult` on ``runs``) on ``n`` bootstrap resamples.
+    """Refit ``result`` (a Chinchilla :class:`FitResult` on ``runs``) on ``n_bootstrap`` bootstrap resamples.
 
     ``progress(done, total)`` is called after each chunk of replicates (the CLI draws a bar with it).
     """
     import time
 
-    if not isinstance(n, (int, np.integer)) or n < 2:
-        raise ConfigError(f"The 'n' parameter must be an integer >= 2. Got {n!r}.")
+    if not isinstance(n_bootstrap, (int, np.integer)) or isinstance(n_bootstrap, bool) or n_bootstrap < 2:
+        raise ConfigError(f"The 'n_bootstrap' parameter must be an integer >= 2. Got {n_bootstrap!r}.")
+    n = int(n_bootstrap)
     for lv in levels:
         if not 0 < lv < 1:
             raise ConfigError(f"The 'levels' parameter must hold numbers in (0, 1). Got {lv!r}.")

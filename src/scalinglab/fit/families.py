@@ -1,18 +1,11 @@
-"""Other joint-law families fitted by name: a generic, slower path with numerical gradients.
+"""Fit any law family by name: one engine for every family's θ (:class:`~scalinglab.laws.family.Family`).
 
-Only the Chinchilla family has the batched analytic optimiser (:mod:`scalinglab.fit.parametric`). The
-families here are fitted in log space with the same penalties, from a small grid of starts, by scipy
-least squares with a finite-difference Jacobian (:func:`_solve`) — adequate for tens to hundreds of runs;
-a bootstrap (:func:`bootstrap_family`) costs one such refit per replicate.
-
-- ``"kaplan"``: Kaplan et al. (2020) Eq. 1.5, ``L = [(N_c/N)^(α_N/α_D) + D_c/D]^α_D``;
-  θ = (log N_c, log D_c, α_N, α_D).
-- ``"over-training"``: Gadre et al. (2024), ``L = E + (a·M^η + b·M^(−η))·C^(−η)``, M = D/N, C = 6ND;
-  θ = (log E, log a, log b, η).
-- ``"data-constrained"``: Muennighoff et al. (2023), Chinchilla on effective N', D' under repetition with
-  α = β as in the paper; θ = (log E, log A, log B, α, log R_D*, log R_N*). Needs ``Runs.unique_tokens``.
-- ``"power-law-n"``, ``"power-law-d"``, ``"power-law-c"``: one variable, ``L = E + A/x^α`` with x = N, D
-  or C = 6ND (Kaplan's L(N), L(D), L(C_min) with an irreducible term); θ = (log E, log A, α).
+Chinchilla has a batched analytic optimiser (:func:`scalinglab.fit.parametric.fit_chinchilla` and
+:func:`scalinglab.fit.bootstrap.bootstrap`); :func:`fit_family` and :func:`bootstrap_family` hand it that
+family and fit every other one here: in log space with the same penalties, from the family's start grid, by
+scipy least squares with a finite-difference Jacobian (:func:`solve`) — adequate for tens to hundreds of
+runs; a bootstrap costs one such refit per replicate. No law's formula is written here: each family's
+``log_loss`` lives in its law's module (:mod:`scalinglab.laws`).
 """
 
 from __future__ import annotations
@@ -26,165 +19,81 @@ from typing import Any
 
 import numpy as np
 from scipy.optimize import least_squares, minimize
-from scipy.special import logsumexp
 
 from ..errors import ConfigError, FitError
-from ..laws.base import Citation, JointLaw
-from ..laws.chinchilla import ChinchillaParams
-from ..laws.datablations import DataConstrained
-from ..laws.kaplan import KaplanJoint
-from ..laws.overtraining import OverTraining
-from ..laws.powerlaw import PowerLaw
+from ..laws.family import Family
+from ..laws.registry import FAMILIES, get_family
+from .bootstrap import bootstrap
 from .data import Runs
 from .objectives import check_loss, penalty
-from .result import FitWarning
+from .parametric import fit_chinchilla
+from .result import FitResult, FitWarning
 
-__all__ = ["FAMILIES", "NEEDS_UNIQUE", "FamilyFit", "fit_family", "FamilyBootstrap", "bootstrap_family"]
-
-_CIT = Citation("scalinglab fit", 2025, "numeric-gradient fit to user runs")
-
-
-def _kaplan_log(theta, log_n, log_d):
-    lnc, ldc, an, ad = theta
-    return ad * np.logaddexp((an / ad) * (lnc - log_n), ldc - log_d)
+__all__ = ["FAMILIES", "fit_family", "FamilyBootstrap", "bootstrap_family", "solve", "prediction"]
 
 
-def _kaplan_law(theta):
-    lnc, ldc, an, ad = theta
-    return KaplanJoint("fitted-kaplan", float(an), float(ad), float(np.exp(lnc)), float(np.exp(ldc)), _CIT)
-
-
-def _ot_log(theta, log_n, log_d):
-    le, la, lb, eta = theta
-    log_m, log_c = log_d - log_n, np.log(6.0) + log_n + log_d
-    return logsumexp(np.stack([np.full_like(log_n, le), la + eta * log_m - eta * log_c,
-                               lb - eta * log_m - eta * log_c]), axis=0)
-
-
-def _ot_law(theta):
-    le, la, lb, eta = theta
-    return OverTraining("fitted-over-training", float(np.exp(le)), float(np.exp(la)), float(np.exp(lb)),
-                        float(eta), _CIT)
-
-
-def _dc_law(theta):
-    le, la, lb, alpha, lrd, lrn = theta
-    params = ChinchillaParams(float(np.exp(le)), float(np.exp(la)), float(np.exp(lb)), float(alpha), float(alpha))
-    return DataConstrained("fitted-data-constrained", params, float(np.exp(lrd)), float(np.exp(lrn)), _CIT)
-
-
-def _dc_log(theta, log_n, log_d, log_u):
-    with np.errstate(all="ignore"):  # extreme trial coefficients give inf/nan; fit_family maps them to 1e300
-        return np.log(_dc_law(theta).loss(np.exp(log_n), np.exp(log_d), np.exp(log_u)))
-
-
-_PL_X = {"power-law-n": ("n_params", lambda ln, ld: ln), "power-law-d": ("n_tokens", lambda ln, ld: ld),
-         "power-law-c": ("flops", lambda ln, ld: np.log(6.0) + ln + ld)}
-
-
-def _pl_log(theta, log_n, log_d, *, family):
-    le, la, alpha = theta
-    return np.logaddexp(le, la - alpha * _PL_X[family][1](log_n, log_d))
-
-
-def _pl_law(theta, *, family):
-    le, la, alpha = theta
-    return PowerLaw(f"fitted-{family}", _PL_X[family][0], float(np.exp(le)), float(np.exp(la)), float(alpha), _CIT)
-
-
-def _pl_entry(family: str, la_axis: tuple[float, ...]):
-    return (functools.partial(_pl_log, family=family), functools.partial(_pl_law, family=family),
-            [(-1.0, 0.0, 0.7), la_axis, (0.05, 0.15, 0.4)], [(-20.0, 5.0), (-30.0, 120.0), (1e-4, 3.0)])
-
-
-#: families whose prediction also needs each run's unique tokens
-NEEDS_UNIQUE = frozenset({"data-constrained"})
-
-#: name -> (log-prediction, law builder, start grid axes, bounds)
-FAMILIES: dict[str, tuple[Any, Any, list[tuple[float, ...]], list[tuple[float, float]]]] = {
-    "kaplan": (_kaplan_log, _kaplan_law, [(25.0, 30.0, 35.0), (20.0, 25.0, 30.0), (0.05, 0.1, 0.3),
-                                           (0.05, 0.1, 0.3)],
-               [(0.0, 80.0), (0.0, 80.0), (1e-4, 3.0), (1e-4, 3.0)]),
-    "over-training": (_ot_log, _ot_law, [(-1.0, 0.0, 0.5), (0.0, 5.0, 10.0), (0.0, 5.0, 10.0),
-                                         (0.05, 0.15, 0.3)],
-                      [(-20.0, 5.0), (-30.0, 60.0), (-30.0, 60.0), (1e-4, 2.0)]),
-    "data-constrained": (_dc_log, _dc_law, [(0.0, 0.6), (4.0, 8.0), (4.0, 8.0), (0.2, 0.4), (np.log(15.0),),
-                                            (np.log(5.0),)],
-                         [(-5.0, 3.0), (-10.0, 40.0), (-10.0, 40.0), (0.01, 2.0), (np.log(0.1), np.log(1e3)),
-                          (np.log(0.1), np.log(1e3))]),
-    "power-law-n": _pl_entry("power-law-n", (2.0, 5.0, 10.0)),
-    "power-law-d": _pl_entry("power-law-d", (2.0, 5.0, 10.0)),
-    "power-law-c": _pl_entry("power-law-c", (5.0, 10.0, 20.0)),
-}
-
-
-@dataclass(frozen=True, eq=False)
-class FamilyFit:
-    """Result of :func:`fit_family`: the law, the objective and how many starts reached it."""
-
-    law: JointLaw | PowerLaw
-    theta: np.ndarray
-    objective: float
-    loss: str
-    delta: float
-    n_starts: int
-    n_best: int
-    seconds: float
-    n_runs: int
-    family: str
-    asymmetry: float = 0.75
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"family": self.family, "params": self.law.coefficients(), "objective": self.objective,
-                "loss": self.loss, "delta": self.delta, "starts": {"total": self.n_starts, "best": self.n_best},
-                "seconds": self.seconds, "n_runs": self.n_runs}
-
-    def to_law(self, name: str = "fitted", provenance: dict[str, Any] | None = None) -> JointLaw | PowerLaw:
-        return self.law
-
-    def predict(self, n_params: Any, n_tokens: Any) -> np.ndarray:
-        """Predicted loss at (N, D) whatever the family's variables (C = 6ND for a law in compute)."""
-        n, d = np.asarray(n_params, dtype=float), np.asarray(n_tokens, dtype=float)
-        if isinstance(self.law, PowerLaw):
-            x = {"n_params": n, "n_tokens": d, "flops": 6.0 * n * d}[self.law.variable]
-            return np.asarray(self.law.loss(x))
-        return np.asarray(self.law.loss(n, d))
-
-
-def _prediction(family: str, runs: Runs):
+def prediction(family: Family, runs: Runs):
     """The family's log-prediction ``f(θ, log N, log D)`` for these runs (with their unique tokens bound in
     where the family needs them) and the data ``(log N, log D, log L)``."""
-    log_pred = FAMILIES[family][0]
-    if family in NEEDS_UNIQUE:
+    log_pred = family.log_loss
+    if family.needs_unique:
         if runs.unique_tokens is None:
-            raise ConfigError(f"The {family!r} family needs the unique tokens of each run (load_runs("
+            raise ConfigError(f"The {family.name!r} family needs the unique tokens of each run (load_runs("
                               "unique_tokens_col=...) or --unique-tokens-col). Got none.")
         log_pred = functools.partial(log_pred, log_u=np.log(runs.unique_tokens))
     return log_pred, (np.log(runs.n_params), np.log(runs.n_tokens), np.log(runs.loss))
 
 
 def fit_family(family: str, runs: Runs, *, loss: str = "huber", delta: float = 1e-3,
-               asymmetry: float = 0.75, seed: int = 0) -> FamilyFit:
-    """Fit ``family`` (a key of :data:`FAMILIES`) from every point of its start grid (see :func:`_solve`)."""
+               asymmetry: float = 0.75, seed: int = 0, starts: Any = None, method: str | None = None) -> FitResult:
+    """Fit ``family`` (a key of :data:`FAMILIES`) to ``runs``.
+
+    Chinchilla goes to its batched search (:func:`~scalinglab.fit.parametric.fit_chinchilla`, where
+    ``starts`` and ``method`` choose the grid and the search); every other family is solved by
+    :func:`solve` from every point of its start grid, and refuses ``starts`` and ``method``.
+    """
+    fam = get_family(family)
+    if fam.name == "chinchilla":
+        return fit_chinchilla(runs, loss=loss, delta=delta, asymmetry=asymmetry, seed=seed,
+                              starts="hoffmann" if starts is None else starts,
+                              method="varpro" if method is None else method)
+    given = [f"{n}={v!r}" for n, v in (("starts", starts), ("method", method)) if v is not None]
+    if given:
+        raise ConfigError(f"The 'starts' and 'method' parameters apply to the chinchilla family only. Got "
+                          f"{', '.join(given)} for {family!r}.")
     check_loss(loss, delta, asymmetry)
     t0 = time.perf_counter()
-    _, build, axes, bounds = FAMILIES[family]
-    log_pred, data = _prediction(family, runs)
-    results = [_solve(log_pred, np.array(x0), bounds, data, None, loss, delta, asymmetry)
-               for x0 in itertools.product(*axes)]
+    log_pred, data = prediction(fam, runs)
+    results = [solve(log_pred, np.array(x0), fam.bounds, data, None, loss, delta, asymmetry)
+               for x0 in itertools.product(*fam.start_axes)]
     objs = np.array([f for _, f in results])
     x_best, f_best = results[int(np.argmin(objs))]
     n_best = int(np.sum(objs <= f_best + max(1e-6 * f_best, 1e-9)))
-    hit = [name for name, at in zip(THETA_NAMES[family], _at_bound(x_best[None, :], bounds)[0]) if at]
+    hit = fam.bound_hits(x_best)
     if hit:
         warnings.warn(f"The fitted {', '.join(hit)} of the {family} law {'sits' if len(hit) == 1 else 'sit'} at "
                       f"the bound of the search box; the law is likely degenerate for these runs (or the "
                       f"bound too tight).", FitWarning, stacklevel=3)
-    return FamilyFit(build(x_best), x_best, f_best, loss, float(delta), len(results), n_best,
-                     time.perf_counter() - t0, len(runs), family, float(asymmetry))
+    return FitResult(fam.build(x_best), x_best, f_best, loss, float(delta), len(results), n_best,
+                     time.perf_counter() - t0, len(runs), family, float(asymmetry), hit,
+                     starts_name=f"{family}-grid", grid_points=len(results))
 
 
-def _solve(log_pred, x0, bounds, data, weights, loss, delta, asymmetry) -> tuple[np.ndarray, float]:
+def refit(fit: FitResult, runs: Runs) -> FitResult:
+    """Refit ``fit``'s family on other runs (a subset, a fold) warm from ``fit``'s θ, with its objective."""
+    if fit.family == "chinchilla":
+        return fit_chinchilla(runs, loss=fit.loss, delta=fit.delta, asymmetry=fit.asymmetry, starts="coarse",
+                              keep_starts=False)
+    fam = get_family(fit.family)
+    log_pred, data = prediction(fam, runs)
+    t0 = time.perf_counter()
+    theta, obj = solve(log_pred, np.asarray(fit.theta, float), fam.bounds, data, None, fit.loss, fit.delta,
+                       fit.asymmetry)
+    return FitResult(fam.build(theta), theta, obj, fit.loss, fit.delta, 1, 1, time.perf_counter() - t0, len(runs),
+                     fit.family, fit.asymmetry, fam.bound_hits(theta))
+
+
+def solve(log_pred, x0, bounds, data, weights, loss, delta, asymmetry) -> tuple[np.ndarray, float]:
     """Minimise ``Σ w ρ(log L̂ − log L)`` from ``x0`` within ``bounds``; returns (θ, objective).
 
     Huber and MSE go to :func:`scipy.optimize.least_squares` (trust-region reflective, finite-difference
@@ -225,29 +134,10 @@ def _solve(log_pred, x0, bounds, data, weights, loss, delta, asymmetry) -> tuple
     return res.x, float(res.fun) * scale
 
 
-#: names of θ's coordinates, for warnings
-THETA_NAMES = {"kaplan": ("log N_c", "log D_c", "alpha_N", "alpha_D"),
-               "over-training": ("log E", "log a", "log b", "eta"),
-               "data-constrained": ("log E", "log A", "log B", "alpha", "log R_D*", "log R_N*"),
-               **{f"power-law-{v}": ("log E", "log A", "alpha") for v in "ndc"}}
-
-
-def _at_bound(theta: np.ndarray, bounds) -> np.ndarray:
-    """(S, k) mask: coordinate within 1e-6 (relative to the box width) of its bound."""
-    lo, hi = np.array(bounds, dtype=float).T
-    tol = 1e-6 * (hi - lo)
-    return (theta <= lo + tol) | (theta >= hi - tol)
-
-
-#: indices in θ of the coordinates (exponents) the bootstrap scales for its second start
-_EXPONENT = {"kaplan": [2, 3], "over-training": [3], "data-constrained": [3], "power-law-n": [2],
-             "power-law-d": [2], "power-law-c": [2]}
-
-
 @dataclass(frozen=True, eq=False)
 class FamilyBootstrap:
-    """Bootstrap refits of a :class:`FamilyFit`: ``theta`` (n, k) in the fit's coordinates, ``samples`` of
-    the law's published coefficients by name, percentile intervals and standard errors."""
+    """Bootstrap refits of a :class:`FitResult`: ``theta`` (n, k) in the family's coordinates, ``samples``
+    of the law's published coefficients by name, percentile intervals and standard errors."""
 
     family: str
     theta: np.ndarray
@@ -270,38 +160,61 @@ class FamilyBootstrap:
                 "intervals": {k: {f"{lv:g}": list(iv) for lv, iv in d.items()} for k, d in self.intervals.items()}}
 
 
-def bootstrap_family(runs: Runs, fit: FamilyFit, n: int = 200, seed: int = 0, *,
-                     levels: tuple[float, ...] = (0.95, 0.8), progress: Any = None) -> FamilyBootstrap:
-    """Refit ``fit`` on ``n`` resamples of ``runs`` (whole runs when ``run_id`` is set) with the fit's own
-    objective, each by :func:`_solve` from the full-data optimum and from it with its exponents (α_N and α_D,
-    η, α) scaled by 0.8; the better of the two is kept. A refit that finds no finite objective is dropped
-    (with a FitWarning saying how many). Finite-difference Jacobians, one replicate at a time.
-
-    ``progress(done, total)`` is called after each replicate.
-    """
-    from ._resample import percentile_interval as _interval, resample_weights as _weights
-
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 2:
-        raise ConfigError(f"The 'n' parameter must be an integer >= 2. Got {n!r}.")
+def _check(n_bootstrap: Any, levels: Any) -> tuple[int, tuple[float, ...]]:
+    if not isinstance(n_bootstrap, (int, np.integer)) or isinstance(n_bootstrap, bool) or n_bootstrap < 2:
+        raise ConfigError(f"The 'n_bootstrap' parameter must be an integer >= 2. Got {n_bootstrap!r}.")
     levels = tuple(levels)
     if not levels or not all(isinstance(lv, (int, float, np.floating)) and 0 < lv < 1 for lv in levels):
         raise ConfigError(f"The 'levels' parameter must hold numbers in (0, 1). Got {levels!r}.")
-    t0 = time.perf_counter()
-    _, build, _, bounds = FAMILIES[fit.family]
-    log_pred, data = _prediction(fit.family, runs)
-    weights, how = _weights(runs, int(n), np.random.default_rng(seed))
-    lo, hi = np.array(bounds).T
+    return int(n_bootstrap), levels
+
+
+def _refits(fam: Family, runs: Runs, fit: FitResult, n_bootstrap: int, seed: int,
+            progress: Any) -> tuple[np.ndarray, np.ndarray, str]:
+    """θ and objective of each replicate, and how runs were resampled (numeric-gradient families)."""
+    from ._resample import resample_weights
+
+    log_pred, data = prediction(fam, runs)
+    weights, how = resample_weights(runs, n_bootstrap, np.random.default_rng(seed))
+    k = list(fam.exponent_index)
     starts = [np.asarray(fit.theta, dtype=float)]
     alt = starts[0].copy()
-    k = _EXPONENT[fit.family]
-    alt[k] = np.clip(alt[k] * 0.8, lo[k], hi[k])
+    alt[k] = np.clip(alt[k] * 0.8, fam.lower[k], fam.upper[k])
     starts.append(alt)
-    thetas, objs = np.empty((int(n), len(starts[0]))), np.empty(int(n))
+    thetas, objs = np.empty((n_bootstrap, fam.k)), np.empty(n_bootstrap)
     for i, w in enumerate(weights):
-        thetas[i], objs[i] = min((_solve(log_pred, x0, bounds, data, w, fit.loss, fit.delta,
-                                         fit.asymmetry) for x0 in starts), key=lambda r: r[1])
+        thetas[i], objs[i] = min((solve(log_pred, x0, fam.bounds, data, w, fit.loss, fit.delta, fit.asymmetry)
+                                  for x0 in starts), key=lambda r: r[1])
         if progress is not None:
-            progress(i + 1, int(n))
+            progress(i + 1, n_bootstrap)
+    return thetas, objs, how
+
+
+def bootstrap_family(runs: Runs, fit: FitResult, n_bootstrap: int = 200, seed: int = 0, *,
+                     levels: tuple[float, ...] = (0.95, 0.8), progress: Any = None) -> FamilyBootstrap:
+    """Refit ``fit`` on ``n_bootstrap`` resamples of ``runs`` (whole runs when ``run_id`` is set) with the
+    fit's own objective.
+
+    Chinchilla replicates are solved together by :func:`~scalinglab.fit.bootstrap.bootstrap`. Every other
+    family refits each replicate by :func:`solve` from the full-data optimum and from it with its exponents
+    scaled by 0.8, keeping the better (finite-difference Jacobians, one replicate at a time). A refit that
+    finds no finite objective is dropped (with a FitWarning saying how many).
+
+    ``progress(done, total)`` is called as replicates finish.
+    """
+    from ._resample import percentile_interval
+
+    n_bootstrap, levels = _check(n_bootstrap, levels)
+    fam = get_family(fit.family)
+    t0 = time.perf_counter()
+    if fam.name == "chinchilla":
+        boot = bootstrap(runs, fit, n_bootstrap, seed, levels=levels, progress=progress)
+        e_, a_, b_, al, be = boot.samples.T
+        with np.errstate(divide="ignore", invalid="ignore"):
+            thetas = np.column_stack([np.log(a_), np.log(b_), np.log(e_), al, be])
+        objs, how = np.where(np.isfinite(boot.objective), boot.objective, 1e300), boot.resample
+    else:
+        thetas, objs, how = _refits(fam, runs, fit, n_bootstrap, seed, progress)
     ok = objs < 1e299
     if not ok.all():
         warnings.warn(f"{int((~ok).sum())} of {len(objs)} bootstrap refits found no finite objective and were "
@@ -310,14 +223,14 @@ def bootstrap_family(runs: Runs, fit: FamilyFit, n: int = 200, seed: int = 0, *,
             raise FitError(f"The bootstrap needs at least 2 refits with a finite objective. Got {int(ok.sum())} "
                            f"of {len(objs)}.")
         thetas, objs = thetas[ok], objs[ok]
-    share = _at_bound(thetas, bounds).mean(axis=0)
-    for name, sh in zip(THETA_NAMES[fit.family], share):
+    share = fam.at_bound(thetas).mean(axis=0)
+    for name, sh in zip(fam.theta_names, share):
         if sh > 0.05:
             warnings.warn(f"{sh:.0%} of the bootstrap refits put {name} at the bound of the search box; its "
                           f"interval is cut by the box, not by the data.", FitWarning, stacklevel=2)
-    coefs = [build(t).coefficients() for t in thetas]
+    coefs = [fam.build(t).coefficients() for t in thetas]
     samples = {k: np.array([c[k] for c in coefs]) for k in coefs[0]}
-    intervals = {k: {lv: _interval(v, lv) for lv in levels} for k, v in samples.items()}
+    intervals = {k: {lv: percentile_interval(v, lv) for lv in levels} for k, v in samples.items()}
     se = {k: float(np.std(v, ddof=1)) for k, v in samples.items()}
-    return FamilyBootstrap(fit.family, thetas, samples, objs, tuple(levels), seed, time.perf_counter() - t0, how,
+    return FamilyBootstrap(fit.family, thetas, samples, objs, levels, seed, time.perf_counter() - t0, how,
                            intervals, se)

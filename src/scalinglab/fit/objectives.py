@@ -26,6 +26,7 @@ import numpy as np
 
 from .._validate import check_choice, check_positive
 from ..errors import ConfigError
+from ..laws.chinchilla import log_loss as chinchilla_log_loss
 
 __all__ = [
     "LOSSES",
@@ -72,20 +73,9 @@ def penalty(
 
 
 def chinchilla_log_predict(theta: Any, log_n: np.ndarray, log_d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``log L̂`` for ``θ = (a, b, e, α, β)`` and its Jacobian ``∂ log L̂ / ∂θ`` (shape ``(n, 5)``).
-
-    With softmax weights ``s_k`` of the three LSE terms, ``∂/∂a = s₁``, ``∂/∂b = s₂``, ``∂/∂e = s₃``,
-    ``∂/∂α = −s₁ log N`` and ``∂/∂β = −s₂ log D``.
-    """
-    a, b, e, alpha, beta = (float(v) for v in theta)
-    t = np.stack([a - alpha * log_n, b - beta * log_d, np.full_like(log_n, e)])
-    m = t.max(axis=0)
-    ex = np.exp(t - m)
-    tot = ex.sum(axis=0)
-    s = ex / tot
-    pred = m + np.log(tot)
-    jac = np.stack([s[0], s[1], s[2], -s[0] * log_n, -s[1] * log_d], axis=1)
-    return pred, jac
+    """``log L̂`` for ``θ = (a, b, e, α, β)`` and its Jacobian ``∂ log L̂ / ∂θ`` (shape ``(n, 5)``): the law's
+    own :func:`scalinglab.laws.chinchilla.log_loss` with ``jac=True``."""
+    return chinchilla_log_loss(theta, log_n, log_d, jac=True)
 
 
 def residual_objective(

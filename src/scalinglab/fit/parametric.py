@@ -21,24 +21,23 @@ from scipy.optimize import minimize
 
 from .._validate import check_choice
 from ..errors import ConfigError, FitError
-from ..laws.chinchilla import ChinchillaParams
+from ..laws.chinchilla import CHINCHILLA_FAMILY
 from ._batch import batched_lm
 from ._varpro import varpro_chinchilla
 from .data import Runs
 from .objectives import chinchilla_objective, check_loss
 from .result import FitResult, FitWarning, StartRecords
 
-__all__ = ["ParametricFitter", "fit_chinchilla", "start_grid", "BEST_RTOL", "BEST_ATOL", "LOWER", "UPPER", "METHODS"]
+__all__ = ["fit_chinchilla", "start_grid", "BEST_RTOL", "BEST_ATOL", "LOWER", "UPPER", "METHODS"]
 
 #: "varpro": search (α, β), solve (A, B, E) at each (default); "joint": search all five from every grid point
 METHODS = ("varpro", "joint")
 
 #: a start "reached the best" when its objective is within max(BEST_RTOL·best, BEST_ATOL) of the best
 BEST_RTOL, BEST_ATOL = 1e-6, 1e-9
-#: box on (a, b, e, α, β); a, b are free. Ending on a finite bound raises a FitWarning.
-LOWER = np.array([-np.inf, -np.inf, -20.0, 1e-6, 1e-6])
-UPPER = np.array([np.inf, np.inf, 10.0, 10.0, 10.0])
-_NAMES = ("a", "b", "e", "alpha", "beta")
+#: box on (a, b, e, α, β), the Chinchilla family's; a, b are free. Ending on a finite bound raises a FitWarning.
+LOWER, UPPER = CHINCHILLA_FAMILY.lower, CHINCHILLA_FAMILY.upper
+_NAMES = CHINCHILLA_FAMILY.theta_names
 #: fitted α, β outside this range raise a FitWarning (published fits give 0.07-0.8)
 EXPONENT_PLAUSIBLE = (0.01, 3.0)
 
@@ -102,13 +101,6 @@ def distinct_exponents(theta0: np.ndarray) -> np.ndarray:
     return theta0[np.sort(first), 3:]
 
 
-def _bounds_hit(theta: np.ndarray) -> tuple[str, ...]:
-    tol = 1e-6
-    hit = [n for n, t, lo, hi in zip(_NAMES, theta, LOWER, UPPER)
-           if (np.isfinite(lo) and t <= lo + tol) or (np.isfinite(hi) and t >= hi - tol)]
-    return tuple(hit)
-
-
 def fit_chinchilla(
     runs: Runs,
     *,
@@ -163,7 +155,7 @@ def fit_chinchilla(
     tol = max(BEST_RTOL * best_obj, BEST_ATOL)
     n_best = int(np.sum(obj <= best_obj + tol))
     seconds = time.perf_counter() - t0
-    at_bound = _bounds_hit(best_theta)
+    at_bound = CHINCHILLA_FAMILY.bound_hits(best_theta)
     if at_bound:
         warnings.warn(f"The fitted {', '.join(at_bound)} {'sits' if len(at_bound) == 1 else 'sit'} at the bound of the search box "
                       f"({ {n: round(float(v), 6) for n, v in zip(_NAMES, best_theta)} }); the law is likely degenerate "
@@ -188,63 +180,9 @@ def fit_chinchilla(
     if len(obj) > 1 and n_best < few:
         warnings.warn(f"Only {n_best} of {len(obj)} starts reached the best objective {best_obj:.6g} "
                       f"(within {tol:.1g}); the optimum may not be global.", FitWarning, stacklevel=3)
-    a, b, e, alpha, beta = (float(v) for v in best_theta)
-    params = ChinchillaParams.from_logs(a=a, b=b, e=e, alpha=alpha, beta=beta)
     records = StartRecords(theta0, out.theta, out.objective, out.converged, out.n_iter) if keep_starts else None
-    return FitResult(params=params, objective=best_obj, loss=loss, delta=float(delta), n_starts=len(obj),
-                     n_best=n_best, n_converged=int(out.converged.sum()), seconds=seconds, n_runs=len(runs),
+    return FitResult(law=CHINCHILLA_FAMILY.build(best_theta), theta=np.asarray(best_theta, dtype=float),
+                     objective=best_obj, loss=loss, delta=float(delta), n_starts=len(obj), n_best=n_best,
+                     n_converged=int(out.converged.sum()), seconds=seconds, n_runs=len(runs),
                      starts_name=grid_name, at_bound=at_bound, starts=records, method=method,
                      grid_points=len(grid), asymmetry=float(asymmetry))
-
-
-class ParametricFitter:
-    """Fit a joint law ``L(N, D)`` to runs (scikit-learn contract: ``fit`` returns ``self``).
-
-    Parameters
-    ----------
-    law : "chinchilla" (batched analytic path), or "kaplan", "over-training", "data-constrained",
-        "power-law-n", "power-law-d", "power-law-c" (numeric-gradient path, see :mod:`scalinglab.fit.families`).
-    loss : "huber" (default), "mse" or "asymmetric" — see :mod:`scalinglab.fit.objectives`.
-    delta : Huber threshold on log-loss residuals (1e-3, Hoffmann et al.).
-    asymmetry : τ of the asymmetric loss (weight on over-predictions).
-    starts : "hoffmann" (4,500), "coarse" (243), an int (random subset of Hoffmann's grid) or (S, 5) rows.
-    seed : used when ``starts`` is an int.
-    max_iter : iteration cap of the batched optimiser per start.
-    method : "varpro" (search α, β; solve A, B, E) or "joint" (all five from every grid point); see
-        :func:`fit_chinchilla`.
-
-    Attributes
-    ----------
-    result_ : FitResult
-    """
-
-    def __init__(self, law: str = "chinchilla", *, loss: str = "huber", delta: float = 1e-3,
-                 asymmetry: float = 0.75, starts: Any = "hoffmann", seed: int = 0, max_iter: int = 100,
-                 method: str = "varpro") -> None:
-        self.law = law
-        self.loss = loss
-        self.delta = delta
-        self.asymmetry = asymmetry
-        self.starts = starts
-        self.seed = seed
-        self.max_iter = max_iter
-        self.method = method
-
-    def fit(self, runs: Runs) -> ParametricFitter:
-        from .families import FAMILIES, fit_family
-
-        check_choice("law", self.law, ("chinchilla", *FAMILIES))
-        if self.law == "chinchilla":
-            self.result_ = fit_chinchilla(runs, loss=self.loss, delta=self.delta, asymmetry=self.asymmetry,
-                                          starts=self.starts, seed=self.seed, max_iter=self.max_iter,
-                                          method=self.method)
-        else:
-            self.result_ = fit_family(self.law, runs, loss=self.loss, delta=self.delta,
-                                      asymmetry=self.asymmetry, seed=self.seed)
-        return self
-
-    def predict(self, n_params: Any, n_tokens: Any) -> np.ndarray:
-        if not hasattr(self, "result_"):
-            raise FitError("The fitter must be fitted before predict(); call fit(runs) first. Got no result_.")
-        return np.asarray(self.result_.to_law().loss(n_params, n_tokens)) if self.law == "chinchilla" \
-            else self.result_.predict(n_params, n_tokens)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -17,15 +17,13 @@ import numpy as np
 from .._intervals import DEFAULT_LEVEL, central_interval, check_level
 from ..errors import ConfigError, ScalingLabError
 from ..laws.base import Law
-from ..laws.chinchilla import Chinchilla, ChinchillaParams
 from ..laws.fitted import FittedLaw, Identification, RunScatter, exponent_reasons, law_loss
-from .bootstrap import bootstrap
+from ..laws.registry import get_family
 from .data import Runs
-from .families import FAMILIES, THETA_NAMES, FamilyFit, _at_bound, _prediction, _solve, bootstrap_family, fit_family
-from .parametric import LOWER, UPPER, fit_chinchilla
+from .families import bootstrap_family, fit_family, refit
 from .result import FitResult, FitWarning, provenance
 
-__all__ = ["fit_law", "FOLD_CUTS", "FIX_HINT", "EXPONENTS"]
+__all__ = ["fit_law", "FOLD_CUTS", "FIX_HINT"]
 
 #: forward-chaining folds: refit on the smallest share of runs by compute, predict every larger run
 FOLD_CUTS = (0.5, 0.6, 0.7, 0.8)
@@ -34,52 +32,9 @@ FOLD_CUTS = (0.5, 0.6, 0.7, 0.8)
 FIX_HINT = ("More informative runs would fix it: at least three compute budgets spanning a decade or more, each "
             "with model sizes on both sides of its loss minimum, or a family with fewer parameters.")
 
-#: the exponents of each family (names of its published coefficients) checked for identification
-EXPONENTS = {"chinchilla": ("alpha", "beta"), "kaplan": ("alpha_N", "alpha_D"), "over-training": ("eta",),
-             "data-constrained": ("alpha",), "power-law-n": ("alpha",), "power-law-d": ("alpha",),
-             "power-law-c": ("alpha",)}
-
 #: readable names of search coordinates that can hit a bound
 _BOUND_NAMES = {"e": "E (the irreducible loss, driven to ~0)", "log E": "E (the irreducible loss)",
                 "alpha": "alpha (exponent of N)", "beta": "beta (exponent of D)"}
-
-_N_PARAMS = {"chinchilla": 5, **{k: len(v[3]) for k, v in FAMILIES.items()}}
-
-
-@dataclass(frozen=True)
-class _Fitted:
-    """One family's fit, in the shape the pipeline needs."""
-
-    law: Law
-    result: FitResult | FamilyFit
-    at_bound: tuple[str, ...]
-    refit: Callable[[Runs], Law]        # warm refit on a subset (forward-chaining folds)
-
-
-def _fit(runs: Runs, family: str, *, loss: str, delta: float, asymmetry: float, starts: Any, method: str,
-         seed: int) -> _Fitted:
-    if family == "chinchilla":
-        res = fit_chinchilla(runs, loss=loss, delta=delta, asymmetry=asymmetry, starts=starts, method=method,
-                             seed=seed)
-
-        def refit(sub: Runs) -> Law:
-            r = fit_chinchilla(sub, loss=loss, delta=delta, asymmetry=asymmetry, starts="coarse", keep_starts=False)
-            return r.to_law("fold")
-
-        return _Fitted(res.to_law("fitted"), res, res.at_bound, refit)
-    if family not in FAMILIES:
-        raise ConfigError(f"The 'family' parameter must be one of chinchilla, {', '.join(FAMILIES)}. Got {family!r}.")
-    fam = fit_family(family, runs, loss=loss, delta=delta, asymmetry=asymmetry, seed=seed)
-    hit = tuple(n for n, at in zip(THETA_NAMES[family], _at_bound(fam.theta[None, :], FAMILIES[family][3])[0]) if at)
-
-    def refit_family(sub: Runs) -> Law:
-        log_pred, data = _prediction(family, sub)
-        theta, _ = _solve(log_pred, np.asarray(fam.theta, float), FAMILIES[family][3], data, None, loss, delta,
-                          asymmetry)
-        return FAMILIES[family][1](theta)
-
-    return _Fitted(fam.law, fam, hit, refit_family)
-
 
 def _log_residuals(law: Law, runs: Runs) -> np.ndarray:
     if runs.unique_tokens is not None and law.family == "data-constrained":
@@ -132,49 +87,30 @@ def run_scatter(runs: Runs, law: Law, k: int, refit: Callable[[Runs], Law] | Non
     return RunScatter(sigma, int(df), kappa, float(flops.max()), folds, note)
 
 
-def _degenerate_chinchilla(samples: np.ndarray, objective: np.ndarray) -> np.ndarray:
-    """Refits that failed or ended on the box: E, α or β at a bound (rows E, A, B, α, β)."""
-    tol = 1e-6
-    with np.errstate(divide="ignore"):
-        ln_e = np.log(samples[:, 0])
-    bad = ~np.isfinite(objective) | ~np.isfinite(samples).all(axis=1)
-    bad |= (ln_e <= LOWER[2] + tol) | (ln_e >= UPPER[2] - tol)
-    for j, col in ((3, 3), (4, 4)):
-        bad |= (samples[:, j] <= LOWER[col] + tol) | (samples[:, j] >= UPPER[col] - tol)
-    return bad
-
-
-def _bootstrap(runs: Runs, fitted: _Fitted, family: str, n: int, seed: int, level: float,
+def _bootstrap(runs: Runs, fit: FitResult, n_bootstrap: int, seed: int, level: float,
                progress: Any) -> tuple[list[Law], int]:
-    """Non-degenerate refits as laws, and how many were degenerate."""
+    """Non-degenerate refits as laws, and how many were degenerate (failed, or on a bound of the box)."""
+    fam = get_family(fit.family)
     with warnings.catch_warnings():
         # the degenerate refits are counted in Identification; their per-family warnings would repeat it
         warnings.simplefilter("ignore", FitWarning)
-        if family == "chinchilla":
-            boot = bootstrap(runs, fitted.result, n=n, seed=seed, levels=(level,), progress=progress)  # type: ignore[arg-type]
-            bad = _degenerate_chinchilla(boot.samples, boot.objective)
-            base: Chinchilla = fitted.law  # type: ignore[assignment]
-            laws: list[Law] = [Chinchilla(f"{base.name}[{i}]", ChinchillaParams(*map(float, row)), base.citation)
-                               for i, row in enumerate(boot.samples) if not bad[i]]
-            return laws, int(bad.sum())
         try:
-            fb = bootstrap_family(runs, fitted.result, n=n, seed=seed, levels=(level,), progress=progress)  # type: ignore[arg-type]
+            fb = bootstrap_family(runs, fit, n_bootstrap, seed, levels=(level,), progress=progress)
         except ScalingLabError:
-            return [], n
-    build, bounds = FAMILIES[family][1], FAMILIES[family][3]
-    bad = _at_bound(fb.theta, bounds).any(axis=1)
-    failed = n - len(fb.theta)
-    return [build(t) for t, b in zip(fb.theta, bad) if not b], int(bad.sum()) + failed
+            return [], n_bootstrap
+    bad = fam.at_bound(fb.theta).any(axis=1)
+    return [fam.build(t) for t, b in zip(fb.theta, bad) if not b], int(bad.sum()) + n_bootstrap - len(fb.theta)
 
 
-def _identify(fitted: _Fitted, family: str, samples: list[Law], n_refits: int, n_degenerate: int,
-              n_runs: int, level: float) -> Identification:
+def _identify(fit: FitResult, samples: list[Law], n_refits: int, n_degenerate: int, n_runs: int,
+              level: float) -> Identification:
     reasons = []
-    k = _N_PARAMS[family]
+    fam = get_family(fit.family)
+    k = fam.k
     if n_runs - k < 1:
         reasons.append(f"{n_runs} runs cannot fix {k} parameters and leave a residual to measure run scatter")
-    if fitted.at_bound:
-        named = [_BOUND_NAMES.get(n, n) for n in fitted.at_bound]
+    if fit.at_bound:
+        named = [_BOUND_NAMES.get(n, n) for n in fit.at_bound]
         reasons.append(f"{', '.join(named)} at the bound of the search box")
     if n_refits:
         share = n_degenerate / n_refits
@@ -182,15 +118,15 @@ def _identify(fitted: _Fitted, family: str, samples: list[Law], n_refits: int, n
             reasons.append(f"{n_degenerate} of {n_refits} bootstrap refits ({share:.0%}) are degenerate "
                            "(failed or on a bound of the search box)")
         if len(samples) >= 2:
-            coefs = fitted.law.coefficients()
-            names = EXPONENTS[family]
+            coefs = fit.law.coefficients()
+            names = fam.exponents
             rows = np.array([[s.coefficients()[nm] for nm in names] for s in samples])
             lo, hi = central_interval(rows, level)
             reasons += exponent_reasons(names, [coefs[nm] for nm in names], np.atleast_1d(lo), np.atleast_1d(hi),
                                         level)
     status = "not identified" if reasons else ("identified" if n_refits else "unchecked")
     return Identification(status, tuple(reasons), FIX_HINT if reasons else "", n_refits, n_degenerate,
-                          tuple(fitted.at_bound))
+                          tuple(fit.at_bound))
 
 
 def fit_law(
@@ -200,8 +136,8 @@ def fit_law(
     loss: str = "huber",
     delta: float = 1e-3,
     asymmetry: float = 0.75,
-    starts: Any = "hoffmann",
-    method: str = "varpro",
+    starts: Any = None,
+    method: str | None = None,
     n_bootstrap: int = 0,
     seed: int = 0,
     level: float = DEFAULT_LEVEL,
@@ -212,33 +148,26 @@ def fit_law(
     """Fit ``family`` to ``runs`` and return the law with its bands and identification verdict.
 
     ``n_bootstrap`` refits (0: none) give the mean band and the identification checks on intervals; the run
-    scatter (always, when the runs outnumber the parameters) gives the prediction band.
+    scatter (always, when the runs outnumber the parameters) gives the prediction band. ``starts`` and
+    ``method`` choose Chinchilla's start grid and search (defaults ``"hoffmann"``, ``"varpro"``); other
+    families refuse them.
     """
     level = check_level(level)
     if not isinstance(n_bootstrap, (int, np.integer)) or isinstance(n_bootstrap, bool) or n_bootstrap < 0 \
             or n_bootstrap == 1:
         raise ConfigError(f"The 'n_bootstrap' parameter must be 0 or an integer >= 2. Got {n_bootstrap!r}.")
-    fitted = _fit(runs, family, loss=loss, delta=delta, asymmetry=asymmetry, starts=starts, method=method, seed=seed)
-    samples, n_bad = (_bootstrap(runs, fitted, family, int(n_bootstrap), seed, level, progress)
-                      if n_bootstrap else ([], 0))
-    ident = _identify(fitted, family, samples, int(n_bootstrap), n_bad, len(runs), level)
-    scatter = run_scatter(runs, fitted.law, _N_PARAMS[family], fitted.refit)
-    res = fitted.result
+    res = fit_family(family, runs, loss=loss, delta=delta, asymmetry=asymmetry, starts=starts, method=method,
+                     seed=seed)
     prov = _provenance(res, runs, family, n_bootstrap, seed, provenance_extra)
-    summary = res.as_dict()
-    law = fitted.law
-    if name != law.name:
-        law = _renamed(law, name)
-    return FittedLaw(law, ident, tuple(samples), scatter, level, prov, summary)
+    law = res.to_law(name, prov)
+    samples, n_bad = (_bootstrap(runs, res, int(n_bootstrap), seed, level, progress) if n_bootstrap else ([], 0))
+    samples = [replace(s, name=f"{name}[{i}]", citation=law.citation) for i, s in enumerate(samples)]  # type: ignore[type-var]
+    ident = _identify(res, samples, int(n_bootstrap), n_bad, len(runs), level)
+    scatter = run_scatter(runs, res.law, get_family(family).k, lambda sub: refit(res, sub).law)
+    return FittedLaw(law, ident, tuple(samples), scatter, level, prov, res.as_dict())
 
 
-def _renamed(law: Law, name: str) -> Law:
-    from dataclasses import replace
-
-    return replace(law, name=name)  # type: ignore[type-var]
-
-
-def _provenance(res: FitResult | FamilyFit, runs: Runs, family: str, n_bootstrap: int, seed: int,
+def _provenance(res: FitResult, runs: Runs, family: str, n_bootstrap: int, seed: int,
                 extra: dict[str, Any]) -> dict[str, Any]:
     prov = provenance(res, runs, **extra)
     prov["family"] = family

@@ -18,13 +18,18 @@ import numpy as np
 from scipy.special import logsumexp
 
 from .._validate import check_positive
+from ..flops import FLOPS_PER_PARAM_TOKEN
 from .base import Citation, JointLaw, as_float_or_array
+from .family import FIT_CITATION, Family
 
 __all__ = [
     "ChinchillaParams",
     "Chinchilla",
     "predict",
     "log_predict",
+    "log_loss",
+    "allocation",
+    "CHINCHILLA_FAMILY",
     "compute_optimal",
     "HOFFMANN_2022",
     "BESIROGLU_2024",
@@ -63,18 +68,34 @@ class ChinchillaParams:
     def as_dict(self) -> dict[str, float]:
         return {"E": self.E, "A": self.A, "B": self.B, "alpha": self.alpha, "beta": self.beta}
 
+    def theta(self) -> np.ndarray:
+        """``θ = (a, b, e, α, β) = (ln A, ln B, ln E, α, β)``, the fitters' coordinates (``e = −inf`` at E = 0)."""
+        with np.errstate(divide="ignore"):
+            return np.array([np.log(self.A), np.log(self.B), np.log(self.E), self.alpha, self.beta])
+
+
+def log_loss(theta: Any, log_n: Any, log_d: Any, *, jac: bool = False) -> Any:
+    """Eq. 2 in log space, ``log L = LSE(a − α log N, b − β log D, e)`` for ``θ = (a, b, e, α, β)``.
+
+    With ``jac=True`` also ``∂ log L / ∂θ`` (shape ``(n, 5)``): with softmax weights ``s_k`` of the three
+    terms, ``∂/∂a = s₁``, ``∂/∂b = s₂``, ``∂/∂e = s₃``, ``∂/∂α = −s₁ log N``, ``∂/∂β = −s₂ log D``.
+    """
+    a, b, e, alpha, beta = (float(v) for v in theta)
+    log_n, log_d = np.broadcast_arrays(np.asarray(log_n, dtype=float), np.asarray(log_d, dtype=float))
+    t = np.stack([a - alpha * log_n, b - beta * log_d, np.full(log_n.shape, e)])
+    if not jac:
+        return logsumexp(t, axis=0)
+    m = t.max(axis=0)
+    ex = np.exp(t - m)
+    tot = ex.sum(axis=0)
+    s = ex / tot
+    return m + np.log(tot), np.stack([s[0], s[1], s[2], -s[0] * log_n, -s[1] * log_d], axis=-1)
+
 
 def log_predict(params: ChinchillaParams, n_params: Any, n_tokens: Any) -> np.ndarray:
     """``log L(N, D)`` via log-sum-exp of the three terms."""
-    log_n = np.log(np.asarray(n_params, dtype=float))
-    log_d = np.log(np.asarray(n_tokens, dtype=float))
-    terms = [
-        np.log(params.A) - params.alpha * log_n,
-        np.log(params.B) - params.beta * log_d,
-    ]
-    if params.E > 0:
-        terms.append(np.full(np.broadcast(log_n, log_d).shape, np.log(params.E)))
-    return logsumexp(np.broadcast_arrays(*terms), axis=0)
+    return log_loss(params.theta(), np.log(np.asarray(n_params, dtype=float)),
+                    np.log(np.asarray(n_tokens, dtype=float)))
 
 
 def predict(params: ChinchillaParams, n_params: Any, n_tokens: Any) -> np.ndarray:
@@ -82,13 +103,21 @@ def predict(params: ChinchillaParams, n_params: Any, n_tokens: Any) -> np.ndarra
     return np.exp(log_predict(params, n_params, n_tokens))
 
 
+def allocation(A: Any, B: Any, alpha: Any, beta: Any, flops: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Hoffmann et al. (2022) Eq. 4 on coefficient arrays (one row per bootstrap sample, or scalars):
+    ``N_opt = G (C/6)^(β/(α+β))``, ``D_opt = C/(6 N_opt)``, ``G = (αA/(βB))^(1/(α+β))``. Broadcasts."""
+    A, B, alpha, beta = (np.asarray(v, dtype=float) for v in (A, B, alpha, beta))
+    c = np.asarray(flops, dtype=float)
+    s = alpha + beta
+    log_g = (np.log(alpha * A) - np.log(beta * B)) / s
+    c6 = c / FLOPS_PER_PARAM_TOKEN
+    n_opt = np.exp(log_g + (beta / s) * np.log(c6))
+    return n_opt, c6 / n_opt  # = G⁻¹ (C/6)^b exactly, and keeps 6·N·D == C to rounding
+
+
 def compute_optimal(params: ChinchillaParams, flops: Any) -> tuple[np.ndarray, np.ndarray]:
     """Hoffmann et al. (2022) Eq. 4: ``(N_opt, D_opt)`` at training compute ``flops = 6·N·D``."""
-    c6 = np.asarray(flops, dtype=float) / 6.0
-    s = params.alpha + params.beta
-    g = (params.alpha * params.A / (params.beta * params.B)) ** (1.0 / s)
-    n_opt = g * c6 ** (params.beta / s)
-    d_opt = c6 / n_opt  # = G⁻¹ (C/6)^b exactly, and keeps 6·N·D == C to rounding
+    n_opt, d_opt = allocation(params.A, params.B, params.alpha, params.beta, flops)
     return n_opt, d_opt
 
 
@@ -142,3 +171,18 @@ HOFFMANN_UNROUNDED = ChinchillaParams.from_logs(
 )
 #: Besiroglu et al. (2024) refit; SEs from 4,000 bootstraps: A 124.5, B 1293.3, E 0.026, α 0.0154, β 0.0206.
 EPOCH_2024 = ChinchillaParams(E=1.817, A=482.006, B=2085.434, alpha=0.3478, beta=0.3659)
+
+
+def _build(theta: np.ndarray) -> Chinchilla:
+    a, b, e, alpha, beta = (float(v) for v in theta)
+    return Chinchilla("fitted-chinchilla", ChinchillaParams.from_logs(a=a, b=b, e=e, alpha=alpha, beta=beta),
+                      FIT_CITATION)
+
+
+#: Eq. 2 as a fitter sees it; the box is the one the batched fitter has always searched (a, b free)
+CHINCHILLA_FAMILY = Family(
+    "chinchilla", ("a", "b", "e", "alpha", "beta"), log_loss, _build, lambda law: law.params.theta(),
+    bounds=((-np.inf, np.inf), (-np.inf, np.inf), (-20.0, 10.0), (1e-6, 10.0), (1e-6, 10.0)),
+    start_axes=((0.0, 10.0, 20.0), (0.0, 10.0, 20.0), (-1.0, 0.0, 1.0), (0.25, 0.75, 1.5), (0.25, 0.75, 1.5)),
+    exponents=("alpha", "beta"), exponent_index=(3, 4),
+)

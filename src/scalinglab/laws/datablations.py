@@ -22,8 +22,10 @@ import numpy as np
 from .._validate import check_positive
 from .base import Citation, JointLaw, as_float_or_array
 from .chinchilla import ChinchillaParams, compute_optimal, predict
+from .family import FIT_CITATION, Family
 
-__all__ = ["DataConstrained", "MUENNIGHOFF_2023", "MUENNIGHOFF_PARAMS", "RD_STAR", "RN_STAR"]
+__all__ = ["DataConstrained", "MUENNIGHOFF_2023", "MUENNIGHOFF_PARAMS", "RD_STAR", "RN_STAR", "log_loss",
+           "DATA_CONSTRAINED_FAMILY"]
 
 MUENNIGHOFF_2023 = Citation(
     "Muennighoff et al.", 2023, "Scaling Data-Constrained Language Models", "2305.16264",
@@ -63,6 +65,14 @@ class DataConstrained(JointLaw):
     def irreducible_loss(self) -> float:
         return self.params.E
 
+    def theta(self) -> np.ndarray:
+        """``(ln E, ln A, ln B, α, ln R_D*, ln R_N*)``, the fitter's coordinates; the fitted family ties β = α
+        as the paper does."""
+        p = self.params
+        with np.errstate(divide="ignore"):
+            return np.array([np.log(p.E), np.log(p.A), np.log(p.B), p.alpha, np.log(self.rd_star),
+                             np.log(self.rn_star)])
+
     def optimal_params_for_tokens(self, n_tokens: Any) -> np.ndarray:
         """``N_opt(D)``: the compute-optimal model size for ``n_tokens`` training tokens."""
         p = self.params
@@ -96,3 +106,26 @@ class DataConstrained(JointLaw):
         """With unlimited unique data the optimum is Hoffmann's Eq. 4: there N = N_opt(D), so N' = N."""
         n, d = compute_optimal(self.params, flops)
         return as_float_or_array(n), as_float_or_array(d)
+
+
+def _build(theta: np.ndarray) -> DataConstrained:
+    le, la, lb, alpha, lrd, lrn = (float(v) for v in theta)
+    params = ChinchillaParams(float(np.exp(le)), float(np.exp(la)), float(np.exp(lb)), alpha, alpha)
+    return DataConstrained("fitted-data-constrained", params, float(np.exp(lrd)), float(np.exp(lrn)), FIT_CITATION)
+
+
+def log_loss(theta: Any, log_n: Any, log_d: Any, log_u: Any) -> np.ndarray:
+    """``log L`` of the law built from θ for runs of N parameters on D tokens drawn from U unique ones."""
+    with np.errstate(all="ignore"):  # extreme trial coefficients give inf/nan; the fitter maps them away
+        return np.log(_build(theta).loss(np.exp(log_n), np.exp(log_d), np.exp(log_u)))
+
+
+#: the law as a fitter sees it (α = β, as in the paper's fit)
+DATA_CONSTRAINED_FAMILY = Family(
+    "data-constrained", ("log E", "log A", "log B", "alpha", "log R_D*", "log R_N*"), log_loss, _build,
+    lambda law: law.theta(),
+    bounds=((-5.0, 3.0), (-10.0, 40.0), (-10.0, 40.0), (0.01, 2.0), (float(np.log(0.1)), float(np.log(1e3))),
+            (float(np.log(0.1)), float(np.log(1e3)))),
+    start_axes=((0.0, 0.6), (4.0, 8.0), (4.0, 8.0), (0.2, 0.4), (float(np.log(15.0)),), (float(np.log(5.0)),)),
+    exponents=("alpha",), exponent_index=(3,), needs_unique=True,
+)

@@ -21,16 +21,26 @@ from typing import Any
 
 import numpy as np
 
+from ..flops import FLOPS_PER_PARAM_TOKEN
 from .base import Citation, JointLaw, as_float_or_array
+from .family import FIT_CITATION, Family
 from .powerlaw import PowerLaw
 
-__all__ = ["KaplanJoint", "kaplan_allocation", "KAPLAN_2020", "PF_DAY_FLOPS", "kaplan_one_variable_laws"]
+__all__ = ["KaplanJoint", "kaplan_allocation", "KAPLAN_2020", "PF_DAY_FLOPS", "kaplan_one_variable_laws",
+           "log_loss", "KAPLAN_FAMILY"]
 
 KAPLAN_2020 = Citation(
     "Kaplan et al.", 2020, "Scaling Laws for Neural Language Models", "2001.08361", "Eqs. 1.1-1.5, Table 2"
 )
 #: one petaflop/s-day in FLOPs
 PF_DAY_FLOPS = 1e15 * 86400.0
+
+
+def log_loss(theta: Any, log_n: Any, log_d: Any) -> np.ndarray:
+    """Eq. 1.5 in log space for ``θ = (ln N_c, ln D_c, α_N, α_D)``:
+    ``log L = α_D · log[exp((α_N/α_D)(ln N_c − log N)) + exp(ln D_c − log D)]``."""
+    lnc, ldc, an, ad = (float(v) for v in theta)
+    return ad * np.logaddexp((an / ad) * (lnc - np.asarray(log_n, dtype=float)), ldc - np.asarray(log_d, dtype=float))
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,11 +67,14 @@ class KaplanJoint(JointLaw):
     def irreducible_loss(self) -> float:
         return 0.0
 
+    def theta(self) -> np.ndarray:
+        """``(ln N_c, ln D_c, α_N, α_D)``, the fitter's coordinates."""
+        return np.array([np.log(self.n_c), np.log(self.d_c), self.alpha_n, self.alpha_d])
+
     def loss(self, n_params: Any, n_tokens: Any) -> Any:
-        n = np.asarray(n_params, dtype=float)
-        d = np.asarray(n_tokens, dtype=float)
-        inner = np.exp((self.alpha_n / self.alpha_d) * (np.log(self.n_c) - np.log(n))) + self.d_c / d
-        return as_float_or_array(inner**self.alpha_d)
+        log_n = np.log(np.asarray(n_params, dtype=float))
+        log_d = np.log(np.asarray(n_tokens, dtype=float))
+        return as_float_or_array(np.exp(log_loss(self.theta(), log_n, log_d)))
 
     def compute_optimal(self, flops: Any) -> tuple[Any, Any]:
         """Argmin of Eq. 1.5 over N at ``D = C/(6N)``.
@@ -71,9 +84,9 @@ class KaplanJoint(JointLaw):
         """
         c = np.asarray(flops, dtype=float)
         p = self.alpha_n / self.alpha_d
-        log_n = (np.log(p) + p * np.log(self.n_c) + np.log(c) - np.log(6.0 * self.d_c)) / (1.0 + p)
-        n = np.exp(log_n)
-        return as_float_or_array(n), as_float_or_array(c / (6.0 * n))
+        c6 = c / FLOPS_PER_PARAM_TOKEN
+        n = np.exp((np.log(p) + p * np.log(self.n_c) + np.log(c6) - np.log(self.d_c)) / (1.0 + p))
+        return as_float_or_array(n), as_float_or_array(c6 / n)
 
 
 def kaplan_allocation(flops: Any) -> tuple[Any, Any]:
@@ -83,7 +96,7 @@ def kaplan_allocation(flops: Any) -> tuple[Any, Any]:
     """
     c = np.asarray(flops, dtype=float)
     n = 1.3e9 * (c / PF_DAY_FLOPS) ** 0.73
-    return as_float_or_array(n), as_float_or_array(c / (6.0 * n))
+    return as_float_or_array(n), as_float_or_array(c / FLOPS_PER_PARAM_TOKEN / n)
 
 
 def kaplan_one_variable_laws() -> list[PowerLaw]:
@@ -97,3 +110,17 @@ def kaplan_one_variable_laws() -> list[PowerLaw]:
         PowerLaw.from_scale("kaplan2020-c", "flops", 3.1e8 * PF_DAY_FLOPS, 0.050, KAPLAN_2020,
                             f"Eq. 1.3, compute-efficient frontier; C_c = 3.1e8 PF-days; {one}"),
     ]
+
+
+def _build(theta: np.ndarray) -> KaplanJoint:
+    lnc, ldc, an, ad = (float(v) for v in theta)
+    return KaplanJoint("fitted-kaplan", an, ad, float(np.exp(lnc)), float(np.exp(ldc)), FIT_CITATION)
+
+
+#: Eq. 1.5 as a fitter sees it
+KAPLAN_FAMILY = Family(
+    "kaplan", ("log N_c", "log D_c", "alpha_N", "alpha_D"), log_loss, _build, lambda law: law.theta(),
+    bounds=((0.0, 80.0), (0.0, 80.0), (1e-4, 3.0), (1e-4, 3.0)),
+    start_axes=((25.0, 30.0, 35.0), (20.0, 25.0, 30.0), (0.05, 0.1, 0.3), (0.05, 0.1, 0.3)),
+    exponents=("alpha_N", "alpha_D"), exponent_index=(2, 3),
+)

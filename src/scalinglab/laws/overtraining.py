@@ -23,10 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_positive
-from .base import Citation, JointLaw, as_float_or_array
+from scipy.special import logsumexp
 
-__all__ = ["OverTraining", "GADRE_2024", "GADRE_RPJ_C4"]
+from .._validate import check_positive
+from ..flops import FLOPS_PER_PARAM_TOKEN
+from .base import Citation, JointLaw, as_float_or_array
+from .family import FIT_CITATION, Family
+
+__all__ = ["OverTraining", "GADRE_2024", "GADRE_RPJ_C4", "log_loss", "log_loss_cm", "OVER_TRAINING_FAMILY"]
 
 GADRE_2024 = Citation(
     "Gadre et al.", 2024, "Language models scale reliably with over-training and on downstream tasks",
@@ -35,6 +39,21 @@ GADRE_2024 = Citation(
 
 #: (alpha, beta, k, E) of ``powlaw_ours`` fitted as above [derived by us, see module docstring].
 GADRE_RPJ_C4 = (166.210992120337, 366.6871979615622, -0.2728507061786173, 1.836648408738623)
+
+
+def log_loss_cm(theta: Any, log_c: Any, log_m: Any) -> np.ndarray:
+    """The law in log space at compute C and multiplier M, ``θ = (ln E, ln a, ln b, η)``:
+    ``log L = LSE(ln E, ln a + η log M − η log C, ln b − η log M − η log C)``."""
+    le, la, lb, eta = (float(v) for v in theta)
+    log_c, log_m = np.broadcast_arrays(np.asarray(log_c, dtype=float), np.asarray(log_m, dtype=float))
+    return logsumexp(np.stack([np.full(log_c.shape, le), la + eta * (log_m - log_c), lb - eta * (log_m + log_c)]),
+                     axis=0)
+
+
+def log_loss(theta: Any, log_n: Any, log_d: Any) -> np.ndarray:
+    """:func:`log_loss_cm` at ``C = 6·N·D``, ``M = D/N``."""
+    log_n, log_d = np.asarray(log_n, dtype=float), np.asarray(log_d, dtype=float)
+    return log_loss_cm(theta, np.log(FLOPS_PER_PARAM_TOKEN) + log_n + log_d, log_d - log_n)
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,17 +93,21 @@ class OverTraining(JointLaw):
     def irreducible_loss(self) -> float:
         return self.E
 
+    def theta(self) -> np.ndarray:
+        """``(ln E, ln a, ln b, η)``, the fitter's coordinates (``ln E = −inf`` at E = 0)."""
+        with np.errstate(divide="ignore"):
+            return np.array([np.log(self.E), np.log(self.a), np.log(self.b), self.eta])
+
     def loss_cm(self, flops: Any, tokens_per_param: Any) -> Any:
         """Loss at compute ``flops`` and multiplier ``M = D/N``."""
-        c = np.asarray(flops, dtype=float)
-        m = np.asarray(tokens_per_param, dtype=float)
-        scale = self.a * m**self.eta + self.b * m ** (-self.eta)
-        return as_float_or_array(self.E + scale * np.exp(-self.eta * np.log(c)))
+        log_c = np.log(np.asarray(flops, dtype=float))
+        log_m = np.log(np.asarray(tokens_per_param, dtype=float))
+        return as_float_or_array(np.exp(log_loss_cm(self.theta(), log_c, log_m)))
 
     def loss(self, n_params: Any, n_tokens: Any) -> Any:
-        n = np.asarray(n_params, dtype=float)
-        d = np.asarray(n_tokens, dtype=float)
-        return self.loss_cm(6.0 * n * d, d / n)
+        log_n = np.log(np.asarray(n_params, dtype=float))
+        log_d = np.log(np.asarray(n_tokens, dtype=float))
+        return as_float_or_array(np.exp(log_loss(self.theta(), log_n, log_d)))
 
     def optimal_tokens_per_param(self) -> float:
         """``M* = (b/a)^(1/(2η))``, the same at every compute budget."""
@@ -92,6 +115,21 @@ class OverTraining(JointLaw):
 
     def compute_optimal(self, flops: Any) -> tuple[Any, Any]:
         c = np.asarray(flops, dtype=float)
-        m = self.optimal_tokens_per_param()
-        n = np.sqrt(c / (6.0 * m))
-        return as_float_or_array(n), as_float_or_array(c / (6.0 * n))
+        c6 = c / FLOPS_PER_PARAM_TOKEN
+        n = np.sqrt(c6 / self.optimal_tokens_per_param())
+        return as_float_or_array(n), as_float_or_array(c6 / n)
+
+
+def _build(theta: np.ndarray) -> OverTraining:
+    le, la, lb, eta = (float(v) for v in theta)
+    return OverTraining("fitted-over-training", float(np.exp(le)), float(np.exp(la)), float(np.exp(lb)), eta,
+                        FIT_CITATION)
+
+
+#: the loss law as a fitter sees it
+OVER_TRAINING_FAMILY = Family(
+    "over-training", ("log E", "log a", "log b", "eta"), log_loss, _build, lambda law: law.theta(),
+    bounds=((-20.0, 5.0), (-30.0, 60.0), (-30.0, 60.0), (1e-4, 2.0)),
+    start_axes=((-1.0, 0.0, 0.5), (0.0, 5.0, 10.0), (0.0, 5.0, 10.0), (0.05, 0.15, 0.3)),
+    exponents=("eta",), exponent_index=(3,),
+)

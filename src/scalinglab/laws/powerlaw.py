@@ -12,12 +12,27 @@ from typing import Any
 import numpy as np
 
 from .._validate import check_choice, check_positive
+from ..flops import FLOPS_PER_PARAM_TOKEN
 from .base import Citation, Law, as_float_or_array
+from .family import FIT_CITATION, Family
 
-__all__ = ["PowerLaw", "VARIABLES"]
+__all__ = ["PowerLaw", "VARIABLES", "log_loss", "log_x", "power_law_family"]
 
 #: the variable a one-variable law is written in, and its unit
 VARIABLES = {"n_params": "parameters", "n_tokens": "tokens", "flops": "FLOP"}
+
+
+def log_loss(theta: Any, lx: Any) -> np.ndarray:
+    """``log L = log(E + A/x^α) = logaddexp(ln E, ln A − α log x)`` for ``θ = (ln E, ln A, α)``, ``lx = log x``."""
+    le, la, alpha = (float(v) for v in theta)
+    return np.logaddexp(le, la - alpha * np.asarray(lx, dtype=float))
+
+
+def log_x(variable: str, log_n: Any, log_d: Any) -> np.ndarray:
+    """The log of a one-variable law's variable from ``(log N, log D)``: N, D or ``C = 6·N·D``."""
+    log_n, log_d = np.asarray(log_n, dtype=float), np.asarray(log_d, dtype=float)
+    return {"n_params": lambda: log_n, "n_tokens": lambda: log_d,
+            "flops": lambda: np.log(FLOPS_PER_PARAM_TOKEN) + log_n + log_d}[variable]()
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,12 +76,44 @@ class PowerLaw(Law):
     def irreducible_loss(self) -> float:
         return self.E
 
+    def theta(self) -> np.ndarray:
+        """``(ln E, ln A, α)``, the fitter's coordinates (``ln E = −inf`` at E = 0)."""
+        with np.errstate(divide="ignore"):
+            return np.array([np.log(self.E), np.log(self.A), self.alpha])
+
     def loss(self, x: Any) -> Any:
         """Predicted loss at ``x`` (in the law's variable)."""
-        x = np.asarray(x, dtype=float)
-        return as_float_or_array(self.E + np.exp(np.log(self.A) - self.alpha * np.log(x)))
+        return as_float_or_array(np.exp(log_loss(self.theta(), np.log(np.asarray(x, dtype=float)))))
+
+    def loss_nd(self, n_params: Any, n_tokens: Any) -> Any:
+        """Predicted loss of a run of ``n_params`` parameters on ``n_tokens`` tokens (the law reads N, D or
+        ``C = 6·N·D``)."""
+        lx = log_x(self.variable, np.log(np.asarray(n_params, dtype=float)), np.log(np.asarray(n_tokens, dtype=float)))
+        return as_float_or_array(np.exp(log_loss(self.theta(), lx)))
 
     def inverse(self, loss: Any) -> Any:
         """The ``x`` at which the law reaches ``loss`` (which must exceed E)."""
         gap = np.asarray(loss, dtype=float) - self.E
         return as_float_or_array((self.A / gap) ** (1.0 / self.alpha))
+
+
+_SHORT = {"n_params": "n", "n_tokens": "d", "flops": "c"}
+
+
+def power_law_family(variable: str) -> Family:
+    """``"power-law-n"``, ``"-d"`` or ``"-c"``: ``L = E + A/x^α`` fitted on runs' N, D or C = 6ND."""
+    check_choice("variable", variable, VARIABLES)
+    name = f"power-law-{_SHORT[variable]}"
+
+    def log_loss_nd(theta: Any, log_n: Any, log_d: Any) -> np.ndarray:
+        return log_loss(theta, log_x(variable, log_n, log_d))
+
+    def build(theta: np.ndarray) -> PowerLaw:
+        le, la, alpha = (float(v) for v in theta)
+        return PowerLaw(f"fitted-{name}", variable, float(np.exp(le)), float(np.exp(la)), alpha, FIT_CITATION)
+
+    return Family(name, ("log E", "log A", "alpha"), log_loss_nd, build, lambda law: law.theta(),
+                  bounds=((-20.0, 5.0), (-30.0, 120.0), (1e-4, 3.0)),
+                  start_axes=((-1.0, 0.0, 0.7), (5.0, 10.0, 20.0) if variable == "flops" else (2.0, 5.0, 10.0),
+                              (0.05, 0.15, 0.4)),
+                  exponents=("alpha",), exponent_index=(2,))

@@ -7,6 +7,7 @@ from pathlib import Path
 from ..errors import ConfigError
 from .base import JointLaw, Law
 from .chinchilla import (
+    CHINCHILLA_FAMILY,
     BESIROGLU_2024,
     EPOCH_2024,
     HOFFMANN_2022,
@@ -15,11 +16,26 @@ from .chinchilla import (
     Chinchilla,
 )
 from .fitted import FittedLaw
-from .datablations import MUENNIGHOFF_2023, MUENNIGHOFF_PARAMS, RD_STAR, RN_STAR, DataConstrained
-from .kaplan import KAPLAN_2020, KaplanJoint, kaplan_one_variable_laws
-from .overtraining import GADRE_2024, GADRE_RPJ_C4, OverTraining
+from .datablations import DATA_CONSTRAINED_FAMILY, MUENNIGHOFF_2023, MUENNIGHOFF_PARAMS, RD_STAR, RN_STAR, DataConstrained
+from .family import Family
+from .kaplan import KAPLAN_FAMILY, KAPLAN_2020, KaplanJoint, kaplan_one_variable_laws
+from .powerlaw import power_law_family
+from .overtraining import OVER_TRAINING_FAMILY, GADRE_2024, GADRE_RPJ_C4, OverTraining
 
-__all__ = ["DEFAULT_LAW", "get_law", "get_joint_law", "list_laws", "resolve_law", "resolve_fitted"]
+__all__ = ["FAMILIES", "get_family", "DEFAULT_LAW", "get_law", "get_joint_law", "list_laws", "resolve_law", "resolve_fitted"]
+
+#: every law family a fitter can fit, by name (:class:`~scalinglab.laws.family.Family`)
+FAMILIES: dict[str, Family] = {f.name: f for f in (
+    CHINCHILLA_FAMILY, KAPLAN_FAMILY, OVER_TRAINING_FAMILY, DATA_CONSTRAINED_FAMILY,
+    *(power_law_family(v) for v in ("n_params", "n_tokens", "flops")))}
+
+
+def get_family(name: str) -> Family:
+    """The family called ``name`` (a key of :data:`FAMILIES`); one clear line otherwise."""
+    if name not in FAMILIES:
+        raise ConfigError(f"The 'family' parameter must be one of {', '.join(FAMILIES)}. Got {name!r}.")
+    return FAMILIES[name]
+
 
 #: Epoch's 2024 replication: the only Chinchilla coefficient set whose fit can be reproduced from data.
 DEFAULT_LAW = "epoch2024"
