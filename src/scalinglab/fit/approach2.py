@@ -60,12 +60,13 @@ def not_isoflop_design(flops: Any, n_params: Any, budgets: Any, min_points: int 
     full = int((sizes >= min_points).sum())
     if full >= 2:
         return None
-    need = (f"Approach 2 needs at least 2 budgets with {min_points} or more distinct model sizes each "
+    need = (f"a power law N*(C) needs at least 2 budgets with {min_points} or more distinct model sizes each "
             f"({LIMITS['min_budgets']} for an error estimate)")
     if centre.size == 1:
-        return f"the runs form one compute budget (C = {centre[0]:.3g}): {need}."
-    return (f"the {centre.size} compute budgets ({describe_budgets(budgets)}) include {full} with {min_points} or "
-            f"more distinct model sizes (at most {int(sizes.max())}): {need}.")
+        return f"not an IsoFLOP design: the runs form one compute budget (C = {centre[0]:.3g}), and {need}."
+    return (f"not an IsoFLOP design: of the {centre.size} compute budgets ({describe_budgets(budgets)}), {full} "
+            f"{'has' if full == 1 else 'have'} {min_points} or more distinct model sizes (the most: "
+            f"{int(sizes.max())}), and {need}.")
 
 
 @dataclass(frozen=True, eq=False)
