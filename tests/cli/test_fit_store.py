@@ -1,6 +1,7 @@
 """`scalinglab fit --store`: fit a lab sweep from the run store and score its held-out runs."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -65,6 +66,18 @@ def test_fit_store_isoflop_uses_sweep_budgets(run, tmp_path):
     assert h["n"] == 1 and 0 < h["are_mean"] < 0.05
     run_ = h["runs"][0]
     assert run_["predicted"] == pytest.approx(h["frontier"]["coef"] * run_["flops"] ** h["frontier"]["exponent"])
+
+
+def test_fit_store_isoflop_names_the_band_its_held_out_run_is_scored_against(run, tmp_path):
+    db = _finished_store(tmp_path / "lab.db")
+    code, out, err = run("fit", "--store", str(db), "--approach", "isoflop", "--bootstrap", "20")
+    assert code == 0, err
+    assert re.search(r"held-out runs: 1, ARE mean [0-9.]+%, max [0-9.]+%; [01] of 1 inside the 90% mean band of the "
+                     r"frontier L\*\(C\) \(parameter uncertainty: \d+ bootstrap resamples", out)
+    assert "no prediction band: Approach 2 does not estimate the scatter of single runs" in out
+    code, out, err = run("fit", "--store", str(db), "--approach", "isoflop")
+    assert code == 0, err
+    assert "no band: no bootstrap resamples were drawn, so the frontier has no interval" in out
 
 
 def test_fit_needs_exactly_one_source(run, tmp_path):

@@ -40,6 +40,14 @@ def test_build_report_embeds_every_figure(full_report):
     assert "FLAGGED" in text and "90% interval" in text
 
 
+def test_build_report_shows_approach2_first_and_in_its_own_section(full_report):
+    _, text = full_report
+    first = text[text.index('<section id="verdict">'):text.index('<section id="data">')]
+    assert "Approach 2 (IsoFLOP profiles): N* ∝ C<sup>a</sup>, a = " in first
+    assert "90% interval of the exponent" in first and "R² " in first and "Verdict:" in first
+    assert "<h2>Approach 2: IsoFLOP exponents</h2>" in text
+
+
 def test_build_report_reads_fit_json_and_runs_file(tmp_path, isoflop_runs, law_with_samples):
     r = isoflop_runs
     csv = tmp_path / "runs <b>.csv"
@@ -92,3 +100,5 @@ def test_build_report_reads_a_store_through_to_arrays(tmp_path, monkeypatch, iso
     res = make_report(law=law_with_samples, store=db, audit=False, out=tmp_path / "r.html")
     text = res.path.read_text()
     assert "lab store" in text and 'id="fig-isoflop"' in text and "&lt;script&gt;" in text
+    # Approach 2 fits the runs not held out and scores the held-out ones against its frontier, naming the band
+    assert "Held-out runs (not in the fit) against the frontier" in text and "mean band of the frontier" in text

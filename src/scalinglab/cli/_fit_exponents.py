@@ -3,7 +3,6 @@ intervals, R² and verdict, as a JSON-ready report and as printed tables."""
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -12,8 +11,7 @@ from rich.table import Table
 
 from .._intervals import DEFAULT_LEVEL, level_label
 from ..errors import ConfigError
-from ..fit import fit_envelope, fit_isoflop_profiles
-from ..fit.profiles import ProfileWarning
+from ..fit import fit_approach2, fit_envelope
 from ..laws.fitted import Identification
 from ._common import console
 
@@ -24,23 +22,15 @@ def _exponents(runs, approach: str, *, profile: str, budgets: Any, n_boot: int, 
                holdout=None, level: float = DEFAULT_LEVEL) -> dict[str, Any]:
     """Approaches 1 and 2: N*(C) ∝ C^a and D*(C) ∝ C^b. ``budgets``: a bin width in decades or labels.
 
-    The report carries the identification verdict (see :func:`~scalinglab.fit.fit_isoflop_profiles`); a fit
-    the data cannot identify is reported, not raised. With held-out runs (a lab sweep's), the profile minima
-    give the frontier ``L*(C) = k·C^s`` (a power law through the budgets' optimal losses) and each held-out
-    run is scored against ``L*`` at its compute: the sweep places its held-out run near the predicted optimum,
-    where its loss should be ``L*``.
+    Approach 2 is :func:`~scalinglab.fit.fit_approach2` (the report shows the same): the verdict of
+    :func:`~scalinglab.fit.fit_isoflop_profiles` (a fit the data cannot identify is reported, not raised) and,
+    with held-out runs (a lab sweep's), each scored against the frontier ``L*(C) = k·C^s`` through the
+    budgets' minimum losses, with the band it is scored against named.
     """
 
     if approach == "isoflop":
-        with warnings.catch_warnings():
-            # every excluded budget is named in the verdict or its notes and in the per-budget lines
-            warnings.simplefilter("ignore", ProfileWarning)
-            res = fit_isoflop_profiles(runs.n_params, runs.flops, runs.loss, budgets=budgets, method=profile,
-                                       bootstrap=n_boot, seed=seed, level=level)
-        out = {"approach": approach, "rows": len(runs), **res.as_dict()}
-        if holdout is not None:
-            out["holdout"] = _score_frontier(res, holdout)
-        return out
+        return fit_approach2(runs, budgets=budgets, method=profile, bootstrap=n_boot, seed=seed, level=level,
+                             holdout=holdout).as_dict()
     if runs.run_id is None or runs.tokens_seen is None:
         raise ConfigError("The envelope approach needs '--run-col' and '--tokens-seen-col' (checkpoints of "
                           "training curves). Got " + ("neither." if runs.run_id is None and runs.tokens_seen
@@ -134,32 +124,22 @@ def _print_exponents(out: dict[str, Any]) -> None:
             mark = "" if p["status"] == "ok" else f"[yellow]{p['status']}: {escape(p['reason'])}[/]"
             console.print(head + ("  " if p["status"] == "extrapolated" else "") + mark, soft_wrap=True)
     if "holdout" in out:
-        h = out["holdout"]
-        if h["frontier"] is None:
-            console.print(f"held-out runs: {h['n']}, not scored: {escape(h['reason'])}", soft_wrap=True)
-            return
-        console.print(f"frontier L*(C) = {h['frontier']['coef']:.4g}·C^{h['frontier']['exponent']:.4f} through the "
-                      f"profile minima; held-out runs: {h['n']}, ARE mean {h['are_mean']:.2%}, max {h['are_max']:.2%}")
-        for r in h["runs"]:
-            console.print(f"  C = {r['flops']:.3g}, N = {r['n_params']:.4g} (N* predicted {r['n_opt']:.4g}): "
-                          f"loss {r['loss']:.4f}, predicted L* {r['predicted']:.4f}")
+        _print_frontier_score(out["holdout"])
 
 
-def _score_frontier(res, holdout) -> dict[str, Any]:
-    """Held-out runs against the power law through the IsoFLOP minima, L*(C) = k·C^s (not scored with fewer
-    than 2 budgets that have an interior minimum)."""
-    from ..fit.profiles import fit_power_law
+def _print_frontier_score(h: dict[str, Any]) -> None:
+    """Held-out runs against the frontier L*(C): errors, and the share inside its mean band (named with its
+    level), or why there is no band; and why there is no prediction band."""
+    if h["frontier"] is None:
+        console.print(f"held-out runs: {h['n']}, not scored: {escape(h['reason'])}", soft_wrap=True)
+        return
+    inside = (f"; {round(h['mean_coverage'] * h['n'])} of {h['n']} inside the {h['band_label']}"
+              if h["band"] else f"; {h['no_band']}")
+    console.print(f"frontier L*(C) = {h['frontier']['coef']:.4g}·C^{h['frontier']['exponent']:.4f} through the "
+                  f"profile minima; held-out runs: {h['n']}, ARE mean {h['are_mean']:.2%}, max {h['are_max']:.2%}"
+                  f"{escape(inside)}; {escape(h['no_prediction_band'])}", soft_wrap=True)
+    for r in h["runs"]:
+        band = f" ({r['mean_interval'][0]:.4f}–{r['mean_interval'][1]:.4f})" if "mean_interval" in r else ""
+        console.print(f"  C = {r['flops']:.3g}, N = {r['n_params']:.4g} (N* predicted {r['n_opt']:.4g}): "
+                      f"loss {r['loss']:.4f}, predicted L* {r['predicted']:.4f}{band}", soft_wrap=True)
 
-    used = np.isfinite(res.loss_opt) & np.isfinite(res.n_opt)
-    if np.unique(res.flops[used]).size < 2:
-        return {"n": len(holdout), "frontier": None, "runs": [],
-                "reason": f"the frontier needs 2 budgets with an interior minimum (got {int(used.sum())})"}
-    frontier = fit_power_law(res.flops[used], res.loss_opt[used])
-    c = holdout.flops
-    pred = frontier.predict(c)
-    are = np.abs(pred - holdout.loss) / holdout.loss
-    return {"n": len(holdout), "are_mean": float(are.mean()), "are_max": float(are.max()),
-            "frontier": frontier.as_dict(),
-            "runs": [{"flops": float(ci), "n_params": float(n), "n_tokens": float(d), "loss": float(y),
-                      "predicted": float(p), "are": float(e), "n_opt": float(res.n_opt_fit.predict(ci))}
-                     for ci, n, d, y, p, e in zip(c, holdout.n_params, holdout.n_tokens, holdout.loss, pred, are)]}

@@ -21,6 +21,7 @@ from ..fit.parametric import METHODS
 from ..fit import (audit, drop_highest_loss, fit_law, load_runs,
                    runs_from_store, split_groups)
 from ..fit.audit import score_runs
+from ..fit.approach2 import isoflop_budgets
 from ..laws.io import save_fitted
 from . import app
 from ._fit_exponents import _exponents, _print_exponents
@@ -174,12 +175,8 @@ def _group_path(out: str, label: str) -> str:
 def _fit_report(runs, o: _Opts, *, holdout=None, budgets=None, out: str | None = None) -> dict[str, Any]:
     """Fit ``runs`` as the options say and return the JSON-ready report (nothing printed but progress)."""
     if o.approach != "parametric":
-        if o.budget_width is not None:
-            budgets = o.budget_width
-        elif budgets is None or not np.isfinite(budgets).all():
-            budgets = 1e-6  # FLOPs equal up to rounding form one budget
-        return _exponents(runs, o.approach, profile=o.profile, budgets=budgets, n_boot=o.n_boot, seed=o.seed,
-                          holdout=holdout, level=o.level)
+        return _exponents(runs, o.approach, profile=o.profile, budgets=isoflop_budgets(budgets, o.budget_width),
+                          n_boot=o.n_boot, seed=o.seed, holdout=holdout, level=o.level)
     return _parametric(runs, o, holdout=holdout, out=out)
 
 

@@ -2,6 +2,7 @@
 (Approach 3), IsoFLOP profiles (Approach 2), the envelope of training curves (Approach 1), bootstrap
 intervals and extrapolation audits."""
 
+from .approach2 import Approach2Result, fit_approach2
 from .audit import AuditResult, audit
 from .bootstrap import BootstrapResult, bootstrap, derived_quantities
 from .data import Runs, drop_highest_loss, load_runs, select_groups, split_groups
@@ -23,6 +24,7 @@ __all__ = [
     "FAMILIES", "fit_family", "FamilyBootstrap", "bootstrap_family",
     "BootstrapResult", "bootstrap", "derived_quantities",
     "AuditResult", "audit", "IsoFlopProfileResult", "ProfileWarning", "fit_isoflop_profiles",
+    "Approach2Result", "fit_approach2",
     "EnvelopeResult", "fit_envelope",
     "provenance", "save_fit", "StoreRuns", "runs_from_store", "fit_law",
 ]

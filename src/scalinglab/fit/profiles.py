@@ -121,6 +121,8 @@ class IsoFlopProfileResult:
     With fewer than 2 usable budgets the power laws are :meth:`PowerLawFit.missing` (NaN) and the verdict says
     why. ``n_bootstrap`` of the ``n_requested`` resamples gave an exponent; the intervals are central ``level``
     intervals over them. ``notes`` say what the verdict does not: budgets left out, budgets formed by grouping.
+    ``frontier`` is the power law L*(C) = k·C^s through the same budgets' minimum losses, ``bootstrap_frontier``
+    its (s, k) in each usable resample.
     """
 
     method: str
@@ -134,6 +136,8 @@ class IsoFlopProfileResult:
     identification: Identification = Identification("unchecked")
     notes: tuple[str, ...] = ()
     budget_width: float | None = None  # decades, when budgets were formed by chaining FLOPs
+    frontier: PowerLawFit = PowerLawFit.missing()
+    bootstrap_frontier: np.ndarray | None = None  # shape (n_bootstrap, 2): columns s, k of L*(C) = k·C^s
 
     @property
     def a(self) -> float:
@@ -169,7 +173,7 @@ class IsoFlopProfileResult:
                 "n_budgets": len(self.profiles), "n_budgets_used": self.n_used,
                 "n_bootstrap": self.n_bootstrap, "n_bootstrap_requested": self.n_requested,
                 "identification": {**self.identification.as_dict(), "limits": dict(LIMITS)},
-                "notes": list(self.notes), "budget_width": self.budget_width,
+                "notes": list(self.notes), "budget_width": self.budget_width, "frontier": self.frontier.as_dict(),
                 "profiles": [p.as_dict() for p in self.profiles]}
 
 
@@ -269,14 +273,16 @@ def _near_minimum(n: np.ndarray, y: np.ndarray, labels: np.ndarray, window: floa
     return np.abs(np.log10(n / n[best[labels]])) <= window
 
 
-def _exponents(profiles: list[BudgetProfile]) -> tuple[PowerLawFit, PowerLawFit]:
-    """Power laws over the budgets with an interior minimum; :meth:`PowerLawFit.missing` with fewer than 2."""
+def _exponents(profiles: list[BudgetProfile]) -> tuple[PowerLawFit, PowerLawFit, PowerLawFit]:
+    """Power laws N*(C), D*(C) and the frontier L*(C) over the budgets with an interior minimum;
+    :meth:`PowerLawFit.missing` with fewer than 2 (the frontier also when a minimum loss is not > 0)."""
     used = [p for p in profiles if p.used]
     if len(used) < 2:
-        return PowerLawFit.missing(), PowerLawFit.missing()
-    cb = np.array([p.flops for p in used])
+        return PowerLawFit.missing(), PowerLawFit.missing(), PowerLawFit.missing()
+    cb, lo = np.array([p.flops for p in used]), np.array([p.loss_opt for p in used])
     return (fit_power_law(cb, np.array([p.n_opt for p in used])),
-            fit_power_law(cb, np.array([p.d_opt for p in used])))
+            fit_power_law(cb, np.array([p.d_opt for p in used])),
+            fit_power_law(cb, lo) if np.all(lo > 0) else PowerLawFit.missing())
 
 
 def fit_isoflop_profiles(n_params: Any, flops: Any, loss: Any, *, budgets: Any = None, method: str = "parabola",
@@ -346,35 +352,34 @@ def fit_isoflop_profiles(n_params: Any, flops: Any, loss: Any, *, budgets: Any =
     if bad:
         warnings.warn(f"{len(bad)} of {len(profiles)} budgets excluded from the power-law fit: "
                       + "; ".join(f"C={p.flops:.3g}: {p.reason}" for p in bad), ProfileWarning, stacklevel=2)
-    n_fit, d_fit = _exponents(profiles)
+    n_fit, d_fit, frontier = _exponents(profiles)
     if not np.isfinite(n_fit.exponent):
         warnings.warn(f"No exponent fitted: {sum(p.used for p in profiles)} of {len(profiles)} budgets have an "
                       "interior minimum and a power law needs 2 (the result's identification says why).",
                       ProfileWarning, stacklevel=2)
     samples = (_bootstrap(c, n, y, labels, centre, method, int(min_points), int(bootstrap), seed) if bootstrap
-               else np.empty((0, 2)))
+               else np.empty((0, 4)))
     if len(samples) >= 2:
-        ia, ib = central_interval(samples, level)
+        ia, ib = central_interval(samples[:, :2], level)
         n_fit = PowerLawFit(n_fit.exponent, n_fit.coef, n_fit.r2, (float(ia[0]), float(ib[0])))
         d_fit = PowerLawFit(d_fit.exponent, d_fit.coef, d_fit.r2, (float(ia[1]), float(ib[1])))
-    ident, notes = _identify(profiles, method, int(min_points), samples, int(bootstrap), width)
+    ident, notes = _identify(profiles, method, int(min_points), samples[:, :2], int(bootstrap), width)
     return IsoFlopProfileResult(method, tuple(profiles), n_fit, d_fit, len(samples),
-                                samples if bootstrap else None, int(bootstrap), level, ident, notes, width)
+                                samples[:, :2] if bootstrap else None, int(bootstrap), level, ident, notes, width,
+                                frontier, samples[:, 2:] if bootstrap else None)
 
 
 def _bootstrap(c: np.ndarray, n: np.ndarray, y: np.ndarray, labels: np.ndarray, centre: np.ndarray, method: str,
                min_points: int, reps: int, seed: int) -> np.ndarray:
-    """Exponents (a, b) of ``reps`` replicates resampled within budgets; replicates without 2 usable budgets
-    are dropped (their count is what :attr:`IsoFlopProfileResult.n_bootstrap` falls short of ``reps``)."""
+    """Exponents (a, b) and frontier (s, k) of ``reps`` replicates resampled within budgets, one row each;
+    replicates without 2 usable budgets are dropped (their count is what
+    :attr:`IsoFlopProfileResult.n_bootstrap` falls short of ``reps``)."""
     rng = np.random.default_rng(seed)
     groups = [np.flatnonzero(labels == k) for k in range(centre.size)]
     out = []
     for _ in range(reps):
         idx = np.concatenate([rng.choice(g, g.size) for g in groups])
-        nf, df = _exponents(_profiles(c[idx], n[idx], y[idx], labels[idx], centre, method, min_points))
+        nf, df, fr = _exponents(_profiles(c[idx], n[idx], y[idx], labels[idx], centre, method, min_points))
         if np.isfinite(nf.exponent):
-            out.append((nf.exponent, df.exponent))
-    return np.array(out).reshape(-1, 2)
-
-
-# --- identification ---------------------------------------------------------------------------------------
+            out.append((nf.exponent, df.exponent, fr.exponent, fr.coef))
+    return np.array(out).reshape(-1, 4)

@@ -16,6 +16,7 @@ from ..laws.base import JointLaw
 from ..laws.chinchilla import Chinchilla
 from ..laws.fitted import FittedLaw
 from ..plan import plan_compute, with_hardware
+from ._approach2 import approach2_line, approach2_section
 from ._curves import budget_labels
 from ._inputs import Data, resolve_law_input, resolve_runs, runs_from_store
 from ._mpl import png_bytes, png_data_uri, save_figure
@@ -86,6 +87,27 @@ def _score(audit: Any, data: Data | None, fitted: FittedLaw, prov: dict[str, Any
         return None
     return {"source": "scalinglab.fit.audit (as `scalinglab fit --audit`): the largest-compute 10% held out, "
                       f"{min(n_bootstrap, 200)} bootstrap refits", "what": "Extrapolation audit", **res.as_dict()}
+
+
+def _approach2(data: Data, n_bootstrap: int, seed: int, level: float) -> tuple[dict[str, Any] | None, str | None]:
+    """Approach 2 on the runs not held out, computed as `scalinglab fit --approach isoflop --bootstrap N --seed S`
+    computes it (held-out runs scored against its frontier); or None and the one line saying why there is none."""
+    from ..fit.approach2 import fit_approach2, isoflop_budgets, not_isoflop_design
+
+    if data.runs is None:
+        return None, "not computed: the runs could not be turned into scalinglab.fit.Runs."
+    fit_rows = np.ones(len(data), bool) if data.held_out is None else ~data.held_out
+    runs = data.runs.subset(np.flatnonzero(fit_rows), note="report: held-out runs kept out of Approach 2")
+    budgets = isoflop_budgets(None if data.budgets is None else data.budgets[fit_rows])
+    reason = not_isoflop_design(runs.flops, runs.n_params, budgets)
+    if reason is not None:
+        return None, reason
+    held = None if fit_rows.all() else data.runs.subset(np.flatnonzero(~fit_rows))
+    try:
+        res = fit_approach2(runs, budgets=budgets, bootstrap=n_bootstrap, seed=seed, level=level, holdout=held)
+    except ScalingLabError as exc:
+        return None, f"not computed: {exc}"
+    return res.as_dict(), None
 
 
 def _complete(aud: dict[str, Any]) -> dict[str, Any]:
@@ -173,9 +195,14 @@ def make_report(
     plan, no_plan = _plan(fitted, budget)
     figs = _Figures(Path(figures_dir) if figures_dir else None, tuple(formats))
     describe = _describe_source(data.source) if data is not None else ""
-    sections = [("verdict", "Can this law be trusted?", verdict_section(fitted, law_src, aud)),
+    a2, no_a2 = _approach2(data, n_bootstrap, seed, fitted.level) if data is not None else (None, None)
+    sections = [("verdict", "Can this law be trusted?", verdict_section(fitted, law_src, aud)
+                 + approach2_line(a2, no_a2)),
                 ("data", "Data", data_section(data, fitted, describe)),
-                ("law", "Law", law_section(fitted)),
+                ("law", "Law", law_section(fitted))]
+    if data is not None:
+        sections.append(("approach2", "Approach 2: IsoFLOP exponents", approach2_section(a2, no_a2)))
+    sections += [
                 ("plan", f"Plan at {budget:.3g} FLOPs", plan_section(plan, no_plan)),
                 ("figures", "Figures", _figures(figs, fitted, data, held_out, budget, inference_tokens,
                                                 plan is not None, notes))]
