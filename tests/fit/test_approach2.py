@@ -44,8 +44,8 @@ def test_not_isoflop_design_says_why_in_one_line():
 
 def test_fit_approach2_is_fit_isoflop_profiles_on_the_same_runs():
     runs = design()
-    got = fit_approach2(runs, bootstrap=30, seed=4, level=0.8)
-    ref = fit_isoflop_profiles(runs.n_params, runs.flops, runs.loss, budgets=ROUNDING_WIDTH, bootstrap=30, seed=4,
+    got = fit_approach2(runs, n_bootstrap=30, seed=4, level=0.8)
+    ref = fit_isoflop_profiles(runs.n_params, runs.flops, runs.loss, budgets=ROUNDING_WIDTH, n_bootstrap=30, seed=4,
                                level=0.8)
     assert got.profiles.a == ref.a and got.profiles.n_opt_fit.interval == ref.n_opt_fit.interval
     assert got.profiles.n_opt_fit.r2 == ref.n_opt_fit.r2 and got.profiles.n_bootstrap == ref.n_bootstrap
@@ -56,14 +56,14 @@ def test_fit_approach2_is_fit_isoflop_profiles_on_the_same_runs():
 
 
 def test_two_budgets_are_exactly_determined():
-    res = fit_approach2(design(budgets=(1e18, 1e20)), bootstrap=20)
+    res = fit_approach2(design(budgets=(1e18, 1e20)), n_bootstrap=20)
     assert res.profiles.n_used == 2 and res.profiles.identification.status == "not identified"
     assert res.verdict == "exactly determined by 2 budgets, no error estimate"
     assert res.profiles.n_opt_fit.r2 == pytest.approx(1.0)  # two points: a line through both
 
 
 def test_frontier_is_the_power_law_through_the_minima_and_its_band_is_over_the_resamples():
-    res = fit_approach2(design(), bootstrap=40, seed=2).profiles
+    res = fit_approach2(design(), n_bootstrap=40, seed=2).profiles
     ref = fit_power_law(res.flops, res.loss_opt)
     assert (res.frontier.exponent, res.frontier.coef) == pytest.approx((ref.exponent, ref.coef), rel=1e-12)
     assert res.bootstrap_frontier.shape == (res.n_bootstrap, 2)
@@ -78,7 +78,7 @@ def test_frontier_is_the_power_law_through_the_minima_and_its_band_is_over_the_r
 
 def test_held_out_runs_are_scored_with_the_band_named_or_the_reason_for_none():
     held = design(budgets=(1e21,), sizes=3)  # one budget past the design, three sizes around its optimum
-    with_boot = fit_approach2(design(), bootstrap=30, holdout=held).holdout
+    with_boot = fit_approach2(design(), n_bootstrap=30, holdout=held).holdout
     assert with_boot["band"] == "mean" and with_boot["band_label"].startswith("90% mean band of the frontier")
     assert 0.0 <= with_boot["mean_coverage"] <= 1.0 and with_boot["coverage"] is None
     assert with_boot["no_prediction_band"] == NO_PREDICTION_BAND
@@ -92,6 +92,6 @@ def test_held_out_runs_are_scored_with_the_band_named_or_the_reason_for_none():
 
 
 def test_held_out_runs_are_not_scored_without_a_frontier():
-    res = fit_approach2(design(budgets=(1e19,)), bootstrap=5).profiles
+    res = fit_approach2(design(budgets=(1e19,)), n_bootstrap=5).profiles
     out = score_frontier(res, [1e21], [1e9], [1e21 / 6e9], [2.5])
     assert out["frontier"] is None and out["reason"].startswith("the frontier needs 2 budgets")

@@ -117,8 +117,8 @@ def test_fit_isoflop_profiles_accepts_label_array():
 def test_fit_isoflop_profiles_bootstrap_interval_is_reproducible_and_brackets_estimate():
     n, c, y = isoflop_grid()
     noisy = y * np.exp(0.005 * np.random.default_rng(1).standard_normal(y.size))
-    r1 = fit_isoflop_profiles(n, c, noisy, bootstrap=50, seed=7)
-    r2 = fit_isoflop_profiles(n, c, noisy, bootstrap=50, seed=7)
+    r1 = fit_isoflop_profiles(n, c, noisy, n_bootstrap=50, seed=7)
+    r2 = fit_isoflop_profiles(n, c, noisy, n_bootstrap=50, seed=7)
     lo, hi = r1.n_opt_fit.interval
     assert r1.n_bootstrap == 50 and (lo, hi) == r2.n_opt_fit.interval
     assert lo < r1.a < hi and hi - lo < 0.1
@@ -126,7 +126,7 @@ def test_fit_isoflop_profiles_bootstrap_interval_is_reproducible_and_brackets_es
 
 
 def test_fit_isoflop_profiles_as_dict_is_json_serialisable():
-    d = json.loads(json.dumps(fit_isoflop_profiles(*isoflop_grid(), bootstrap=5).as_dict()))
+    d = json.loads(json.dumps(fit_isoflop_profiles(*isoflop_grid(), n_bootstrap=5).as_dict()))
     assert d["method"] == "parabola" and len(d["profiles"]) == 9 and d["n_bootstrap"] == 5
 
 
@@ -160,7 +160,7 @@ def concave(n, c, y, which):
 
 
 def test_fit_isoflop_profiles_two_budgets_are_exactly_determined_not_identified():
-    res = fit_isoflop_profiles(*isoflop_grid(budgets=[1e18, 1e20]), bootstrap=20)
+    res = fit_isoflop_profiles(*isoflop_grid(budgets=[1e18, 1e20]), n_bootstrap=20)
     assert res.a == pytest.approx(A_TRUE, abs=1e-6) and res.n_opt_fit.r2 == pytest.approx(1.0)
     ident = res.identification
     assert ident.status == "not identified" and not ident.identified
@@ -188,7 +188,7 @@ def test_fit_isoflop_profiles_without_any_minimum_reports_instead_of_raising():
     # the lab's smoke sweep: 2 budgets of 3 sizes whose parabolas both open downward
     n, c, y = isoflop_grid(k=3, budgets=[2e9, 6e9])
     with pytest.warns(ProfileWarning):
-        res = fit_isoflop_profiles(n, c, concave(n, c, y, [2e9, 6e9]), bootstrap=10)
+        res = fit_isoflop_profiles(n, c, concave(n, c, y, [2e9, 6e9]), n_bootstrap=10)
     assert np.isnan(res.a) and np.isnan(res.n_opt_fit.r2) and res.n_opt_fit.interval is None
     assert res.identification.reasons == (
         "none of the 2 budgets has an interior minimum: no exponent can be fitted (a power law needs 2 budgets "
@@ -206,7 +206,7 @@ def test_fit_isoflop_profiles_is_unchecked_without_bootstrap_and_identified_with
     n, c, y = isoflop_grid()
     noisy = y * np.exp(0.005 * np.random.default_rng(1).standard_normal(y.size))
     assert fit_isoflop_profiles(n, c, noisy).identification.status == "unchecked"
-    ident = fit_isoflop_profiles(n, c, noisy, bootstrap=50, seed=7).identification
+    ident = fit_isoflop_profiles(n, c, noisy, n_bootstrap=50, seed=7).identification
     assert (ident.status, ident.n_refits, ident.n_degenerate) == ("identified", 50, 0)
 
 
@@ -214,20 +214,20 @@ def test_fit_isoflop_profiles_wide_interval_is_not_identified():
     # 3 budgets within 0.6 decades of compute, 5 noisy sizes each: the exponent's 90% interval is ~0.4 wide
     n, c, y = isoflop_grid(k=5, budgets=np.logspace(18, 18.6, 3))
     noisy = y * np.exp(0.005 * np.random.default_rng(0).standard_normal(y.size))
-    res = fit_isoflop_profiles(n, c, noisy, bootstrap=100)
+    res = fit_isoflop_profiles(n, c, noisy, n_bootstrap=100)
     lo, hi = central_interval(res.bootstrap_exponents[:, 0], 0.9)
     assert hi - lo > LIMITS["exponent_interval_width"]
     assert res.identification.status == "not identified"
     assert res.identification.reasons == (f"the 90% interval of a is ({lo:.3g}, {hi:.3g}), {hi - lo:.2f} wide "
                                           "(limit 0.25)",)
     # a narrower reported level does not change the verdict: it is judged on the 90% interval
-    assert fit_isoflop_profiles(n, c, noisy, bootstrap=100, level=0.5).identification == res.identification
+    assert fit_isoflop_profiles(n, c, noisy, n_bootstrap=100, level=0.5).identification == res.identification
 
 
 def test_fit_isoflop_profiles_counts_unusable_resamples():
     # 3 sizes per budget: most resamples repeat a size, leave < 3 distinct and lose the budget
     n, c, y = isoflop_grid(k=3, budgets=np.logspace(18, 21, 4))
-    res = fit_isoflop_profiles(n, c, y, bootstrap=100)
+    res = fit_isoflop_profiles(n, c, y, n_bootstrap=100)
     assert res.identification.status == "not identified" and res.n_used == 4
     assert res.n_bootstrap < 90 and res.n_requested == 100
     bad = 100 - res.n_bootstrap
@@ -237,10 +237,10 @@ def test_fit_isoflop_profiles_counts_unusable_resamples():
 def test_fit_isoflop_profiles_interval_is_central_at_the_level():
     n, c, y = isoflop_grid()
     noisy = y * np.exp(0.005 * np.random.default_rng(1).standard_normal(y.size))
-    res = fit_isoflop_profiles(n, c, noisy, bootstrap=50)
+    res = fit_isoflop_profiles(n, c, noisy, n_bootstrap=50)
     assert res.level == 0.9
     assert res.n_opt_fit.interval == pytest.approx(central_interval(res.bootstrap_exponents[:, 0], 0.9))
-    narrow = fit_isoflop_profiles(n, c, noisy, bootstrap=50, level=0.5).n_opt_fit.interval
+    narrow = fit_isoflop_profiles(n, c, noisy, n_bootstrap=50, level=0.5).n_opt_fit.interval
     assert res.n_opt_fit.interval[0] < narrow[0] < narrow[1] < res.n_opt_fit.interval[1]
     d = res.as_dict()
     assert d["interval_label"] == "90% interval over the bootstrap resamples"
@@ -294,7 +294,7 @@ def test_fit_isoflop_profiles_chinchilla_figure3_matches_table2(shared_data):
     rows = read_csv(shared_data / "isoflop-collections" / "chinchilla_fig3_isoflops_ml_scalefit.csv")
     n, c, y = columns(rows, "params", "budget", "loss")
     with pytest.warns(ProfileWarning, match="C=1e\\+20"):
-        res = fit_isoflop_profiles(n, c, y, bootstrap=100)
+        res = fit_isoflop_profiles(n, c, y, n_bootstrap=100)
     assert res.a == pytest.approx(0.49, abs=0.03)
     assert res.b == pytest.approx(0.51, abs=0.03)
     lo, hi = res.n_opt_fit.interval

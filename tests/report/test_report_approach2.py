@@ -55,7 +55,7 @@ def test_report_shows_the_exponent_interval_r2_resamples_and_verdict_of_fit_appr
     first, sec, _ = fast_report(runs=isoflop_runs, n_bootstrap=40, seed=3)
     r = isoflop_runs
     want = fit_approach2(Runs.from_arrays(r["n_params"], r["n_tokens"], r["loss"]),
-                         budgets=isoflop_budgets(r["budgets"]), bootstrap=40, seed=3).profiles
+                         budgets=isoflop_budgets(r["budgets"]), n_bootstrap=40, seed=3).profiles
     assert want.identification.status == "identified" and want.n_bootstrap == 40
     for fit in (want.n_opt_fit, want.d_opt_fit):
         lo, hi = fit.interval

@@ -29,7 +29,7 @@ def _exponents(runs, approach: str, *, profile: str, budgets: Any, n_boot: int, 
     """
 
     if approach == "isoflop":
-        return fit_approach2(runs, budgets=budgets, method=profile, bootstrap=n_boot, seed=seed, level=level,
+        return fit_approach2(runs, budgets=budgets, method=profile, n_bootstrap=n_boot, seed=seed, level=level,
                              holdout=holdout).as_dict()
     if runs.run_id is None or runs.tokens_seen is None:
         raise ConfigError("The envelope approach needs '--run-col' and '--tokens-seen-col' (checkpoints of "

@@ -97,7 +97,7 @@ class Approach2Result:
         return out
 
 
-def fit_approach2(runs: Any, *, budgets: Any = None, method: str = "parabola", bootstrap: int = 0, seed: int = 0,
+def fit_approach2(runs: Any, *, budgets: Any = None, method: str = "parabola", n_bootstrap: int = 0, seed: int = 0,
                   level: float = DEFAULT_LEVEL, holdout: Any = None) -> Approach2Result:
     """:func:`fit_isoflop_profiles` on ``runs`` (``n_params``, ``flops``, ``loss``) grouped by ``budgets`` (see
     :func:`isoflop_budgets`; ``None`` means FLOPs equal up to rounding), and ``holdout`` runs scored against the
@@ -107,7 +107,7 @@ def fit_approach2(runs: Any, *, budgets: Any = None, method: str = "parabola", b
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ProfileWarning)
         res = fit_isoflop_profiles(runs.n_params, runs.flops, runs.loss, budgets=budgets, method=method,
-                                   bootstrap=bootstrap, seed=seed, level=level)
+                                   n_bootstrap=n_bootstrap, seed=seed, level=level)
     scored = None if holdout is None else score_frontier(res, holdout.flops, holdout.n_params, holdout.n_tokens,
                                                          holdout.loss)
     return Approach2Result(res, len(runs.loss), describe_budgets(budgets), int(seed), scored)

@@ -286,7 +286,7 @@ def _exponents(profiles: list[BudgetProfile]) -> tuple[PowerLawFit, PowerLawFit,
 
 
 def fit_isoflop_profiles(n_params: Any, flops: Any, loss: Any, *, budgets: Any = None, method: str = "parabola",
-                         min_points: int = 3, window: float | None = None, bootstrap: int = 0,
+                         min_points: int = 3, window: float | None = None, n_bootstrap: int = 0,
                          level: float = DEFAULT_LEVEL, seed: int = 0) -> IsoFlopProfileResult:
     """Fit IsoFLOP profiles and the power laws N*(C) = k_N·C^a, D*(C) = k_D·C^b (Hoffmann et al. Approach 2).
 
@@ -304,7 +304,7 @@ def fit_isoflop_profiles(n_params: Any, flops: Any, loss: Any, *, budgets: Any =
         Keep only points whose N lies within ``window`` decades of the budget's lowest-loss point. A parabola is
         a local (second-order) model of the profile; over two or three decades of N it is dragged by the far
         tails, so restricting it near the minimum is common practice. ``None`` (default) keeps every point.
-    bootstrap : int
+    n_bootstrap : int
         Number of replicates resampling points with replacement *within* each budget; each refits the
         profiles and the power laws. Gives central intervals of a and b and checks identification.
     level : float
@@ -332,8 +332,8 @@ def fit_isoflop_profiles(n_params: Any, flops: Any, loss: Any, *, budgets: Any =
     check_choice("method", method, METHODS)
     if int(min_points) != min_points or min_points < 3:
         raise ConfigError(f"The 'min_points' parameter must be an integer >= 3. Got {min_points!r}.")
-    if int(bootstrap) != bootstrap or bootstrap < 0:
-        raise ConfigError(f"The 'bootstrap' parameter must be an integer >= 0. Got {bootstrap!r}.")
+    if int(n_bootstrap) != n_bootstrap or n_bootstrap < 0:
+        raise ConfigError(f"The 'n_bootstrap' parameter must be an integer >= 0. Got {n_bootstrap!r}.")
     level = check_level(level)
     n = positive_array("n_params", n_params).ravel()
     c = positive_array("flops", flops).ravel()
@@ -357,16 +357,16 @@ def fit_isoflop_profiles(n_params: Any, flops: Any, loss: Any, *, budgets: Any =
         warnings.warn(f"No exponent fitted: {sum(p.used for p in profiles)} of {len(profiles)} budgets have an "
                       "interior minimum and a power law needs 2 (the result's identification says why).",
                       ProfileWarning, stacklevel=2)
-    samples = (_bootstrap(c, n, y, labels, centre, method, int(min_points), int(bootstrap), seed) if bootstrap
+    samples = (_bootstrap(c, n, y, labels, centre, method, int(min_points), int(n_bootstrap), seed) if n_bootstrap
                else np.empty((0, 4)))
     if len(samples) >= 2:
         ia, ib = central_interval(samples[:, :2], level)
         n_fit = PowerLawFit(n_fit.exponent, n_fit.coef, n_fit.r2, (float(ia[0]), float(ib[0])))
         d_fit = PowerLawFit(d_fit.exponent, d_fit.coef, d_fit.r2, (float(ia[1]), float(ib[1])))
-    ident, notes = _identify(profiles, method, int(min_points), samples[:, :2], int(bootstrap), width)
+    ident, notes = _identify(profiles, method, int(min_points), samples[:, :2], int(n_bootstrap), width)
     return IsoFlopProfileResult(method, tuple(profiles), n_fit, d_fit, len(samples),
-                                samples[:, :2] if bootstrap else None, int(bootstrap), level, ident, notes, width,
-                                frontier, samples[:, 2:] if bootstrap else None)
+                                samples[:, :2] if n_bootstrap else None, int(n_bootstrap), level, ident, notes, width,
+                                frontier, samples[:, 2:] if n_bootstrap else None)
 
 
 def _bootstrap(c: np.ndarray, n: np.ndarray, y: np.ndarray, labels: np.ndarray, centre: np.ndarray, method: str,

@@ -104,7 +104,7 @@ def _approach2(data: Data, n_bootstrap: int, seed: int, level: float) -> tuple[d
         return None, reason
     held = None if fit_rows.all() else data.runs.subset(np.flatnonzero(~fit_rows))
     try:
-        res = fit_approach2(runs, budgets=budgets, bootstrap=n_bootstrap, seed=seed, level=level, holdout=held)
+        res = fit_approach2(runs, budgets=budgets, n_bootstrap=n_bootstrap, seed=seed, level=level, holdout=held)
     except ScalingLabError as exc:
         return None, f"not computed: {exc}"
     return res.as_dict(), None
