@@ -218,19 +218,10 @@ def _parametric(runs, o: _Opts, *, holdout=None, out: str | None = None) -> dict
 
 
 def _sample_intervals(fitted) -> dict[str, Any]:
-    """SE and central interval of each coefficient (and, for joint laws, the allocation) across the refits."""
+    """SE and central interval of each coefficient (and, for joint laws, the allocation at Chinchilla's budget)
+    across the refits."""
     lv = fitted.level
-    names = list(fitted.law.coefficients())
-    rows = {k: np.array([s.coefficients()[k] for s in fitted.samples]) for k in names}
-    if fitted.is_joint:
-        c = 5.76e23
-        opt = [s.compute_optimal(c) for s in fitted.samples]
-        if all(o is not None for o in opt):
-            n_opt = np.array([o[0] for o in opt])
-            rows[f"n_opt@{c:.3g}"] = n_opt
-            rows[f"tokens_per_param@{c:.3g}"] = np.array([o[1] for o in opt]) / n_opt
-        if hasattr(fitted.law, "exponents"):
-            rows["a"] = np.array([s.exponents()[0] for s in fitted.samples])
+    rows = fitted.draws(5.76e23)
     return {"n": len(fitted.samples), "level": lv, "label": f"{level_label(lv)} interval over the bootstrap refits",
             "se": {k: float(np.std(v, ddof=1)) for k, v in rows.items()},
             "intervals": {k: {f"{lv:g}": list(central_interval(v, lv))} for k, v in rows.items()}}

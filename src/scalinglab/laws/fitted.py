@@ -249,6 +249,33 @@ class FittedLaw:
         return (f"NOT IDENTIFIED — planned anyway on request: law {self.name!r} ({'; '.join(ident.reasons)}). "
                 "Do not rely on these numbers.")
 
+    def draws(self, flops: float | None = None) -> dict[str, np.ndarray]:
+        """Per-refit values (empty without refits): each published coefficient, the allocation exponent ``a``
+        (N* ∝ C^a) where the law has one, and at ``flops`` the compute-optimal ``n_opt`` and tokens/param."""
+        if not self.samples:
+            return {}
+        rows = {k: np.array([s.coefficients().get(k, np.nan) for s in self.samples]) for k in self.law.coefficients()}
+        if flops is not None and self.is_joint:
+            opt = [s.compute_optimal(flops) for s in self.samples]  # type: ignore[union-attr]
+            if all(o is not None for o in opt):
+                n_opt = np.array([o[0] for o in opt], dtype=float)
+                rows[f"n_opt@{flops:.3g}"] = n_opt
+                rows[f"tokens_per_param@{flops:.3g}"] = np.array([o[1] for o in opt], dtype=float) / n_opt
+        if hasattr(self.law, "exponents"):
+            rows["a"] = np.array([s.exponents()[0] for s in self.samples])  # type: ignore[attr-defined]
+        return rows
+
+    def allocation_exponents(self) -> tuple[float, float, tuple[float, float] | None] | None:
+        """``(a, b, interval of a)`` of ``N* ∝ C^a``, ``D* ∝ C^b`` at the law's level (interval ``None`` with
+        fewer than 2 refits); ``None`` for a law without closed-form exponents."""
+        if not hasattr(self.law, "exponents"):
+            return None
+        a, b = self.law.exponents()  # type: ignore[attr-defined]
+        if len(self.samples) < 2:
+            return float(a), float(b), None
+        lo, hi = central_interval(self.draws()["a"], self.level)
+        return float(a), float(b), (float(lo), float(hi))
+
     def coefficient_intervals(self, level: float | None = None) -> dict[str, tuple[float, float]]:
         """Central intervals of each published coefficient across the refits (empty without refits)."""
         if len(self.samples) < 2:

@@ -21,16 +21,14 @@ MAX_ROWS = 2000  # runs listed in the data table
 
 
 def _exponent_line(fitted: FittedLaw) -> str:
-    law = fitted.law
-    if not hasattr(law, "exponents"):
+    ex = fitted.allocation_exponents()
+    if ex is None:
         return ""
-    a, b = law.exponents()  # type: ignore[attr-defined]
+    a, b, a_iv = ex
     iv = ""
-    if len(fitted.samples) >= 2:
-        from .._intervals import central_interval
-
-        lo, hi = central_interval([s.exponents()[0] for s in fitted.samples], fitted.level)  # type: ignore[attr-defined]
-        iv = f" ({level_label(fitted.level)} interval {lo:.3f}–{hi:.3f}, {len(fitted.samples)} bootstrap refits)"
+    if a_iv is not None:
+        iv = (f" ({level_label(fitted.level)} interval {a_iv[0]:.3f}–{a_iv[1]:.3f}, {len(fitted.samples)} "
+              "bootstrap refits)")
     return f"<p>Compute-optimal scaling: N* ∝ C<sup>{a:.3f}</sup>{iv}, D* ∝ C<sup>{b:.3f}</sup>.</p>"
 
 
