@@ -276,6 +276,13 @@ class FittedLaw:
         lo, hi = central_interval(self.draws()["a"], self.level)
         return float(a), float(b), (float(lo), float(hi))
 
+    def joint_law(self) -> JointLaw:
+        """The point law as a :class:`JointLaw` whose ``variants()`` are the refits, for code that draws or
+        plans from a law and its variants (every family; not only Chinchilla's ``samples``)."""
+        if not self.is_joint:
+            raise TypeError(f"joint_law needs a law of N and D. Got the one-variable law {self.name!r}.")
+        return _WithRefits(self.law, tuple(self.samples))  # type: ignore[arg-type]
+
     def coefficient_intervals(self, level: float | None = None) -> dict[str, tuple[float, float]]:
         """Central intervals of each published coefficient across the refits (empty without refits)."""
         if len(self.samples) < 2:
@@ -284,6 +291,36 @@ class FittedLaw:
         rows = np.array([[s.coefficients().get(k, np.nan) for k in names] for s in self.samples])
         lo, hi = central_interval(rows, self.level if level is None else level)
         return {k: (float(a), float(b)) for k, a, b in zip(names, lo, hi)}
+
+
+class _WithRefits(JointLaw):
+    """A joint law that answers as ``base`` does, with ``refits`` as its variants."""
+
+    def __init__(self, base: JointLaw, refits: tuple[JointLaw, ...]) -> None:
+        self._base, self._refits = base, refits
+
+    def __getattr__(self, name: str) -> Any:  # name, citation, notes, family, exponents, params, ...
+        return getattr(self._base, name)
+
+    @property
+    def formula(self) -> str:
+        return self._base.formula
+
+    def coefficients(self) -> dict[str, float]:
+        return self._base.coefficients()
+
+    @property
+    def irreducible_loss(self) -> float:
+        return self._base.irreducible_loss
+
+    def loss(self, *args: Any, **kwargs: Any) -> Any:
+        return self._base.loss(*args, **kwargs)
+
+    def compute_optimal(self, flops: Any) -> tuple[Any, Any] | None:
+        return self._base.compute_optimal(flops)
+
+    def variants(self) -> list[JointLaw]:
+        return list(self._refits)
 
 
 def allocation_spread_decades(n_low: float, n_high: float) -> float:

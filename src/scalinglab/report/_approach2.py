@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .._intervals import DEFAULT_LEVEL, level_label
-from .html import esc, table
+from .html import esc, fmt, table
 
 __all__ = ["approach2_line", "approach2_section"]
 
@@ -72,7 +72,7 @@ def _exponent_table(a2: dict[str, Any]) -> str:
     head = ["", "exponent", f"{level_label(a2['level'])} interval of the exponent", "R² (log space)", "k",
             "budgets: interior minimum / all", "bootstrap resamples: usable / drawn"]
     rows = [[name, _num(fit["exponent"], ".4f"), _interval(fit, a2), _num(fit["r2"], ".3f"),
-             _num(fit["coef"], ".4g"), f"{a2['n_budgets_used']}/{a2['n_budgets']}", _resamples(a2)]
+             fit["coef"], f"{a2['n_budgets_used']}/{a2['n_budgets']}", _resamples(a2)]
             for name, fit in (("N*(C) = k·C^a", a2["n_opt_fit"]), ("D*(C) = k·C^b", a2["d_opt_fit"]))]
     return table(rows, head, kinds=[None] * len(head))
 
@@ -98,10 +98,10 @@ def _budget_rows(a2: dict[str, Any]) -> str:
     rows = []
     for p in a2["profiles"]:
         found = p["status"] in ("ok", "extrapolated")
-        rows.append([f"{p['flops']:.3g}", p["n_sizes"], _num(p["n_opt"], ".4g") if found else "—",
-                     _num(p["d_opt"], ".4g") if found else "—", _num(p["loss_opt"], ".4f") if found else "—",
-                     p["status"] + (f": {p['reason']}" if p["reason"] else "")])
-    return table(rows, ["budget C (FLOP)", "sizes", "N*", "D*", "L*", "status"], kinds=[None] * 6)
+        rows.append([p["flops"], p["n_sizes"], p["n_opt"] if found else None, p["d_opt"] if found else None,
+                     p["loss_opt"] if found else None, p["status"] + (f": {p['reason']}" if p["reason"] else "")])
+    return table(rows, ["budget C (FLOP)", "sizes", "N*", "D*", "L*", "status"],
+                 kinds=["flop", None, "count", "count", None, None])
 
 
 def _holdout(h: dict[str, Any]) -> str:
@@ -111,15 +111,14 @@ def _holdout(h: dict[str, Any]) -> str:
     fr = h["frontier"]
     band = (f"{round(h['mean_coverage'] * h['n'])} of {h['n']} inside the {h['band_label']}" if h["band"]
             else h["no_band"])
-    rows = [[f"{r['flops']:.3g}", f"{r['n_params']:.4g}", f"{r['n_opt']:.4g}", f"{r['loss']:.4f}",
-             f"{r['predicted']:.4f}", f"{r['are']:.2%}",
+    rows = [[r["flops"], r["n_params"], r["n_opt"], r["loss"], r["predicted"], r["are"],
              "({:.4f}, {:.4f})".format(*r["mean_interval"]) if "mean_interval" in r else "none"] for r in h["runs"]]
     head = ["compute C (FLOP)", "N", "N* predicted", "loss", "predicted L*", "ARE",
             h["band_label"] if h["band"] else "band"]
-    return (f"<p>Held-out runs (not in the fit) against the frontier L*(C) = {fr['coef']:.4g}·C<sup>"
+    return (f"<p>Held-out runs (not in the fit) against the frontier L*(C) = {fmt(fr['coef'])}·C<sup>"
             f"{fr['exponent']:.4f}</sup> through the profile minima: {h['n']} run(s), ARE mean {h['are_mean']:.2%}, "
             f"max {h['are_max']:.2%}; {esc(band)}; {esc(h['no_prediction_band'])}.</p>"
-            + table(rows, head, kinds=[None] * len(head)))
+            + table(rows, head, kinds=["flop", "count", "count", None, None, "percent", None]))
 
 
 def approach2_section(a2: dict[str, Any] | None, reason: str | None) -> str:

@@ -12,8 +12,6 @@ import numpy as np
 
 from .._intervals import band_label, level_label
 from ..errors import ConfigError, PlanError, ScalingLabError
-from ..laws.base import JointLaw
-from ..laws.chinchilla import Chinchilla
 from ..laws.fitted import FittedLaw
 from ..plan import plan_compute, with_hardware
 from ._approach2 import approach2_line, approach2_section
@@ -134,15 +132,6 @@ def _plan(fitted: FittedLaw, budget: float) -> tuple[Any, str | None]:
         return None, str(exc)
 
 
-def _figure_law(fitted: FittedLaw) -> JointLaw:
-    """The law the figures draw, with its refits as variants (the figures' bands)."""
-    law = fitted.law
-    if isinstance(law, Chinchilla) and fitted.samples:
-        return Chinchilla(law.name, law.params, law.citation, law.notes,
-                          tuple(s.params for s in fitted.samples))  # type: ignore[attr-defined]
-    return law  # type: ignore[return-value]
-
-
 class _Figures:
     """Collects figures: embeds each as a PNG data URI and exports it when a directory is given."""
 
@@ -224,7 +213,7 @@ def _figures(figs: _Figures, fitted: FittedLaw, data: Data | None, held_out: Any
     from .figures_law import landscape_figure
     from .figures_plan import cost_vs_loss_figure, inference_figure
 
-    joint, src_law, parts = _figure_law(fitted), f"law {fitted.name}", []
+    joint, src_law, parts = fitted.joint_law(), f"law {fitted.name}", []
     runs_kw = {} if data is None else {"n_params": data.n_params, "n_tokens": data.n_tokens}
     if data is not None:
         budgets = data.budgets if data.budgets is not None else budget_labels(data.flops)
@@ -256,10 +245,10 @@ def _figures(figs: _Figures, fitted: FittedLaw, data: Data | None, held_out: Any
                                                                 held_out=held_out),
                                "<b>Residuals.</b> ln L − ln L̂ against N, D and C; a trend shows a term the law "
                                "misses.", src_law))
-    if isinstance(joint, Chinchilla) and len(joint.samples) >= 2:
-        parts.append(figs.html("bootstrap", ff.bootstrap_figure(joint, flops=budget, level=fitted.level),
-                               "<b>Bootstrap distributions</b> of α, β and the compute-optimal tokens/param at "
-                               "the budget.", f"{len(joint.samples)} bootstrap refits of the law"))
+    if len(fitted.samples) >= 2:
+        parts.append(figs.html("bootstrap", ff.bootstrap_figure(fitted, flops=budget),
+                               "<b>Bootstrap distributions</b> of the law's exponents and the compute-optimal "
+                               "tokens/param at the budget.", f"{len(fitted.samples)} bootstrap refits of the law"))
     if plannable:
         parts.append(figs.html("inference", inference_figure(joint, flops=budget),
                                "<b>Inference-aware plans</b> (Sardana et al. 2024): at the loss of the budget's "

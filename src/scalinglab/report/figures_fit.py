@@ -11,10 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from .._intervals import level_label
+from .._intervals import central_interval, level_label
 from ..errors import ConfigError
 from ..laws.base import JointLaw
-from ..laws.chinchilla import Chinchilla, compute_optimal
+from ..laws.fitted import FittedLaw
+from ..laws.registry import FAMILIES
 from ._curves import frontier_curve, variant_band
 from ._mpl import (C_LABEL, D_LABEL, HELD_OUT_LABEL, LOSS_LABEL, N_LABEL, log_axis, log_range, new_figure,
                    sci_text)
@@ -211,27 +212,30 @@ def audit_figure(predicted: Any, actual: Any, *, lower: Any = None, upper: Any =
     return fig
 
 
-def bootstrap_figure(law: Chinchilla, *, flops: float, level: float = 0.90) -> Any:
-    """Histograms of α, β and compute-optimal tokens/param at ``flops`` over the law's bootstrap samples,
-    with the point estimate and the ``level`` central interval marked."""
-    if not isinstance(law, Chinchilla) or len(law.samples) < 2:
-        raise ConfigError(f"The bootstrap figure needs a Chinchilla-form law with samples. Got {law.name!r} "
-                          "without them.")
-    s = law.samples
-    values = {
-        "α (parameters exponent)": (np.array([p.alpha for p in s]), law.params.alpha),
-        "β (data exponent)": (np.array([p.beta for p in s]), law.params.beta),
-    }
-    tpp = []
-    for p in s:
-        n, d = compute_optimal(p, flops)
-        tpp.append(float(d / n))
-    n0, d0 = compute_optimal(law.params, flops)
-    values[f"tokens/param D*/N* at C = {sci_text(flops)} FLOP"] = (np.array(tpp), float(d0 / n0))
-    fig, axes = new_figure(3, width=11, height=3.4)
-    q = 100 * (1 - level) / 2
-    for ax, (label, (x, point)) in zip(axes, values.items()):
-        lo, hi = np.percentile(x, [q, 100 - q])
+#: readable axis labels of the exponents a family's identification checks
+_EXPONENT_LABELS = {"alpha": "α (parameters exponent)", "beta": "β (data exponent)", "alpha_N": "α_N (parameters)",
+                    "alpha_D": "α_D (data)", "eta": "η (compute exponent)"}
+
+
+def bootstrap_figure(law: FittedLaw | JointLaw, *, flops: float, level: float | None = None) -> Any:
+    """Histograms over the bootstrap refits of the family's exponents and of the compute-optimal tokens/param
+    at ``flops``, with the point estimate and the ``level`` central interval (the law's own by default).
+
+    ``law`` is a fitted law of any family, or a Chinchilla law carrying bootstrap ``samples``."""
+    fitted = FittedLaw.of(law)
+    if len(fitted.samples) < 2 or not fitted.is_joint:
+        raise ConfigError(f"The bootstrap figure needs a law of N and D with at least 2 refits. Got {fitted.name!r} "
+                          f"with {len(fitted.samples)}.")
+    level = fitted.level if level is None else level
+    draws, coefs = fitted.draws(flops), fitted.law.coefficients()
+    names = FAMILIES[fitted.family].exponents if fitted.family in FAMILIES else ()
+    values = {_EXPONENT_LABELS.get(k, k): (draws[k], coefs[k]) for k in names}
+    key, opt = f"tokens_per_param@{flops:.3g}", fitted.law.compute_optimal(flops)  # type: ignore[union-attr]
+    if key in draws and opt is not None:
+        values[f"tokens/param D*/N* at C = {sci_text(flops)} FLOP"] = (draws[key], float(opt[1] / opt[0]))
+    fig, axes = new_figure(len(values), width=11 * len(values) / 3, height=3.4)
+    for ax, (label, (x, point)) in zip(np.atleast_1d(axes), values.items()):
+        lo, hi = central_interval(x, level)
         ratio = label.startswith("tokens/param")
         # a ratio of two power laws spreads over decades: log-spaced bins on a log axis, else one tall bar
         bins = np.geomspace(x.min(), x.max() * (1 + 1e-9), 31) if ratio and x.min() > 0 else 30
@@ -243,6 +247,6 @@ def bootstrap_figure(law: Chinchilla, *, flops: float, level: float = 0.90) -> A
             log_axis(ax, "x")
         ax.set_xlabel(label)
         ax.legend(fontsize=7)
-    axes[0].set_ylabel("bootstrap refits")
-    fig.suptitle(f"Bootstrap distributions ({len(s)} refits)")
+    np.atleast_1d(axes)[0].set_ylabel("bootstrap refits")
+    fig.suptitle(f"Bootstrap distributions ({len(fitted.samples)} refits)")
     return fig
