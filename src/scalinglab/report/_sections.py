@@ -45,8 +45,9 @@ def verdict_section(fitted: FittedLaw, law_src: dict[str, Any], score: dict[str,
     """The first screen: can this law be trusted, what it says, and how well it predicted unseen runs."""
     ident = fitted.identification
     if ident.status == "not identified":
+        why = "; ".join(ident.reasons)
         head = (f'<p class="flag">NOT IDENTIFIED: the runs cannot identify this law, so it must not be used to plan. '
-                f"{esc('; '.join(ident.reasons))}.</p><p>{esc(ident.fix)} No plan is made and no reference models "
+                f"{esc(why[:1].upper() + why[1:])}.</p><p>{esc(ident.fix)} No plan is made and no reference models "
                 "are placed on this law; the figures show the fit only to exercise the pipeline.</p>")
     else:
         cls = "ok" if ident.identified else "src"
