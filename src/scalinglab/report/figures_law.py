@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..flops import tokens_for_flops, training_flops
 from ..laws.base import JointLaw
 from ._curves import frontier_curve, variant_band
 from ._mpl import D_LABEL, N_LABEL, log_axis, log_range, new_figure, sci_text
@@ -80,14 +81,15 @@ def landscape_figure(
     cs = ax.contour(grid_n, grid_d, z, levels=levels, cmap=cmap, linewidths=0.9)
     ax.clabel(cs, fontsize=7, fmt=f"%.{decimals}f")
 
-    c_lo, c_hi = 6 * n_range[0] * d_range[0], 6 * n_range[1] * d_range[1]
+    c_lo, c_hi = training_flops(n_range[0], d_range[0]), training_flops(n_range[1], d_range[1])
     c = log_range(c_lo, c_hi, n=200)
     n_opt, d_opt, _ = frontier_curve(law, c)
     band = variant_band(law, c, level)
     if band is not None:
         poly_n = np.concatenate([band.n_low, band.n_high[::-1]])
         poly_c = np.concatenate([c, c[::-1]])
-        ax.fill(poly_n, poly_c / (6 * poly_n), color=BAND_COLOR, alpha=0.5, lw=0,
+        poly_d = tokens_for_flops(poly_n, poly_c, check_input=False)  # unchecked: NaN where all variants fail
+        ax.fill(poly_n, poly_d, color=BAND_COLOR, alpha=0.5, lw=0,
                 label=f"{level:.0%} band of N*(C) ({band.n_variants} variants)")
     ax.plot(n_opt, d_opt, color=LAW_COLOR, lw=2.2, label=f"compute-optimal (N*, D*) under {law.name}")
     ax.plot(ns, 20 * ns, color="#ff7f0e", lw=1.3, ls="--", label="20 tokens/param")
@@ -95,7 +97,7 @@ def landscape_figure(
         if e % 2:
             continue
         cc = 10.0**e
-        line_d = cc / (6 * ns)
+        line_d = tokens_for_flops(ns, cc)
         inside = (line_d >= d_range[0]) & (line_d <= d_range[1])
         if inside.sum() < 2:
             continue
