@@ -35,6 +35,7 @@ __all__ = [
     "Architecture",
     "ParamCounts",
     "CONVENTIONS",
+    "FLOPS_PER_PARAM_TOKEN",
     "flops_per_token",
     "training_flops",
     "tokens_for_flops",
@@ -47,8 +48,9 @@ __all__ = [
 ]
 
 CONVENTIONS: tuple[str, ...] = ("6N", "6N+attn", "deepseek")
-#: training FLOPs per parameter per token, C = 6·N·D (2 forward + 4 backward); unvalidated code (fitters'
-#: inner loops, laws' closed forms) divides by this instead of writing the 6 again
+#: training FLOPs per parameter per token, C = 6·N·D (2 forward + 4 backward): the helpers below are written
+#: with it; code in log space (fitters' inner loops, laws' closed forms) uses it directly, or a helper with
+#: check_input=False, instead of writing the 6 again
 FLOPS_PER_PARAM_TOKEN = 6.0
 COUNTS: tuple[str, ...] = ("total", "non_embedding")
 
@@ -306,10 +308,11 @@ def flops_per_token(
     if isinstance(n_params_or_arch, Architecture):
         arch = n_params_or_arch
         if convention == "6N":
-            return 6.0 * arch.param_counts().total
+            return FLOPS_PER_PARAM_TOKEN * arch.param_counts().total
         layers, d, ctx = arch.n_layers, arch.d_model, arch.context
         if convention == "6N+attn":
-            return 6.0 * arch.param_counts().non_embedding + attention_flops_per_token(layers, ctx, d)
+            return (FLOPS_PER_PARAM_TOKEN * arch.param_counts().non_embedding
+                    + attention_flops_per_token(layers, ctx, d))
         return 72.0 * layers * d**2 + 12.0 * layers * d * ctx
     if convention != "6N":
         raise ConfigError(
@@ -317,7 +320,7 @@ def flops_per_token(
             f"(it needs n_layers, d_model and context). Got {n_params_or_arch!r}."
         )
     n = positive_array("n_params", n_params_or_arch)
-    return 6.0 * (float(n) if n.ndim == 0 else n)
+    return FLOPS_PER_PARAM_TOKEN * (float(n) if n.ndim == 0 else n)
 
 
 def attention_flops_per_token(n_layers: int, context: int, d_model: int) -> float:
@@ -343,7 +346,7 @@ def training_flops(n_params: float | np.ndarray, n_tokens: float | np.ndarray, *
     """Training compute ``C = 6·N·D`` (Kaplan et al. 2020, §2.1; Hoffmann et al. 2022). Broadcasts."""
     n = _array("n_params", n_params, check_input)
     d = _array("n_tokens", n_tokens, check_input)
-    return _scalar_or_array(6.0 * n * d)
+    return _scalar_or_array(FLOPS_PER_PARAM_TOKEN * n * d)
 
 
 def tokens_for_flops(n_params: float | np.ndarray, flops: float | np.ndarray, *,
@@ -351,7 +354,7 @@ def tokens_for_flops(n_params: float | np.ndarray, flops: float | np.ndarray, *,
     """Tokens a budget buys at a model size: ``D = C / (6N)``."""
     n = _array("n_params", n_params, check_input)
     c = _array("flops", flops, check_input)
-    return _scalar_or_array(c / (6.0 * n))
+    return _scalar_or_array(c / (FLOPS_PER_PARAM_TOKEN * n))
 
 
 def params_for_flops(n_tokens: float | np.ndarray, flops: float | np.ndarray, *,
@@ -359,7 +362,7 @@ def params_for_flops(n_tokens: float | np.ndarray, flops: float | np.ndarray, *,
     """Model size a budget allows for a token count: ``N = C / (6D)``."""
     d = _array("n_tokens", n_tokens, check_input)
     c = _array("flops", flops, check_input)
-    return _scalar_or_array(c / (6.0 * d))
+    return _scalar_or_array(c / (FLOPS_PER_PARAM_TOKEN * d))
 
 
 def params_at_ratio(tokens_per_param: float | np.ndarray, flops: float | np.ndarray) -> float | np.ndarray:
@@ -367,14 +370,14 @@ def params_at_ratio(tokens_per_param: float | np.ndarray, flops: float | np.ndar
     (C = 6·N·(r·N)); ``r = 20`` is Chinchilla's rule of thumb."""
     r = positive_array("tokens_per_param", tokens_per_param)
     c = positive_array("flops", flops)
-    return _scalar_or_array(np.sqrt(c / (6.0 * r)))
+    return _scalar_or_array(np.sqrt(c / (FLOPS_PER_PARAM_TOKEN * r)))
 
 
 def log_tokens_for_flops(log_n_params: float | np.ndarray, flops: float | np.ndarray) -> float | np.ndarray:
     """:func:`tokens_for_flops` in log space, ``log D = log(C/6) − log N``, for searches over ``log N``
     (at ``log N = 0`` it is ``log(C/6)``, twice the log of the size where D = N)."""
     c = positive_array("flops", flops)
-    return _scalar_or_array(np.log(c / 6.0) - np.asarray(log_n_params, dtype=float))
+    return _scalar_or_array(np.log(c / FLOPS_PER_PARAM_TOKEN) - np.asarray(log_n_params, dtype=float))
 
 
 def inference_flops(n_params: float | np.ndarray, n_tokens: float | np.ndarray, *,
