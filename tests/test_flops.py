@@ -9,8 +9,12 @@ from scalinglab.errors import ConfigError
 from scalinglab.flops import (
     CONVENTIONS,
     Architecture,
+    attention_flops_per_token,
     aspect_ratio_rule,
     flops_per_token,
+    inference_flops,
+    log_tokens_for_flops,
+    params_at_ratio,
     params_for_flops,
     tokens_for_flops,
     training_flops,
@@ -158,3 +162,34 @@ def test_training_flops_is_6nd_and_inverts():
 def test_training_flops_rejects_non_positive(bad):
     with pytest.raises(ConfigError, match="'n_tokens'"):
         training_flops(1e9, bad)
+
+
+def test_budget_helpers_agree_with_training_flops():
+    c = 5.76e23
+    n = params_at_ratio(20.0, c)
+    assert tokens_for_flops(n, c) == pytest.approx(20.0 * n, rel=1e-12)  # D = 20 N at that size
+    assert training_flops(n, 20.0 * n) == pytest.approx(c, rel=1e-12)
+    log_n = np.log([1e9, 7e10])
+    assert np.exp(log_tokens_for_flops(log_n, c)) == pytest.approx(tokens_for_flops(np.exp(log_n), c), rel=1e-12)
+
+
+def test_check_input_false_lets_nan_through():
+    assert np.isnan(training_flops(1e9, float("nan"), check_input=False))
+    assert np.isnan(tokens_for_flops(float("nan"), 1e21, check_input=False))
+    with pytest.raises(ConfigError, match="'n_params'"):
+        tokens_for_flops(float("nan"), 1e21)
+
+
+def test_inference_flops_is_2nt_and_allows_no_tokens():
+    assert inference_flops(7e9, 1e12) == pytest.approx(1.4e22)
+    assert inference_flops(7e9, 0.0) == 0.0
+    with pytest.raises(ConfigError, match="'n_tokens' parameter must be finite and >= 0"):
+        inference_flops(7e9, -1.0)
+
+
+def test_attention_term_is_the_6n_attn_difference():
+    arch = Architecture(**LLAMA2_7B)
+    extra = flops_per_token(arch, convention="6N+attn") - 6.0 * arch.param_counts().non_embedding
+    assert attention_flops_per_token(arch.n_layers, arch.context, arch.d_model) == pytest.approx(extra)
+    with pytest.raises(ConfigError, match="'context'"):
+        attention_flops_per_token(32, 0, 4096)

@@ -48,11 +48,12 @@ def check_choice(name: str, value: str, choices: Iterable[str]) -> str:
     return value
 
 
-def positive_array(name: str, value: object) -> np.ndarray:
-    """Broadcastable float array with every element finite and > 0."""
+def positive_array(name: str, value: object, *, allow_zero: bool = False) -> np.ndarray:
+    """Broadcastable float array with every element finite and > 0 (or >= 0)."""
     arr = np.asarray(value, dtype=float)
-    bad = ~np.isfinite(arr) | (arr <= 0)
+    bad = ~np.isfinite(arr) | ((arr < 0) if allow_zero else (arr <= 0))
     if np.any(bad):
         first = arr[bad].flat[0] if arr.ndim else float(arr)
-        raise ConfigError(f"The {name!r} parameter must be finite and > 0. Got {_fmt(float(first))}.")
+        rule = ">= 0" if allow_zero else "> 0"
+        raise ConfigError(f"The {name!r} parameter must be finite and {rule}. Got {_fmt(float(first))}.")
     return arr

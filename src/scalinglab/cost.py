@@ -97,7 +97,8 @@ def training_cost(
     --------
     Llama-3-8B-sized run, 6·8e9·15e12 FLOPs on H100s at MFU 0.4: ≈ 0.51M GPU-hours.
 
-    >>> round(training_cost(6 * 8e9 * 15e12, "h100").gpu_hours / 1e6, 2)
+    >>> from scalinglab.flops import training_flops
+    >>> round(training_cost(training_flops(8e9, 15e12), "h100").gpu_hours / 1e6, 2)
     0.51
     """
     c = check_positive("flops", flops)

@@ -12,6 +12,13 @@ Conventions for training FLOPs per token (``CONVENTIONS``):
 - ``"6N+attn"``: 6·N_nonembed + 6·n_layer·n_ctx·d_model, three times Kaplan's forward pass
   2N + 2·n_layer·n_ctx·d_attn (Kaplan Table 1; Porian et al. 2024 ``data.py``).
 - ``"deepseek"``: M = 72·n_layer·d_model² + 12·n_layer·d_model·l_seq (DeepSeek LLM, Bi et al. 2024, §3.1).
+
+Budget arithmetic on C = 6·N·D lives here too (:func:`training_flops`, :func:`tokens_for_flops`,
+:func:`params_for_flops`, :func:`params_at_ratio`, :func:`log_tokens_for_flops`), with serving compute 2·N·T
+(:func:`inference_flops`), so no other module writes the 6. These helpers check that their inputs are finite
+and > 0 and name the one that is not; ``check_input=False`` (scikit-learn's name for it) skips the check so
+that NaN propagates, for objectives and plots whose inputs were checked upstream or may be NaN where a
+plan is unreachable.
 """
 
 from __future__ import annotations
@@ -28,16 +35,22 @@ __all__ = [
     "Architecture",
     "ParamCounts",
     "CONVENTIONS",
+    "FLOPS_PER_PARAM_TOKEN",
     "flops_per_token",
     "training_flops",
     "tokens_for_flops",
     "params_for_flops",
+    "params_at_ratio",
+    "log_tokens_for_flops",
+    "inference_flops",
+    "attention_flops_per_token",
     "aspect_ratio_rule",
 ]
 
 CONVENTIONS: tuple[str, ...] = ("6N", "6N+attn", "deepseek")
-#: training FLOPs per parameter per token, C = 6·N·D (2 forward + 4 backward); unvalidated code (fitters'
-#: inner loops, laws' closed forms) divides by this instead of writing the 6 again
+#: training FLOPs per parameter per token, C = 6·N·D (2 forward + 4 backward): the helpers below are written
+#: with it; code in log space (fitters' inner loops, laws' closed forms) uses it directly, or a helper with
+#: check_input=False, instead of writing the 6 again
 FLOPS_PER_PARAM_TOKEN = 6.0
 COUNTS: tuple[str, ...] = ("total", "non_embedding")
 
@@ -295,10 +308,11 @@ def flops_per_token(
     if isinstance(n_params_or_arch, Architecture):
         arch = n_params_or_arch
         if convention == "6N":
-            return 6.0 * arch.param_counts().total
+            return FLOPS_PER_PARAM_TOKEN * arch.param_counts().total
         layers, d, ctx = arch.n_layers, arch.d_model, arch.context
         if convention == "6N+attn":
-            return 6.0 * arch.param_counts().non_embedding + 6.0 * layers * ctx * d
+            return (FLOPS_PER_PARAM_TOKEN * arch.param_counts().non_embedding
+                    + attention_flops_per_token(layers, ctx, d))
         return 72.0 * layers * d**2 + 12.0 * layers * d * ctx
     if convention != "6N":
         raise ConfigError(
@@ -306,29 +320,70 @@ def flops_per_token(
             f"(it needs n_layers, d_model and context). Got {n_params_or_arch!r}."
         )
     n = positive_array("n_params", n_params_or_arch)
-    return 6.0 * (float(n) if n.ndim == 0 else n)
+    return FLOPS_PER_PARAM_TOKEN * (float(n) if n.ndim == 0 else n)
+
+
+def attention_flops_per_token(n_layers: int, context: int, d_model: int) -> float:
+    """Attention-score FLOPs per training token over the full context, ``6·n_layers·context·d_model``, the
+    ``"6N+attn"`` term: three times Kaplan et al.'s (2020, Table 1) forward ``2·n_layer·n_ctx·d_attn``."""
+    for name, value in (("n_layers", n_layers), ("context", context), ("d_model", d_model)):
+        _check_int(name, value)
+    return 6.0 * n_layers * context * d_model
 
 
 def _scalar_or_array(x: np.ndarray) -> float | np.ndarray:
     return float(x) if x.ndim == 0 else x
 
 
-def training_flops(n_params: float | np.ndarray, n_tokens: float | np.ndarray) -> float | np.ndarray:
+def _array(name: str, value: object, check_input: bool, *, allow_zero: bool = False) -> np.ndarray:
+    if check_input:
+        return positive_array(name, value, allow_zero=allow_zero)
+    return np.asarray(value, dtype=float)
+
+
+def training_flops(n_params: float | np.ndarray, n_tokens: float | np.ndarray, *,
+                   check_input: bool = True) -> float | np.ndarray:
     """Training compute ``C = 6·N·D`` (Kaplan et al. 2020, §2.1; Hoffmann et al. 2022). Broadcasts."""
-    n = positive_array("n_params", n_params)
-    d = positive_array("n_tokens", n_tokens)
-    return _scalar_or_array(6.0 * n * d)
+    n = _array("n_params", n_params, check_input)
+    d = _array("n_tokens", n_tokens, check_input)
+    return _scalar_or_array(FLOPS_PER_PARAM_TOKEN * n * d)
 
 
-def tokens_for_flops(n_params: float | np.ndarray, flops: float | np.ndarray) -> float | np.ndarray:
+def tokens_for_flops(n_params: float | np.ndarray, flops: float | np.ndarray, *,
+                     check_input: bool = True) -> float | np.ndarray:
     """Tokens a budget buys at a model size: ``D = C / (6N)``."""
-    n = positive_array("n_params", n_params)
-    c = positive_array("flops", flops)
-    return _scalar_or_array(c / (6.0 * n))
+    n = _array("n_params", n_params, check_input)
+    c = _array("flops", flops, check_input)
+    return _scalar_or_array(c / (FLOPS_PER_PARAM_TOKEN * n))
 
 
-def params_for_flops(n_tokens: float | np.ndarray, flops: float | np.ndarray) -> float | np.ndarray:
+def params_for_flops(n_tokens: float | np.ndarray, flops: float | np.ndarray, *,
+                     check_input: bool = True) -> float | np.ndarray:
     """Model size a budget allows for a token count: ``N = C / (6D)``."""
-    d = positive_array("n_tokens", n_tokens)
+    d = _array("n_tokens", n_tokens, check_input)
+    c = _array("flops", flops, check_input)
+    return _scalar_or_array(c / (FLOPS_PER_PARAM_TOKEN * d))
+
+
+def params_at_ratio(tokens_per_param: float | np.ndarray, flops: float | np.ndarray) -> float | np.ndarray:
+    """Model size whose budget buys ``tokens_per_param`` tokens per parameter: ``N = √(C / (6r))``
+    (C = 6·N·(r·N)); ``r = 20`` is Chinchilla's rule of thumb."""
+    r = positive_array("tokens_per_param", tokens_per_param)
     c = positive_array("flops", flops)
-    return _scalar_or_array(c / (6.0 * d))
+    return _scalar_or_array(np.sqrt(c / (FLOPS_PER_PARAM_TOKEN * r)))
+
+
+def log_tokens_for_flops(log_n_params: float | np.ndarray, flops: float | np.ndarray) -> float | np.ndarray:
+    """:func:`tokens_for_flops` in log space, ``log D = log(C/6) − log N``, for searches over ``log N``
+    (at ``log N = 0`` it is ``log(C/6)``, twice the log of the size where D = N)."""
+    c = positive_array("flops", flops)
+    return _scalar_or_array(np.log(c / FLOPS_PER_PARAM_TOKEN) - np.asarray(log_n_params, dtype=float))
+
+
+def inference_flops(n_params: float | np.ndarray, n_tokens: float | np.ndarray, *,
+                    check_input: bool = True) -> float | np.ndarray:
+    """Compute to serve ``n_tokens`` tokens (prompt + generated), ``2·N·T``: the forward pass of Kaplan
+    et al. (2020, §2.1), attention ignored, as Sardana et al. (2024) count it. ``n_tokens`` may be 0."""
+    n = _array("n_params", n_params, check_input)
+    t = _array("n_tokens", n_tokens, check_input, allow_zero=True)
+    return _scalar_or_array(2.0 * n * t)

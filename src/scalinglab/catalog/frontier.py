@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..flops import inference_flops
 from ..laws import JointLaw, Law, get_joint_law
 from ..plan.optimal import optimal_split
 from .models import ReferenceModel, list_models
@@ -127,7 +128,7 @@ def _place(model: ReferenceModel, law: JointLaw) -> FrontierPlacement:
         loss=loss,
         optimal_loss=optimal_loss,
         loss_gap=loss - optimal_loss,
-        inference_flops_per_token=2.0 * n,
-        optimal_inference_flops_per_token=2.0 * n_opt,
+        inference_flops_per_token=float(inference_flops(n, 1.0)),
+        optimal_inference_flops_per_token=float(inference_flops(n_opt, 1.0)),
         inference_saving=1.0 - n / n_opt,
     )

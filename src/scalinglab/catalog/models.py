@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..errors import ConfigError
+from ..flops import training_flops as _training_flops
 
 __all__ = ["ReferenceModel", "REFERENCE_MODELS", "get_model", "list_models"]
 
@@ -72,7 +73,7 @@ class ReferenceModel:
     @property
     def flops_6nd(self) -> float:
         """``6·N·D`` (Kaplan et al. 2020 §2.1): the estimate every law in the catalog assumes."""
-        return 6.0 * self.n_params * self.n_tokens
+        return float(_training_flops(self.n_params, self.n_tokens))
 
     @property
     def training_flops(self) -> float:

@@ -87,6 +87,20 @@ def fit_command(
     default, --method joint for the five-parameter search from all 4,500 points), another law (--family), or the
     compute-optimal exponents from IsoFLOP profiles (--approach isoflop) or training curves (envelope)."""
     check_choice("approach", approach, ("parametric", "isoflop", "envelope"))
+    columns = dict(n_params_col=n_params_col, loss_col=loss_col, n_tokens_col=n_tokens_col, flops_col=flops_col,
+                   run_col=run_col, tokens_seen_col=tokens_seen_col, unique_tokens_col=unique_tokens_col)
+    runs, holdout, budgets = _read_runs(path, store, columns, sweep=sweep, by=by, approach=approach, where=where,
+                                        drop_dups=drop_dups, drop_highest=drop_highest)
+    opts = _Opts(approach=approach, profile=profile, budget_width=budget_width, family=family, loss=loss,
+                 delta=delta, starts=starts, method=method, n_boot=n_boot, do_audit=do_audit,
+                 holdout_fraction=holdout_fraction, seed=seed, drop_highest=drop_highest, level=check_level(level))
+    _check_search(family, starts, method)
+    _fit_and_print(runs, opts, by=by, holdout=holdout, budgets=budgets, out=out, json=json)
+
+
+def _read_runs(path: str | None, store: str | None, columns: dict[str, str | None], *, sweep: str | None,
+               by: str | None, approach: str, where: list[str] | None, drop_dups: bool, drop_highest: int):
+    """``(runs, holdout, budgets)`` from the runs file or the lab store, less the ``drop_highest`` worst."""
     holdout, budgets = None, None
     if (path is None) == (store is None):
         raise ConfigError("The fit needs exactly one source: a runs file PATH or --store. "
@@ -98,27 +112,30 @@ def fit_command(
         src = runs_from_store(store, sweep=sweep, checkpoints=approach == "envelope")
         runs, holdout, budgets = src.fit, src.holdout, src.budgets
     else:
-        if n_params_col is None or loss_col is None:
+        if columns["n_params_col"] is None or columns["loss_col"] is None:
             raise ConfigError("A runs file needs '--n-params-col' and '--loss-col'. Got "
-                              f"n_params_col={n_params_col!r}, loss_col={loss_col!r}.")
-        runs = load_runs(path, n_params_col=n_params_col, loss_col=loss_col, n_tokens_col=n_tokens_col,
-                         flops_col=flops_col, run_col=run_col, tokens_seen_col=tokens_seen_col,
-                         unique_tokens_col=unique_tokens_col, where=_where(where or []),
-                         group_cols=(by,) if by else (),
+                              f"n_params_col={columns['n_params_col']!r}, loss_col={columns['loss_col']!r}.")
+        runs = load_runs(path, **columns, where=_where(where or []), group_cols=(by,) if by else (),
                          duplicates="drop" if drop_dups else "error")
     if drop_highest:
         runs = drop_highest_loss(runs, drop_highest)
-    opts = _Opts(approach=approach, profile=profile, budget_width=budget_width, family=family, loss=loss,
-                 delta=delta, starts=starts, method=method, n_boot=n_boot, do_audit=do_audit,
-                 holdout_fraction=holdout_fraction, seed=seed, drop_highest=drop_highest, level=check_level(level))
-    _check_search(family, starts, method)
-    if by is None:
-        report = _fit_report(runs, opts, holdout=holdout, budgets=budgets, out=out)
-        if json:
-            print_json(report)
-        else:
-            _print_report(report)
+    return runs, holdout, budgets
+
+
+def _fit_and_print(runs, opts: _Opts, *, by: str | None, holdout, budgets, out: str | None, json: bool) -> None:
+    """Fit and print (or print as JSON) one report, or with ``by`` one per group (:func:`_fit_groups`)."""
+    if by is not None:
+        _fit_groups(runs, by, opts, out=out, json=json)
         return
+    report = _fit_report(runs, opts, holdout=holdout, budgets=budgets, out=out)
+    if json:
+        print_json(report)
+    else:
+        _print_report(report)
+
+
+def _fit_groups(runs, by: str, opts: _Opts, *, out: str | None, json: bool) -> None:
+    """One fit and report per value of column ``by``; exit code 1 when any group failed."""
     failed = 0
     reports: dict[str, dict[str, Any]] = {}
     for label, part in split_groups(runs, by).items():

@@ -139,12 +139,34 @@ def _fmt_ref(key: str, value: Any) -> str:
 
 
 def _render(plan: Plan, extra: dict[str, Any]) -> None:
+    console.print(_plan_table(plan))
+    if plan.intervals:
+        level = next(iter(plan.intervals.values())).level
+        n_ref = max((iv.n_samples for k, iv in plan.intervals.items() if iv.band == "mean"), default=0)
+        console.print(f"[dim]intervals: the {level_label(level)} mean band across {n_ref} bootstrap refits (where "
+                      "the law's mean puts each number); the run row is the prediction band (refits + run-to-run "
+                      "scatter): where one training run's loss would fall.[/]" if n_ref else
+                      f"[dim]interval: the {level_label(level)} prediction band of one run's loss (run-to-run "
+                      "scatter; no bootstrap refits, so no mean band).[/]")
+    if plan.reference:
+        ref = plan.reference
+        console.print(f"[dim]reference ({ref['what']}):[/] " + ", ".join(
+            f"{k.replace('_', ' ')} {_fmt_ref(k, v)}" for k, v in ref.items() if k != "what"))
+    _print_resources(plan)
+    if "sweep" in extra:
+        _print_sweep(extra["sweep"], extra["example"])
+    for note in plan.notes:
+        console.print(f"[dim]note: {note}[/]")
+
+
+def _plan_table(plan: Plan) -> Table:
+    """The planned quantities, with an interval column when the plan carries intervals."""
     stamp = f"[bold red]{plan.stamp}[/] — " if plan.stamp else ""
     t = Table(title=f"{stamp}Plan ({plan.question}) under law {plan.law}", show_header=True)
     t.add_column("quantity")
     t.add_column("value", justify="right")
-    level = next(iter(plan.intervals.values())).level if plan.intervals else None
     if plan.intervals:
+        level = next(iter(plan.intervals.values())).level
         t.add_column(f"{level_label(level)} interval", justify="right")
     rows = [("parameters N", format_si(plan.n_params), _interval(plan, "n_params")),
             ("tokens D", format_si(plan.n_tokens), _interval(plan, "n_tokens")),
@@ -163,18 +185,11 @@ def _render(plan: Plan, extra: dict[str, Any]) -> None:
                  ("training + inference FLOPs", f"{plan.total_flops:.3g}", _interval(plan, "total_flops"))]
     for r in rows:
         t.add_row(*(r if plan.intervals else r[:2]))
-    console.print(t)
-    if plan.intervals:
-        n_ref = max((iv.n_samples for k, iv in plan.intervals.items() if iv.band == "mean"), default=0)
-        console.print(f"[dim]intervals: the {level_label(level)} mean band across {n_ref} bootstrap refits (where "
-                      "the law's mean puts each number); the run row is the prediction band (refits + run-to-run "
-                      "scatter): where one training run's loss would fall.[/]" if n_ref else
-                      f"[dim]interval: the {level_label(level)} prediction band of one run's loss (run-to-run "
-                      "scatter; no bootstrap refits, so no mean band).[/]")
-    if plan.reference:
-        ref = plan.reference
-        console.print(f"[dim]reference ({ref['what']}):[/] " + ", ".join(
-            f"{k.replace('_', ' ')} {_fmt_ref(k, v)}" for k, v in ref.items() if k != "what"))
+    return t
+
+
+def _print_resources(plan: Plan) -> None:
+    """The cost and memory lines of a plan with hardware (:func:`~scalinglab.plan.with_hardware`)."""
     c = plan.cost
     if c:
         console.print(
@@ -191,18 +206,18 @@ def _render(plan: Plan, extra: dict[str, Any]) -> None:
             f"{m['min_gpus_to_train']}), inference {inf['total'] / 1e9:.3g} GB "
             f"(weights + KV cache, {'fits' if inf['fits'] else 'does not fit'} on one GPU)"
         )
-    if "sweep" in extra:
-        s = Table(title="Optimum vs lifetime inference demand (same loss)")
-        for col in ("inference tokens", "N", "D", "tokens/param", "saved vs compute-optimal"):
-            s.add_column(col, justify="right")
-        for row in extra["sweep"]:
-            s.add_row(format_si(row["inference_tokens"]), format_si(row["n_params"]), format_si(row["n_tokens"]),
-                      f"{row['tokens_per_param']:.4g}", f"{100 * max(row['fraction_saved'], 0.0):.1f}%")
-        console.print(s)
-        ex = extra["example"]
-        if ex["implied_inference_tokens"]:
-            console.print(f"[dim]{ex['model']} ({format_si(ex['n_params'])} on {format_si(ex['n_tokens'])} tokens, "
-                          f"{ex['tokens_per_param']:,.0f}:1) is the optimal recipe at its own loss if it serves "
-                          f"≈{format_si(ex['implied_inference_tokens'])} tokens in its lifetime.[/]")
-    for note in plan.notes:
-        console.print(f"[dim]note: {note}[/]")
+
+
+def _print_sweep(sweep: list[dict[str, Any]], ex: dict[str, Any]) -> None:
+    """How the inference-aware optimum moves with lifetime demand, and the demand that makes ``ex`` optimal."""
+    s = Table(title="Optimum vs lifetime inference demand (same loss)")
+    for col in ("inference tokens", "N", "D", "tokens/param", "saved vs compute-optimal"):
+        s.add_column(col, justify="right")
+    for row in sweep:
+        s.add_row(format_si(row["inference_tokens"]), format_si(row["n_params"]), format_si(row["n_tokens"]),
+                  f"{row['tokens_per_param']:.4g}", f"{100 * max(row['fraction_saved'], 0.0):.1f}%")
+    console.print(s)
+    if ex["implied_inference_tokens"]:
+        console.print(f"[dim]{ex['model']} ({format_si(ex['n_params'])} on {format_si(ex['n_tokens'])} tokens, "
+                      f"{ex['tokens_per_param']:,.0f}:1) is the optimal recipe at its own loss if it serves "
+                      f"≈{format_si(ex['implied_inference_tokens'])} tokens in its lifetime.[/]")

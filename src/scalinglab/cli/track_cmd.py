@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -10,6 +10,9 @@ from rich.table import Table
 from ..laws import get_joint_law
 from . import app
 from ._common import console, print_json, quantity
+
+if TYPE_CHECKING:
+    from ..report.track import TrackResult, TrainingLog
 
 
 @app.command("track")
@@ -53,13 +56,19 @@ def track_command(
     if json:
         print_json(out)
         return
-    table = Table(title=f"{data.path} against {joint.name} (N = {n_params:.4g})")
+    _print_track(res, data, f"{data.path} against {joint.name} (N = {n_params:.4g})")
+    if written:
+        console.print(f"figure: {written}", highlight=False)
+
+
+def _print_track(res: TrackResult, data: TrainingLog, title: str) -> None:
+    """The tracking table (points, deviations, band, projection), then the projection and the verdict."""
+    table = Table(title=title)
     table.add_column("")
     table.add_column("value", justify="right")
-    latest = out["latest"]
-    table.add_row("points", f"{out['n_points']} ({data.n_skipped} rows skipped)")
+    table.add_row("points", f"{res.tokens.size} ({data.n_skipped} rows skipped)")
     table.add_row("columns", f"{data.tokens_col} / {data.loss_col}")
-    table.add_row("latest", f"{latest['loss']:.4f} at {latest['tokens']:.4g} tokens (law {latest['predicted']:.4f})")
+    table.add_row("latest", f"{res.loss[-1]:.4f} at {res.tokens[-1]:.4g} tokens (law {res.predicted[-1]:.4f})")
     table.add_row("mean deviation", f"{res.mean_deviation:+.2%}")
     table.add_row("latest deviation", f"{res.latest_deviation:+.2%}")
     table.add_row("band", res.band)
@@ -71,5 +80,3 @@ def track_command(
         console.print(f"[dim]projection: {res.projection}[/]", highlight=False)
     style = "bold red" if res.flagged else "bold green"
     console.print(f"[{style}]{res.verdict}[/]", highlight=False)
-    if written:
-        console.print(f"figure: {written}", highlight=False)

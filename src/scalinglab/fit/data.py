@@ -19,6 +19,7 @@ import numpy as np
 
 from .._validate import check_choice
 from ..errors import ConfigError, DataError
+from ..flops import tokens_for_flops, training_flops
 
 __all__ = ["Runs", "load_runs", "drop_highest_loss", "select_groups", "split_groups", "file_sha256"]
 
@@ -54,7 +55,7 @@ class Runs:
     @property
     def flops(self) -> np.ndarray:
         """Training compute ``C = 6·N·D`` (Kaplan et al. 2020, §2.1)."""
-        return 6.0 * self.n_params * self.n_tokens
+        return training_flops(self.n_params, self.n_tokens)
 
     def subset(self, index: np.ndarray, note: str | None = None) -> Runs:
         """Rows ``index`` (boolean mask or integer indices); ``note`` is appended to the filter history."""
@@ -206,7 +207,7 @@ def load_runs(
     if n_tokens_col is not None:
         d = np.array([_number(n_tokens_col, i + 1, rows[i][n_tokens_col]) for i in keep])
     else:
-        d = np.array([_number(flops_col, i + 1, rows[i][flops_col]) for i in keep]) / (6.0 * n)
+        d = tokens_for_flops(n, np.array([_number(flops_col, i + 1, rows[i][flops_col]) for i in keep]))
     run_id = np.array([str(rows[i][run_col]) for i in keep]) if run_col else None
     seen = (np.array([_number(tokens_seen_col, i + 1, rows[i][tokens_seen_col]) for i in keep])
             if tokens_seen_col else None)

@@ -26,6 +26,7 @@ import numpy as np
 
 from .._validate import positive_array
 from ..errors import ConfigError, DataError, FitError
+from ..flops import tokens_for_flops, training_flops
 from .profiles import PowerLawFit, fit_power_law
 
 __all__ = ["EnvelopeResult", "fit_envelope", "run_curves"]
@@ -110,7 +111,7 @@ def run_curves(run_id: Any, n_params: Any, tokens_seen: Any, loss: Any, *,
             cs = np.concatenate([[0.0], np.cumsum(yu)])
             lo, hi = np.maximum(np.arange(yu.size) - h, 0), np.minimum(np.arange(yu.size) + h + 1, yu.size)
             yu = (cs[hi] - cs[lo]) / (hi - lo)
-        curves.append((key, float(n[m][0]), np.log(6.0 * n[m][0] * tu), yu))
+        curves.append((key, float(n[m][0]), np.log(training_flops(n[m][0], tu)), yu))
     return curves
 
 
@@ -175,7 +176,7 @@ def fit_envelope(run_id: Any, n_params: Any, tokens_seen: Any, loss: Any, *, n_b
     if np.unique(flops[used]).size < 2:
         raise FitError(f"The power-law fit needs at least 2 envelope points; {int(used.sum())} are won by a size "
                        f"other than the smallest or largest. Train more sizes or pass exclude_edges=False.")
-    d_opt = flops / (6.0 * n_opt)
+    d_opt = tokens_for_flops(n_opt, flops)
     return EnvelopeResult(flops, table[best, np.flatnonzero(keep)], n_opt, d_opt,
                           np.array([curves[i][0] for i in best]), n_runs[keep], used,
                           fit_power_law(flops[used], n_opt[used]), fit_power_law(flops[used], d_opt[used]))

@@ -34,6 +34,7 @@ import numpy as np
 from .._intervals import DEFAULT_LEVEL, central_interval, check_level, level_label
 from .._validate import check_choice, check_positive, positive_array
 from ..errors import ConfigError, DataError, FitError
+from ..flops import log_tokens_for_flops
 from ..laws.fitted import Identification
 from ._profile_smooth import _smooth_profiles
 from ._profile_verdict import LIMITS, _identify
@@ -257,7 +258,7 @@ def _profiles(c: np.ndarray, n: np.ndarray, y: np.ndarray, labels: np.ndarray, c
             out.append(BudgetProfile(cb, n[g], y[g], coef, np.nan, np.nan, np.nan, "no_minimum", what, span))
             continue
         with np.errstate(over="ignore", under="ignore"):  # a nearly flat parabola's vertex can be far away
-            n_opt, d_opt = float(np.exp(xv)), float(np.exp(np.log(cb / 6.0) - xv))
+            n_opt, d_opt = float(np.exp(xv)), float(np.exp(log_tokens_for_flops(xv, cb)))
         status, reason = "ok", ""
         if not x.min() <= xv <= x.max():
             status = "extrapolated"

@@ -22,7 +22,7 @@ import numpy as np
 
 from .._validate import check_positive
 from ..errors import ConfigError
-from ..flops import Architecture, tokens_for_flops
+from ..flops import Architecture, flops_per_token, params_at_ratio, tokens_for_flops
 from .config import ModelShape, TrainConfig
 
 __all__ = [
@@ -70,7 +70,7 @@ class Throughput:
     worker_startup_s: float = 3.0  # interpreter + torch import per worker process
 
     def seconds_per_token(self, n_params: float) -> float:
-        return self.a * n_params**self.alpha + 6.0 * n_params / self.peak_flops_per_s
+        return self.a * n_params**self.alpha + flops_per_token(n_params) / self.peak_flops_per_s
 
     def tokens_per_s(self, n_params: float) -> float:
         return 1.0 / self.seconds_per_token(n_params)
@@ -225,7 +225,7 @@ def isoflop_grid(budgets: Any, shapes_per_budget: int = 5, *, context: int = 128
         raise ConfigError(f"The 'span' parameter must be >= 1. Got {span}.")
     runs: list[PlannedRun] = []
     for c in sorted(float(check_positive("budgets", b)) for b in np.atleast_1d(budgets)):
-        n0 = math.sqrt(c / (6.0 * tokens_per_param))
+        n0 = float(params_at_ratio(tokens_per_param, c))
         lo = max(n0 / span, float(min_params))
         hi = max(n0 * span, lo)
         seen: set[ModelShape] = set()
@@ -334,7 +334,7 @@ def preset_sweep(preset: str, *, budgets: Any = None, name: str | None = None) -
     common = {"tag": name, "eval_tokens": p.eval_tokens, "eval_every_frac": p.eval_every_frac}
     grid = isoflop_grid(p.budgets, p.shapes_per_budget, span=p.span, tokens_per_param=p.tokens_per_param,
                         batch_size=p.batch_size, **common)
-    n0 = math.sqrt(p.holdout_budget / (6.0 * p.tokens_per_param))
+    n0 = float(params_at_ratio(p.tokens_per_param, p.holdout_budget))
     shape = shape_for_params(n0)
     holdout = _planned(shape, tokens_for_flops(shape.scaling_params(), p.holdout_budget),
                        batch_size=p.batch_size, min_steps=50, min_batch_size=4, budget=p.holdout_budget,

@@ -8,6 +8,7 @@ import numpy as np
 from scipy.optimize import brentq, minimize_scalar
 
 from ..errors import PlanError
+from ..flops import log_tokens_for_flops, tokens_for_flops
 from ..laws.base import JointLaw
 
 __all__ = ["argmin_log", "numeric_compute_optimal", "root_log"]
@@ -39,15 +40,14 @@ def numeric_compute_optimal(law: JointLaw, flops: float) -> tuple[float, float]:
 
     Searches tokens/parameter from 1e-8 to 1e8 around ``sqrt(C/6)``.
     """
-    log_c6 = np.log(flops / 6.0)
-    mid = 0.5 * log_c6
+    mid = 0.5 * log_tokens_for_flops(0.0, flops)  # log N where D = N
 
     def loss_at(log_n: np.ndarray) -> np.ndarray:
-        return np.asarray(law.loss(np.exp(log_n), np.exp(log_c6 - log_n)))
+        return np.asarray(law.loss(np.exp(log_n), np.exp(log_tokens_for_flops(log_n, flops))))
 
     log_n = argmin_log(loss_at, mid - 9.3, mid + 9.3)
     n = float(np.exp(log_n))
-    return n, flops / (6.0 * n)
+    return n, float(tokens_for_flops(n, flops))
 
 
 def root_log(f: Callable[[float], float], lo: float, hi: float, what: str) -> float:

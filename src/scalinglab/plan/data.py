@@ -14,6 +14,7 @@ import numpy as np
 
 from .._validate import check_positive
 from ..errors import ConfigError
+from ..flops import log_tokens_for_flops, tokens_for_flops
 from ..laws.base import JointLaw
 from ..laws.chinchilla import Chinchilla
 from ..laws.datablations import RD_STAR, RN_STAR, DataConstrained
@@ -58,15 +59,17 @@ def plan_unique_tokens(
 
     def solve(lw: JointLaw) -> Plan:
         d_lw = as_data_constrained(lw)
-        log_c6 = np.log(flops / 6.0)
         if n_params is None:
-            mid = 0.5 * log_c6
-            log_n = argmin_log(lambda x: np.asarray(d_lw.loss(np.exp(x), np.exp(log_c6 - x), unique_tokens)),
-                               mid - 9.3, mid + 9.3)
-            n = float(np.exp(log_n))
+            mid = 0.5 * log_tokens_for_flops(0.0, flops)  # log N where D = N
+
+            def loss_at(log_n: np.ndarray) -> np.ndarray:
+                log_d = log_tokens_for_flops(log_n, flops)
+                return np.asarray(d_lw.loss(np.exp(log_n), np.exp(log_d), unique_tokens))
+
+            n = float(np.exp(argmin_log(loss_at, mid - 9.3, mid + 9.3)))
         else:
             n = n_params
-        d = flops / (6.0 * n)
+        d = float(tokens_for_flops(n, flops))
         u_d = min(unique_tokens, d)
         n_free, d_free = optimal_split(d_lw, flops)
         reference = {

@@ -22,6 +22,7 @@ import numpy as np
 
 from .._validate import check_choice, check_fraction, check_positive
 from ..errors import ConfigError, PlanError
+from ..flops import inference_flops, training_flops
 from ..laws.base import JointLaw
 from ..laws.registry import get_joint_law
 from ._numeric import argmin_log
@@ -53,7 +54,9 @@ def tokens_for_loss(law: JointLaw, n_params: Any, target_loss: float) -> np.ndar
 
 
 def _total(n: Any, d: Any, inference_tokens: float, w_train: float, w_inf: float) -> Any:
-    return w_train * 6.0 * n * d + w_inf * 2.0 * n * inference_tokens
+    # unchecked: d is NaN where a model of size n cannot reach the loss
+    return (w_train * training_flops(n, d, check_input=False)
+            + w_inf * inference_flops(n, inference_tokens, check_input=False))
 
 
 def plan_inference(
@@ -113,18 +116,20 @@ def plan_inference(
         d = float(tokens_for_loss(lw, n, target))
         if not np.isfinite(d):
             raise PlanError(f"No model reaches loss {target:g} under law {lw.name!r}.")
-        total = 6.0 * n * d + 2.0 * n * inference_tokens
-        ref_total = 6.0 * n_ref * d_ref + 2.0 * n_ref * inference_tokens
+        train, serve = float(training_flops(n, d)), float(inference_flops(n, inference_tokens))
+        ref_train = float(training_flops(n_ref, d_ref))
+        ref_serve = float(inference_flops(n_ref, inference_tokens))
+        total, ref_total = train + serve, ref_train + ref_serve
         reference = {
             "what": "compute-optimal model of the same loss",
             "n_params": n_ref, "n_tokens": d_ref, "tokens_per_param": d_ref / n_ref,
-            "flops": 6.0 * n_ref * d_ref, "inference_flops": 2.0 * n_ref * inference_tokens,
+            "flops": ref_train, "inference_flops": ref_serve,
             "total_flops": ref_total,
             "flops_saved": ref_total - total, "fraction_saved": 1.0 - total / ref_total,
         }
-        return Plan(question="inference", law=lw.name, n_params=n, n_tokens=d, flops=6.0 * n * d,
+        return Plan(question="inference", law=lw.name, n_params=n, n_tokens=d, flops=train,
                     loss=float(lw.loss(n, d)), inference_tokens=inference_tokens,
-                    inference_flops=2.0 * n * inference_tokens, total_flops=total, reference=reference)
+                    inference_flops=serve, total_flops=total, reference=reference)
 
     plan = with_intervals(solve(law), fitted, solve, allow_unidentified=allow_unidentified, stamp=stamp)
     if objective == "usd":

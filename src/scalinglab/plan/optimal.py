@@ -15,7 +15,7 @@ import numpy as np
 from .._intervals import central_interval
 from .._validate import check_positive
 from ..errors import ConfigError, PlanError
-from ..flops import training_flops
+from ..flops import tokens_for_flops, training_flops
 from ..laws.base import JointLaw, Law
 from ..laws.fitted import FittedLaw, check_allocation
 from ..laws.registry import resolve_fitted
@@ -192,7 +192,7 @@ def plan_params(
         if tokens_per_param is not None:
             return _plan("params", lw, n_params, n_params * tokens_per_param)
         c = optimal_flops_for_params(lw, n_params)
-        return _plan("params", lw, n_params, c / (6.0 * n_params))
+        return _plan("params", lw, n_params, float(tokens_for_flops(n_params, c)))
 
     return with_intervals(solve(law), fitted, solve, allow_unidentified=allow_unidentified, stamp=stamp)
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..errors import ConfigError, DataError
 from ..fit.data import file_sha256 as sha256
+from ..flops import tokens_for_flops, training_flops
 from ..laws.base import JointLaw, Law
 from ..laws.fitted import FittedLaw
 from ..laws.io import fitted_from_dict
@@ -36,7 +37,8 @@ class Data:
 
     @property
     def flops(self) -> np.ndarray:
-        return 6.0 * self.n_params * self.n_tokens
+        # unchecked: a Runs-like object given to the report is taken as it is
+        return training_flops(self.n_params, self.n_tokens, check_input=False)
 
     def __len__(self) -> int:
         return int(self.loss.size)
@@ -120,7 +122,7 @@ def resolve_runs(runs: Any, columns: Mapping[str, str | None] | None = None) -> 
         if "n_tokens" in runs:
             d = np.asarray(runs["n_tokens"], float)
         elif "flops" in runs:
-            d = np.asarray(runs["flops"], float) / (6.0 * n)
+            d = tokens_for_flops(n, runs["flops"], check_input=False)  # checked with the others below
         else:
             raise ConfigError("The 'runs' mapping must hold 'n_tokens' or 'flops'. Got keys: "
                               f"{', '.join(map(str, runs))}.")

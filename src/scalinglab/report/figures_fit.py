@@ -13,6 +13,7 @@ import numpy as np
 
 from .._intervals import central_interval, level_label
 from ..errors import ConfigError
+from ..flops import training_flops
 from ..laws.base import JointLaw
 from ..laws.fitted import FittedLaw
 from ..laws.registry import FAMILIES
@@ -172,7 +173,8 @@ def residuals_figure(n_params: Any, n_tokens: Any, loss: Any, *, law: JointLaw |
     r = np.log(a["loss"]) - np.log(np.asarray(predicted, dtype=float).ravel())
     ho = _held_out_mask(held_out, r.size)
     fig, axes = new_figure(3, width=11, height=3.6)
-    xs = {N_LABEL: a["n_params"], D_LABEL: a["n_tokens"], C_LABEL: 6 * a["n_params"] * a["n_tokens"]}
+    c = training_flops(a["n_params"], a["n_tokens"], check_input=False)  # unchecked: log axes drop bad runs
+    xs = {N_LABEL: a["n_params"], D_LABEL: a["n_tokens"], C_LABEL: c}
     for ax, (label, x) in zip(axes, xs.items()):
         ax.axhline(0.0, color="black", lw=0.8)
         ax.scatter(x[~ho], r[~ho], s=10, color="0.35", alpha=0.7, label="runs (fitted)")

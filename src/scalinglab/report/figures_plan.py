@@ -118,39 +118,13 @@ def cost_vs_loss_figure(law: JointLaw, *, target_losses: Sequence[float] | None 
     if ell.size < 2:
         raise ConfigError(f"The 'target_losses' must hold at least 2 losses. Got {ell.size}.")
     c_train = _flops_for_losses(law, ell, c_grid)
-    sub, totals = None, None
-    if inference_tokens:
-        pl = point_law(law)
-        sub = ell[np.unique(np.linspace(0, ell.size - 1, 9).round().astype(int))]  # both ends included
-        totals = []
-        for x in sub:
-            try:
-                totals.append(plan_inference(inference_tokens, target_loss=float(x), law=pl).total_flops)
-            except PlanError:
-                totals.append(np.nan)
-        totals = np.asarray(totals, dtype=float)
-    lb = None
-    if budget:
-        lb = float(frontier_curve(law, [budget])[2][0])
-        if not ell.min() <= lb <= ell.max():
-            lb = None  # the budget's loss is off the chart (targets or flops_range given)
+    sub, totals = _inference_totals(law, ell, inference_tokens) if inference_tokens else (None, None)
+    lb = _budget_loss(law, budget, ell) if budget else None
     shown = np.concatenate([c_train, [] if totals is None else totals, [] if lb is None else [budget]])
     shown = shown[np.isfinite(shown) & (shown > 0)]
     y_lo, y_hi = (shown.min() / 10, shown.max() * 10) if shown.size else (c_lo, c_hi)
     fig, ax = new_figure()
-    variants = law.variants()
-    if len(variants) >= 2:
-        wide = log_range(c_lo, c_hi, pad_dex=6.0, n=600)
-        step = max(1, len(variants) // 200)
-        draws = np.array([_flops_for_losses(v, ell, wide, beyond=True) for v in variants[::step]])
-        q = 100 * (1 - level) / 2
-        # in log space, where +inf (a variant that needs more than the wide grid, or never gets there) and 0
-        # order correctly; a band end beyond the chart is drawn to its edge
-        with np.errstate(divide="ignore"):
-            logs = np.clip(np.log10(draws), -300.0, 300.0)
-        lo, hi = 10.0 ** np.percentile(logs, [q, 100 - q], axis=0)
-        ax.fill_between(ell, np.clip(lo, y_lo, y_hi), np.clip(hi, y_lo, y_hi), color=BAND_COLOR, alpha=0.6,
-                        label=f"{level:.0%} band ({len(draws)} variants)")
+    _draw_variant_band(ax, law, ell, (c_lo, c_hi), (y_lo, y_hi), level)
     ax.plot(ell, c_train, color=LAW_COLOR, lw=2, label="training only (compute-optimal)")
     if totals is not None:
         ax.plot(sub, totals, color="#9467bd", marker="o", ms=3,
@@ -167,3 +141,42 @@ def cost_vs_loss_figure(law: JointLaw, *, target_losses: Sequence[float] | None 
     ax.set_title(f"Cost of a target loss under {law.name}")
     ax.legend(fontsize=8, loc="upper left")
     return fig
+
+
+def _inference_totals(law: JointLaw, ell: np.ndarray, inference_tokens: float) -> tuple[np.ndarray, np.ndarray]:
+    """Nine of the target losses (both ends included) and the least training + inference compute at each
+    (:func:`~scalinglab.plan.plan_inference` under the point law; NaN where it finds no plan)."""
+    pl = point_law(law)
+    sub = ell[np.unique(np.linspace(0, ell.size - 1, 9).round().astype(int))]
+    totals = []
+    for x in sub:
+        try:
+            totals.append(plan_inference(inference_tokens, target_loss=float(x), law=pl).total_flops)
+        except PlanError:
+            totals.append(np.nan)
+    return sub, np.asarray(totals, dtype=float)
+
+
+def _budget_loss(law: JointLaw, budget: float, ell: np.ndarray) -> float | None:
+    """The compute-optimal loss at ``budget``; None when it is off the chart (targets or flops_range given)."""
+    lb = float(frontier_curve(law, [budget])[2][0])
+    return lb if ell.min() <= lb <= ell.max() else None
+
+
+def _draw_variant_band(ax: Any, law: JointLaw, ell: np.ndarray, c_range: tuple[float, float],
+                       y_range: tuple[float, float], level: float) -> None:
+    """The ``level`` band of the least compute across (at most ~200 of) the law's variants; none without."""
+    variants = law.variants()
+    if len(variants) < 2:
+        return
+    wide = log_range(*c_range, pad_dex=6.0, n=600)
+    step = max(1, len(variants) // 200)
+    draws = np.array([_flops_for_losses(v, ell, wide, beyond=True) for v in variants[::step]])
+    q = 100 * (1 - level) / 2
+    # in log space, where +inf (a variant that needs more than the wide grid, or never gets there) and 0
+    # order correctly; a band end beyond the chart is drawn to its edge
+    with np.errstate(divide="ignore"):
+        logs = np.clip(np.log10(draws), -300.0, 300.0)
+    lo, hi = 10.0 ** np.percentile(logs, [q, 100 - q], axis=0)
+    ax.fill_between(ell, np.clip(lo, *y_range), np.clip(hi, *y_range), color=BAND_COLOR, alpha=0.6,
+                    label=f"{level:.0%} band ({len(draws)} variants)")

@@ -217,16 +217,7 @@ def track_run(tokens: Any, loss: Any, *, law: JointLaw | FittedLaw, n_params: fl
     pred = np.asarray(law.loss(n_params, t), dtype=float)
     dev = y / pred - 1.0
     kind = "prediction" if fitted.scatter is not None else "mean"
-    band_ = fitted.band(kind, n_params, t, level)
-    if band_ is not None:
-        # never narrower than ±tol: data and schedule effects the law's bands do not model
-        lower = np.minimum(band_[0], pred * (1 - tolerance))
-        upper = np.maximum(band_[1], pred * (1 + tolerance))
-        band = f"{band_label(kind, level)}, widened to at least ±{tolerance:.1%}"
-    else:
-        lower, upper = pred * (1 - tolerance), pred * (1 + tolerance)
-        band = (f"none from the law (law {law.name!r} has no bootstrap refits or run scatter); ±{tolerance:.1%} "
-                "relative tolerance used")
+    lower, upper, band, has = _band(fitted, kind, n_params, t, pred, tolerance, level)
     outside = (y < lower) | (y > upper)
     k = min(t.size, max(3, int(np.ceil(recent_fraction * t.size))))
     offset = float(np.median(dev[-k:]))
@@ -239,17 +230,37 @@ def track_run(tokens: Any, loss: Any, *, law: JointLaw | FittedLaw, n_params: fl
     projection = "no projection (give final_tokens)"
     if final_tokens is not None:
         final_tokens = check_positive("final_tokens", final_tokens)
-        f_law = float(law.loss(n_params, final_tokens))
-        f_proj = f_law * (1.0 + offset)
-        fb = fitted.band(kind, n_params, np.array([final_tokens]), level)
-        if fb is not None:
-            f_int = (float(fb[0][0]) * (1 + offset), float(fb[1][0]) * (1 + offset))
-        projection = (f"law prediction at {final_tokens:.4g} tokens ({f_law:.4f}) times 1 + the run's median "
-                      f"relative deviation over its last {k} points ({offset:+.2%})")
-    has = band_ is not None
+        f_law, f_proj, f_int, projection = _projection(fitted, kind, n_params, final_tokens, level, offset, k)
     return TrackResult(law.name, n_params, t, y, pred, dev, lower, upper, has, level if has else None,
                        tolerance, outside, k, float(np.mean(dev)), float(dev[-1]), offset, flagged, verdict,
                        final_tokens, f_law, f_proj, f_int, projection, band)
+
+
+def _band(fitted: FittedLaw, kind: str, n_params: float, t: np.ndarray, pred: np.ndarray, tolerance: float,
+          level: float) -> tuple[np.ndarray, np.ndarray, str, bool]:
+    """``(lower, upper, description, from_law)``: the law's ``kind`` band at ``t`` widened to at least
+    ``±tolerance`` around ``pred``, or ``±tolerance`` alone when the law has no band."""
+    band_ = fitted.band(kind, n_params, t, level)
+    if band_ is None:
+        return (pred * (1 - tolerance), pred * (1 + tolerance),
+                f"none from the law (law {fitted.law.name!r} has no bootstrap refits or run scatter); "
+                f"±{tolerance:.1%} relative tolerance used", False)
+    # never narrower than ±tol: data and schedule effects the law's bands do not model
+    lower = np.minimum(band_[0], pred * (1 - tolerance))
+    upper = np.maximum(band_[1], pred * (1 + tolerance))
+    return lower, upper, f"{band_label(kind, level)}, widened to at least ±{tolerance:.1%}", True
+
+
+def _projection(fitted: FittedLaw, kind: str, n_params: float, final_tokens: float, level: float, offset: float,
+                k: int) -> tuple[float, float, tuple[float, float] | None, str]:
+    """``(law loss, projected loss, projected interval, description)`` at ``final_tokens``: the law's values
+    times ``1 + offset``, the run's median relative deviation over its last ``k`` points."""
+    f_law = float(fitted.law.loss(n_params, final_tokens))
+    fb = fitted.band(kind, n_params, np.array([final_tokens]), level)
+    f_int = None if fb is None else (float(fb[0][0]) * (1 + offset), float(fb[1][0]) * (1 + offset))
+    projection = (f"law prediction at {final_tokens:.4g} tokens ({f_law:.4f}) times 1 + the run's median "
+                  f"relative deviation over its last {k} points ({offset:+.2%})")
+    return f_law, f_law * (1.0 + offset), f_int, projection
 
 
 def track_figure(result: TrackResult) -> Any:

@@ -21,7 +21,7 @@ from typing import Any
 
 from .._validate import check_choice, check_positive
 from ..errors import ConfigError
-from ..flops import Architecture, training_flops
+from ..flops import Architecture, attention_flops_per_token, training_flops
 
 __all__ = ["SCALING_GROUPS", "scaling_n", "ModelShape", "TrainConfig", "RunResult", "Checkpoint"]
 
@@ -103,7 +103,7 @@ class ModelShape:
         check_choice("convention", convention, ("6N", "6N+attn"))
         flops = float(training_flops(self.scaling_params(), n_tokens))
         if convention == "6N+attn":
-            flops += 6.0 * self.n_layers * self.context * self.d_model * float(n_tokens)
+            flops += attention_flops_per_token(self.n_layers, self.context, self.d_model) * float(n_tokens)
         return flops
 
 
