@@ -91,7 +91,7 @@ def test_build_report_reads_a_store_through_to_arrays(tmp_path, monkeypatch, iso
         def __exit__(self, *exc):
             return None
 
-        def to_arrays(self, sweep=None):
+        def to_arrays(self, sweep=None, checkpoints=False):
             return arrays
 
     monkeypatch.setattr(store, "Store", FakeStore)

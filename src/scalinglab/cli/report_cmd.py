@@ -30,7 +30,8 @@ def report_command(
     track: Annotated[str | None, typer.Option("--track", help="Training log to track against the law.")] = None,
     track_n_params: Annotated[float | None, typer.Option("--track-n-params", parser=quantity("track_n_params"),
                                                          metavar="N", help="Parameters of the tracked run.")] = None,
-    n_boot: Annotated[int, typer.Option("--bootstrap", help="Bootstrap refits when fitting --runs.")] = 200,
+    n_boot: Annotated[int | None, typer.Option("--bootstrap", help="Bootstrap refits of the fit to --runs or --store "
+                                               "and of its IsoFLOP profiles (default 200).")] = None,
     json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Write a self-contained HTML report: data, law and intervals, figures, audit, plan, provenance."""
@@ -38,6 +39,9 @@ def report_command(
 
     if fit and law:
         raise ConfigError(f"Give the law once: --fit or --law. Got --fit {fit!r} and --law {law!r}.")
+    if n_boot is not None and not (runs or store):
+        raise ConfigError(f"The '--bootstrap' option refits runs; it needs --runs or --store. Got --bootstrap "
+                          f"{n_boot} without runs.")
     columns = None
     if runs:
         columns = {"n_params_col": n_params_col, "loss_col": loss_col, "n_tokens_col": n_tokens_col,
@@ -52,7 +56,7 @@ def report_command(
         log = read_training_log(track)
         tracked = track_run(log.tokens, log.loss, law=resolve_fitted(law_spec), n_params=track_n_params)
     result = make_report(law=law_spec, runs=runs, runs_columns=columns, store=store, budget=budget, out=out,
-                         figures_dir=figures, track=tracked, n_bootstrap=n_boot)
+                         figures_dir=figures, track=tracked, n_bootstrap=200 if n_boot is None else n_boot)
     if json:
         print_json(result.as_dict())
         return

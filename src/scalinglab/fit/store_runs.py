@@ -24,6 +24,7 @@ class StoreRuns:
     fit: Runs
     holdout: Runs | None
     budgets: np.ndarray
+    holdout_budgets: np.ndarray | None = None
 
 
 def runs_from_store(path: str | Path, *, sweep: str | None = None, checkpoints: bool = False) -> StoreRuns:
@@ -51,4 +52,6 @@ def runs_from_store(path: str | Path, *, sweep: str | None = None, checkpoints: 
     if fit is None:
         raise DataError(f"The store must hold finished non-holdout runs to fit. Got only held-out runs in "
                         f"{str(path)!r}.")
-    return StoreRuns(fit=fit, holdout=take(arr["holdout"]), budgets=arr["budget"][train])
+    held = take(arr["holdout"])
+    return StoreRuns(fit=fit, holdout=held, budgets=arr["budget"][train],
+                     holdout_budgets=None if held is None else arr["budget"][~train])

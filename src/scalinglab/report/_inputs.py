@@ -19,7 +19,7 @@ from ..laws.fitted import FittedLaw
 from ..laws.io import fitted_from_dict
 from ..laws.registry import DEFAULT_LAW, resolve_fitted
 
-__all__ = ["Data", "LawInput", "resolve_law_input", "resolve_runs", "runs_from_store", "sha256"]
+__all__ = ["Data", "LawInput", "resolve_law_input", "resolve_runs", "data_from_store", "sha256"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,24 +148,24 @@ def resolve_runs(runs: Any, columns: Mapping[str, str | None] | None = None) -> 
                       f"Got {type(runs).__name__}.")
 
 
-def runs_from_store(path: str | Path, sweep: str | None = None) -> Data:
-    """Finished runs of a lab store (``scalinglab.store.Store(path).to_arrays()``): names are run hashes,
-    budgets the sweep's nominal IsoFLOP budgets, ``held_out`` the runs the sweep kept out of the fit."""
-    try:
-        from ..store import Store
-    except ImportError:
-        raise ConfigError("The 'store' option needs scalinglab.store, which this install does not have.") from None
+def data_from_store(path: str | Path, sweep: str | None = None) -> Data:
+    """Finished runs of a lab store, read by :func:`scalinglab.fit.store_runs.runs_from_store` (the one reader):
+    names are run hashes, budgets the sweep's nominal IsoFLOP budgets, ``held_out`` the runs the sweep kept out
+    of the fit."""
+    from ..fit.store_runs import runs_from_store as read_store
+
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"The 'store' file must exist. Got {str(p)!r}.")
-    with Store(p, create=False) as st:
-        arrays = st.to_arrays(sweep=sweep)
-    if arrays["loss"].size == 0:
-        raise DataError(f"The store {p.name!r} must hold finished runs. Got none.")
-    budgets = arrays.get("budget")
-    data = resolve_runs({"n_params": arrays["n_params"], "n_tokens": arrays["n_tokens"], "loss": arrays["loss"],
-                         "names": arrays.get("run_hash"),
-                         "budgets": budgets if budgets is not None and np.isfinite(budgets).any() else None,
-                         "held_out": arrays.get("holdout")})
+    src = read_store(p, sweep=sweep)
+    parts = [src.fit] + ([src.holdout] if src.holdout is not None else [])
+    budgets = np.concatenate([src.budgets] + ([src.holdout_budgets] if src.holdout is not None else []))  # type: ignore[list-item]
+    held = np.concatenate([np.zeros(len(src.fit), bool)]
+                          + ([np.ones(len(src.holdout), bool)] if src.holdout is not None else []))
+    data = resolve_runs({"n_params": np.concatenate([r.n_params for r in parts]),
+                         "n_tokens": np.concatenate([r.n_tokens for r in parts]),
+                         "loss": np.concatenate([r.loss for r in parts]),
+                         "names": np.concatenate([r.run_id for r in parts]),  # type: ignore[misc]
+                         "budgets": budgets if np.isfinite(budgets).any() else None, "held_out": held})
     data.source.update({"kind": "lab store", "store": str(p), "sha256": sha256(p), "sweep": sweep})
     return data

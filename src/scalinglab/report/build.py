@@ -16,7 +16,7 @@ from ..laws.fitted import FittedLaw
 from ..plan import plan_compute, with_hardware
 from ._approach2 import approach2_line, approach2_section
 from ._curves import budget_labels
-from ._inputs import Data, resolve_law_input, resolve_runs, runs_from_store
+from ._inputs import Data, data_from_store, resolve_law_input, resolve_runs
 from ._mpl import png_bytes, png_data_uri, save_figure
 from ._sections import audit_rows, data_section, law_section, plan_section, provenance_section, verdict_section
 from .html import esc, page, table
@@ -166,7 +166,7 @@ def make_report(
     notes: list[str] = []
     if store is not None and runs is not None:
         raise ConfigError("Give runs from one source: 'runs' or 'store'. Got both.")
-    data = runs_from_store(store) if store is not None else resolve_runs(runs, runs_columns)
+    data = data_from_store(store) if store is not None else resolve_runs(runs, runs_columns)
     if law is None and data is not None:
         fitted, law_src = _fit_runs(data, n_bootstrap, seed)
     else:

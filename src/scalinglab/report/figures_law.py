@@ -22,12 +22,25 @@ _OFFSETS = tuple((dx * r, dy * r) for r in (5, 11, 20, 32)
                  for dx, dy in ((1, 0.6), (1, -0.6), (-1, 0.6), (-1, -0.6), (0, 1), (0, -1)))
 
 
+#: fewest decades an axis spans, and the window drawn with nothing to place (LLM scale)
+_MIN_DECADES, _DEFAULT_N, _DEFAULT_D = 2.0, (1e8, 1e11), (1e9, 1e13)
+
+
+def _span(x: np.ndarray) -> tuple[float, float]:
+    """The values' range padded ×3 each side and widened about its centre to at least ``_MIN_DECADES``."""
+    lo, hi = float(x.min()) / 3, float(x.max()) * 3
+    short = _MIN_DECADES - np.log10(hi / lo)
+    if short > 0:
+        lo, hi = lo / 10 ** (short / 2), hi * 10 ** (short / 2)
+    return lo, hi
+
+
 def _ranges(points: list[tuple[float, float]]) -> tuple[tuple[float, float], tuple[float, float]]:
-    n = np.array([p[0] for p in points] or [1e8, 1e11])
-    d = np.array([p[1] for p in points] or [1e10, 1e13])
-    n_lo, n_hi = min(n.min(), 1e8) / 3, max(n.max(), 1e11) * 3
-    d_lo, d_hi = min(d.min(), 1e9) / 3, max(d.max(), 1e13) * 3
-    return (n_lo, n_hi), (d_lo, d_hi)
+    """Axes that span what is drawn (runs, reference models, the budget's optimum), not a fixed LLM window: a
+    law of kilo-parameter models is drawn where its runs are."""
+    if not points:
+        return (_DEFAULT_N[0] / 3, _DEFAULT_N[1] * 3), (_DEFAULT_D[0] / 3, _DEFAULT_D[1] * 3)
+    return _span(np.array([p[0] for p in points])), _span(np.array([p[1] for p in points]))
 
 
 def _labels_by_point(models: Sequence[Any]) -> dict[tuple[float, float], list[str]]:
