@@ -34,3 +34,37 @@ def run(capsys):
         return code, out, err
 
     return _run
+
+
+def write_finished_store(path: Path, plans, curve, *, n_checkpoints: int = 1) -> Path:
+    """A lab store whose runs 'trained' without the lab: ``plans`` of (IsoFLOP budget, N, role); each run's
+    losses at ``n_checkpoints`` evenly spaced token counts up to D = C/(6N) are ``curve(i, n, tokens)`` (``i``
+    the plan's index), called in the order the store hands runs out."""
+    import numpy as np
+
+    from scalinglab.flops import training_flops
+    from scalinglab.lab.config import Checkpoint, ModelShape, RunResult, TrainConfig
+    from scalinglab.store import Store
+
+    with Store(path) as store:
+        store.add_sweep("s")
+        for i, (c, n, role) in enumerate(plans):
+            cfg = TrainConfig(shape=ModelShape(1, 8, 1), n_tokens=int(c / training_flops(n, 1.0)), seed=i, tag="s")
+            store.add_runs("s", [cfg], role=role, budgets=[c])
+        while (cfg := store.claim_next("w")) is not None:
+            n, d = plans[cfg.seed][1], cfg.n_tokens
+            steps = np.linspace(d / n_checkpoints, d, n_checkpoints)
+            losses = np.asarray(curve(cfg.seed, n, steps), dtype=float)
+            cps = tuple(Checkpoint(step=k + 1, tokens=int(t), flops=training_flops(n, t), train_loss=float(y),
+                                   val_loss=float(y), elapsed_s=1.0) for k, (t, y) in enumerate(zip(steps, losses)))
+            store.finish_run(cfg.config_hash(), RunResult(
+                config_hash=cfg.config_hash(), n_params=n, n_params_total=n + 100, n_tokens=d,
+                flops=training_flops(n, d), final_val_loss=float(losses[-1]), final_train_loss=float(losses[-1]),
+                seconds=1.0, tokens_per_s=1.0, achieved_flops_per_s=1.0, checkpoints=cps))
+    return path
+
+
+@pytest.fixture
+def finished_store():
+    """:func:`write_finished_store`, as a fixture."""
+    return write_finished_store

@@ -143,30 +143,15 @@ def test_isoflop_budget_width_says_the_runs_are_not_an_isoflop_design(run, tmp_p
             and "so the exponent depends on the grouping" in out)
 
 
-def _store_with(path, plans):
-    """A finished lab store: ``plans`` of (budget, N, final loss, role)."""
-    from scalinglab.lab.config import Checkpoint, ModelShape, RunResult, TrainConfig
-    from scalinglab.store import Store
-
-    with Store(path) as store:
-        store.add_sweep("s")
-        for i, (c, n, _, role) in enumerate(plans):
-            store.add_runs("s", [TrainConfig(shape=ModelShape(1, 8, 1), n_tokens=int(c / (6 * n)), seed=i, tag="s")],
-                           role=role, budgets=[c])
-        while (cfg := store.claim_next("w")) is not None:
-            c, n, y, _ = plans[cfg.seed]
-            d = cfg.n_tokens
-            cp = Checkpoint(step=1, tokens=d, flops=6.0 * n * d, train_loss=y, val_loss=y, elapsed_s=1.0)
-            store.finish_run(cfg.config_hash(), RunResult(
-                config_hash=cfg.config_hash(), n_params=n, n_params_total=n + 100, n_tokens=d, flops=6.0 * n * d,
-                final_val_loss=y, final_train_loss=y, seconds=1.0, tokens_per_s=1.0, achieved_flops_per_s=1.0,
-                checkpoints=(cp,)))
-    return path
+def _store_with(write, path, plans):
+    """A finished lab store (``write``: the finished_store fixture): ``plans`` of (budget, N, final loss, role)."""
+    return write(path, [(c, n, role) for c, n, _, role in plans],
+                                lambda i, n, t: np.full(t.size, plans[i][2]))
 
 
-def test_isoflop_smoke_store_reports_not_identified_and_exits_0(run, tmp_path):
+def test_isoflop_smoke_store_reports_not_identified_and_exits_0(run, tmp_path, finished_store):
     # the losses of `lab sweep --preset smoke` (2 budgets × 3 sizes): both parabolas open downward
-    db = _store_with(tmp_path / "lab.db", [
+    db = _store_with(finished_store, tmp_path / "lab.db", [
         (2e9, 1428, 3.3527, "train"), (2e9, 4836, 3.4486, "train"), (2e9, 9980, 3.4108, "train"),
         (6e9, 1428, 2.9699, "train"), (6e9, 4836, 3.2406, "train"), (6e9, 16660, 3.4092, "train"),
         (2e10, 7200, 3.1, "holdout")])

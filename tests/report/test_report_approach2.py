@@ -66,8 +66,8 @@ def test_report_shows_the_exponent_interval_r2_resamples_and_verdict_of_fit_appr
     assert "--bootstrap 40 --seed 3" in sec  # the command that prints the same numbers
 
 
-def test_report_and_cli_print_the_same_approach2_for_a_store(fast_report, run, tmp_path):
-    db = _store(tmp_path / "lab.db")
+def test_report_and_cli_print_the_same_approach2_for_a_store(fast_report, run, tmp_path, finished_store):
+    db = _store(tmp_path / "lab.db", finished_store)
     code, out, err = run("fit", "--store", str(db), "--approach", "isoflop", "--bootstrap", "30", "--seed", "2",
                          "--json")
     assert code == 0, err
@@ -107,25 +107,9 @@ def test_report_without_runs_has_no_approach2(fast_report):
     assert sec is None and "Approach 2" not in first
 
 
-def _store(path):
+def _store(path, finished_store):
     """A lab store: 4 budgets × 7 sizes under Epoch's law with 0.3% noise, and one held-out run beyond them."""
-    from scalinglab.lab.config import Checkpoint, ModelShape, RunResult, TrainConfig
-    from scalinglab.store import Store
-
     rng = np.random.default_rng(0)
     plans = [(c, int(np.sqrt(c / 120) * k), "train") for c in (1e15, 4e15, 1.6e16, 6.4e16)
              for k in np.logspace(-0.6, 0.6, 7)] + [(5e17, int(np.sqrt(5e17 / 120)), "holdout")]
-    with Store(path) as store:
-        store.add_sweep("s")
-        for i, (c, n, role) in enumerate(plans):
-            cfg = TrainConfig(shape=ModelShape(1, 8, 1), n_tokens=int(c / (6 * n)), seed=i, tag="s")
-            store.add_runs("s", [cfg], role=role, budgets=[c])
-        while (cfg := store.claim_next("w")) is not None:
-            n, d = plans[cfg.seed][1], cfg.n_tokens
-            y = float(predict(EPOCH_2024, n, d) * np.exp(0.003 * rng.standard_normal()))
-            cp = Checkpoint(step=1, tokens=d, flops=6.0 * n * d, train_loss=y, val_loss=y, elapsed_s=1.0)
-            store.finish_run(cfg.config_hash(), RunResult(
-                config_hash=cfg.config_hash(), n_params=n, n_params_total=n + 100, n_tokens=d, flops=6.0 * n * d,
-                final_val_loss=y, final_train_loss=y, seconds=1.0, tokens_per_s=1.0, achieved_flops_per_s=1.0,
-                checkpoints=(cp,)))
-    return path
+    return finished_store(path, plans, lambda i, n, t: predict(EPOCH_2024, n, t) * np.exp(0.003 * rng.standard_normal()))
