@@ -42,14 +42,14 @@ def write_finished_store(path: Path, plans, curve, *, n_checkpoints: int = 1) ->
     the plan's index), called in the order the store hands runs out."""
     import numpy as np
 
-    from scalinglab.flops import training_flops
+    from scalinglab.flops import tokens_for_flops, training_flops
     from scalinglab.lab.config import Checkpoint, ModelShape, RunResult, TrainConfig
     from scalinglab.store import Store
 
     with Store(path) as store:
         store.add_sweep("s")
         for i, (c, n, role) in enumerate(plans):
-            cfg = TrainConfig(shape=ModelShape(1, 8, 1), n_tokens=int(c / training_flops(n, 1.0)), seed=i, tag="s")
+            cfg = TrainConfig(shape=ModelShape(1, 8, 1), n_tokens=int(tokens_for_flops(n, c)), seed=i, tag="s")
             store.add_runs("s", [cfg], role=role, budgets=[c])
         while (cfg := store.claim_next("w")) is not None:
             n, d = plans[cfg.seed][1], cfg.n_tokens

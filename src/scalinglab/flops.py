@@ -42,6 +42,7 @@ __all__ = [
     "params_for_flops",
     "params_at_ratio",
     "log_tokens_for_flops",
+    "log_training_flops",
     "inference_flops",
     "attention_flops_per_token",
     "aspect_ratio_rule",
@@ -378,6 +379,13 @@ def log_tokens_for_flops(log_n_params: float | np.ndarray, flops: float | np.nda
     (at ``log N = 0`` it is ``log(C/6)``, twice the log of the size where D = N)."""
     c = positive_array("flops", flops)
     return _scalar_or_array(np.log(c / FLOPS_PER_PARAM_TOKEN) - np.asarray(log_n_params, dtype=float))
+
+
+def log_training_flops(log_n_params: float | np.ndarray, log_n_tokens: float | np.ndarray) -> float | np.ndarray:
+    """:func:`training_flops` in log space, ``log C = log 6 + log N + log D``, for laws written in log space
+    (unchecked: fitters evaluate it at every trial point)."""
+    return _scalar_or_array(np.log(FLOPS_PER_PARAM_TOKEN) + np.asarray(log_n_params, dtype=float)
+                            + np.asarray(log_n_tokens, dtype=float))
 
 
 def inference_flops(n_params: float | np.ndarray, n_tokens: float | np.ndarray, *,

@@ -70,7 +70,8 @@ def fit_command(
     drop_highest: Annotated[int, typer.Option("--drop-highest-loss", help="Drop the K highest-loss rows.")] = 0,
     loss: Annotated[str, typer.Option("--loss", help="huber, mse or asymmetric.")] = "huber",
     delta: Annotated[float, typer.Option("--delta", help="Huber threshold on log loss.")] = 1e-3,
-    starts: Annotated[str | None, typer.Option("--starts", help="Chinchilla only: hoffmann (default; 4,500 points, 25 distinct (alpha, beta)) or coarse (243, 9).")] = None,
+    starts: Annotated[str | None, typer.Option("--starts", help="Chinchilla only: hoffmann (default; 4,500 points, "
+                                               "25 distinct (alpha, beta)) or coarse (243, 9).")] = None,
     method: Annotated[str | None, typer.Option("--method", help="Chinchilla only: varpro (default): search (alpha, "
                                                "beta) from the grid's distinct exponents, solve (A, B, E) exactly; "
                                                "joint: search all five from every grid point (slower).")] = None,

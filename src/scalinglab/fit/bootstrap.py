@@ -45,18 +45,20 @@ def derived_quantities(samples: np.ndarray, *, flops: Sequence[float] = (),
         out[f"tokens_per_param@{c:.3g}"] = d_opt / n_opt
         out[f"n_opt@{c:.3g}"] = n_opt
     for n, d in points:
-        out[f"loss@N={n:.3g},D={d:.3g}"] = np.exp([log_loss(row, np.log(n), np.log(d))
-                                                   for row in np.column_stack([np.log(a_), np.log(b_), np.log(e),
-                                                                               al, be])])
+        with np.errstate(divide="ignore"):  # E = 0 is log E = −inf, a term that vanishes
+            theta = (np.log(a_), np.log(b_), np.log(e), al, be)
+        out[f"loss@N={n:.3g},D={d:.3g}"] = np.exp(log_loss(theta, np.log(n), np.log(d)))
     return out
 
 
 @dataclass(frozen=True, eq=False)
 class BootstrapResult:
-    """Bootstrap refits: ``samples`` (n, 5) as (E, A, B, α, β), percentile intervals and standard errors."""
+    """Bootstrap refits: ``samples`` (n, 5) as (E, A, B, α, β), ``theta`` (n, 5) the same refits in the
+    fitter's coordinates (a, b, e, α, β), percentile intervals and standard errors."""
 
     point: ChinchillaParams
     samples: np.ndarray
+    theta: np.ndarray
     objective: np.ndarray
     levels: tuple[float, ...]
     seed: int
@@ -166,5 +168,5 @@ def bootstrap(
                                theta[:, 3], theta[:, 4]])
     intervals = {name: {lv: _interval(samples[:, i], lv) for lv in levels} for i, name in enumerate(PARAM_NAMES)}
     se = {name: float(np.std(samples[:, i], ddof=1)) for i, name in enumerate(PARAM_NAMES)}
-    return BootstrapResult(point=result.params, samples=samples, objective=obj, levels=tuple(levels), seed=seed,
+    return BootstrapResult(point=result.params, samples=samples, theta=theta, objective=obj, levels=tuple(levels), seed=seed,
                            seconds=time.perf_counter() - t0, resample=how, intervals=intervals, se=se)

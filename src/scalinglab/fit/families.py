@@ -209,10 +209,7 @@ def bootstrap_family(runs: Runs, fit: FitResult, n_bootstrap: int = 200, seed: i
     t0 = time.perf_counter()
     if fam.name == "chinchilla":
         boot = bootstrap(runs, fit, n_bootstrap, seed, levels=levels, progress=progress)
-        e_, a_, b_, al, be = boot.samples.T
-        with np.errstate(divide="ignore", invalid="ignore"):
-            thetas = np.column_stack([np.log(a_), np.log(b_), np.log(e_), al, be])
-        objs, how = np.where(np.isfinite(boot.objective), boot.objective, 1e300), boot.resample
+        thetas, objs, how = boot.theta, np.where(np.isfinite(boot.objective), boot.objective, 1e300), boot.resample
     else:
         thetas, objs, how = _refits(fam, runs, fit, n_bootstrap, seed, progress)
     ok = objs < 1e299

@@ -77,18 +77,20 @@ class ChinchillaParams:
 def log_loss(theta: Any, log_n: Any, log_d: Any, *, jac: bool = False) -> Any:
     """Eq. 2 in log space, ``log L = LSE(a − α log N, b − β log D, e)`` for ``θ = (a, b, e, α, β)``.
 
-    With ``jac=True`` also ``∂ log L / ∂θ`` (shape ``(n, 5)``): with softmax weights ``s_k`` of the three
-    terms, ``∂/∂a = s₁``, ``∂/∂b = s₂``, ``∂/∂e = s₃``, ``∂/∂α = −s₁ log N``, ``∂/∂β = −s₂ log D``.
+    The five entries of θ may be arrays (e.g. one per bootstrap sample); they broadcast with ``log_n`` and
+    ``log_d``. With ``jac=True`` also ``∂ log L / ∂θ`` (shape ``(n, 5)``): with softmax weights ``s_k`` of the
+    three terms, ``∂/∂a = s₁``, ``∂/∂b = s₂``, ``∂/∂e = s₃``, ``∂/∂α = −s₁ log N``, ``∂/∂β = −s₂ log D``.
     """
-    a, b, e, alpha, beta = (float(v) for v in theta)
-    log_n, log_d = np.broadcast_arrays(np.asarray(log_n, dtype=float), np.asarray(log_d, dtype=float))
-    t = np.stack([a - alpha * log_n, b - beta * log_d, np.full(log_n.shape, e)])
+    a, b, e, alpha, beta = (np.asarray(v, dtype=float) for v in theta)
+    log_n, log_d = np.asarray(log_n, dtype=float), np.asarray(log_d, dtype=float)
+    t = np.stack(np.broadcast_arrays(a - alpha * log_n, b - beta * log_d, e))
     if not jac:
         return logsumexp(t, axis=0)
     m = t.max(axis=0)
     ex = np.exp(t - m)
     tot = ex.sum(axis=0)
     s = ex / tot
+    log_n, log_d = np.broadcast_to(log_n, m.shape), np.broadcast_to(log_d, m.shape)
     return m + np.log(tot), np.stack([s[0], s[1], s[2], -s[0] * log_n, -s[1] * log_d], axis=-1)
 
 
@@ -117,8 +119,7 @@ def allocation(A: Any, B: Any, alpha: Any, beta: Any, flops: Any) -> tuple[np.nd
 
 def compute_optimal(params: ChinchillaParams, flops: Any) -> tuple[np.ndarray, np.ndarray]:
     """Hoffmann et al. (2022) Eq. 4: ``(N_opt, D_opt)`` at training compute ``flops = 6·N·D``."""
-    n_opt, d_opt = allocation(params.A, params.B, params.alpha, params.beta, flops)
-    return n_opt, d_opt
+    return allocation(params.A, params.B, params.alpha, params.beta, flops)
 
 
 @dataclass(frozen=True, eq=False)

@@ -254,7 +254,7 @@ class FittedLaw:
         (N* ∝ C^a) where the law has one, and at ``flops`` the compute-optimal ``n_opt`` and tokens/param."""
         if not self.samples:
             return {}
-        rows = {k: np.array([s.coefficients().get(k, np.nan) for s in self.samples]) for k in self.law.coefficients()}
+        rows = self._coefficient_draws()
         if flops is not None and self.is_joint:
             opt = [s.compute_optimal(flops) for s in self.samples]  # type: ignore[union-attr]
             if all(o is not None for o in opt):
@@ -287,10 +287,12 @@ class FittedLaw:
         """Central intervals of each published coefficient across the refits (empty without refits)."""
         if len(self.samples) < 2:
             return {}
-        names = list(self.law.coefficients())
-        rows = np.array([[s.coefficients().get(k, np.nan) for k in names] for s in self.samples])
-        lo, hi = central_interval(rows, self.level if level is None else level)
-        return {k: (float(a), float(b)) for k, a, b in zip(names, lo, hi)}
+        level = self.level if level is None else level
+        return {k: tuple(map(float, central_interval(v, level))) for k, v in self._coefficient_draws().items()}
+
+    def _coefficient_draws(self) -> dict[str, np.ndarray]:
+        """Each published coefficient of the point law across the refits (NaN where a refit lacks it)."""
+        return {k: np.array([s.coefficients().get(k, np.nan) for s in self.samples]) for k in self.law.coefficients()}
 
 
 class _WithRefits(JointLaw):

@@ -26,7 +26,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from .._validate import check_positive
-from ..flops import FLOPS_PER_PARAM_TOKEN
+from ..flops import FLOPS_PER_PARAM_TOKEN, log_training_flops
 from .base import Citation, JointLaw, as_float_or_array
 from .family import FIT_CITATION, Family
 
@@ -53,7 +53,7 @@ def log_loss_cm(theta: Any, log_c: Any, log_m: Any) -> np.ndarray:
 def log_loss(theta: Any, log_n: Any, log_d: Any) -> np.ndarray:
     """:func:`log_loss_cm` at ``C = 6·N·D``, ``M = D/N``."""
     log_n, log_d = np.asarray(log_n, dtype=float), np.asarray(log_d, dtype=float)
-    return log_loss_cm(theta, np.log(FLOPS_PER_PARAM_TOKEN) + log_n + log_d, log_d - log_n)
+    return log_loss_cm(theta, log_training_flops(log_n, log_d), log_d - log_n)
 
 
 @dataclass(frozen=True, eq=False)

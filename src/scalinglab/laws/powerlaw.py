@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .._validate import check_choice, check_positive
-from ..flops import FLOPS_PER_PARAM_TOKEN
+from ..flops import log_training_flops
 from .base import Citation, Law, as_float_or_array
 from .family import FIT_CITATION, Family
 
@@ -32,7 +32,7 @@ def log_x(variable: str, log_n: Any, log_d: Any) -> np.ndarray:
     """The log of a one-variable law's variable from ``(log N, log D)``: N, D or ``C = 6·N·D``."""
     log_n, log_d = np.asarray(log_n, dtype=float), np.asarray(log_d, dtype=float)
     return {"n_params": lambda: log_n, "n_tokens": lambda: log_d,
-            "flops": lambda: np.log(FLOPS_PER_PARAM_TOKEN) + log_n + log_d}[variable]()
+            "flops": lambda: log_training_flops(log_n, log_d)}[variable]()
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,11 +85,6 @@ class PowerLaw(Law):
         """Predicted loss at ``x`` (in the law's variable)."""
         return as_float_or_array(np.exp(log_loss(self.theta(), np.log(np.asarray(x, dtype=float)))))
 
-    def loss_nd(self, n_params: Any, n_tokens: Any) -> Any:
-        """Predicted loss of a run of ``n_params`` parameters on ``n_tokens`` tokens (the law reads N, D or
-        ``C = 6·N·D``)."""
-        lx = log_x(self.variable, np.log(np.asarray(n_params, dtype=float)), np.log(np.asarray(n_tokens, dtype=float)))
-        return as_float_or_array(np.exp(log_loss(self.theta(), lx)))
 
     def inverse(self, loss: Any) -> Any:
         """The ``x`` at which the law reaches ``loss`` (which must exceed E)."""

@@ -16,13 +16,21 @@ from .chinchilla import (
     Chinchilla,
 )
 from .fitted import FittedLaw
-from .datablations import DATA_CONSTRAINED_FAMILY, MUENNIGHOFF_2023, MUENNIGHOFF_PARAMS, RD_STAR, RN_STAR, DataConstrained
+from .datablations import (
+    DATA_CONSTRAINED_FAMILY,
+    MUENNIGHOFF_2023,
+    MUENNIGHOFF_PARAMS,
+    RD_STAR,
+    RN_STAR,
+    DataConstrained,
+)
 from .family import Family
-from .kaplan import KAPLAN_FAMILY, KAPLAN_2020, KaplanJoint, kaplan_one_variable_laws
+from .kaplan import KAPLAN_2020, KAPLAN_FAMILY, KaplanJoint, kaplan_one_variable_laws
+from .overtraining import GADRE_2024, GADRE_RPJ_C4, OVER_TRAINING_FAMILY, OverTraining
 from .powerlaw import power_law_family
-from .overtraining import OVER_TRAINING_FAMILY, GADRE_2024, GADRE_RPJ_C4, OverTraining
 
-__all__ = ["FAMILIES", "get_family", "DEFAULT_LAW", "get_law", "get_joint_law", "list_laws", "resolve_law", "resolve_fitted"]
+__all__ = ["FAMILIES", "get_family", "DEFAULT_LAW", "get_law", "get_joint_law", "list_laws", "resolve_law",
+           "resolve_fitted"]
 
 #: every law family a fitter can fit, by name (:class:`~scalinglab.laws.family.Family`)
 FAMILIES: dict[str, Family] = {f.name: f for f in (

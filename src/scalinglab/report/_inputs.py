@@ -158,14 +158,16 @@ def data_from_store(path: str | Path, sweep: str | None = None) -> Data:
     if not p.is_file():
         raise ConfigError(f"The 'store' file must exist. Got {str(p)!r}.")
     src = read_store(p, sweep=sweep)
-    parts = [src.fit] + ([src.holdout] if src.holdout is not None else [])
-    budgets = np.concatenate([src.budgets] + ([src.holdout_budgets] if src.holdout is not None else []))  # type: ignore[list-item]
-    held = np.concatenate([np.zeros(len(src.fit), bool)]
-                          + ([np.ones(len(src.holdout), bool)] if src.holdout is not None else []))
-    data = resolve_runs({"n_params": np.concatenate([r.n_params for r in parts]),
-                         "n_tokens": np.concatenate([r.n_tokens for r in parts]),
-                         "loss": np.concatenate([r.loss for r in parts]),
-                         "names": np.concatenate([r.run_id for r in parts]),  # type: ignore[misc]
-                         "budgets": budgets if np.isfinite(budgets).any() else None, "held_out": held})
+    groups = [(src.fit, src.budgets, False)]  # (runs, their nominal budgets, held out?)
+    if src.holdout is not None:
+        groups.append((src.holdout, src.holdout_budgets, True))
+    runs = [r for r, _, _ in groups]
+    budgets = np.concatenate([b for _, b, _ in groups])
+    data = resolve_runs({"n_params": np.concatenate([r.n_params for r in runs]),
+                         "n_tokens": np.concatenate([r.n_tokens for r in runs]),
+                         "loss": np.concatenate([r.loss for r in runs]),
+                         "names": np.concatenate([r.run_id for r in runs]),  # type: ignore[misc]
+                         "budgets": budgets if np.isfinite(budgets).any() else None,
+                         "held_out": np.concatenate([np.full(len(r), held) for r, _, held in groups])})
     data.source.update({"kind": "lab store", "store": str(p), "sha256": sha256(p), "sweep": sweep})
     return data
