@@ -44,7 +44,7 @@ def test_fit_then_plan_carries_bootstrap_intervals(tmp_path, capsys):
     assert fit["params"]["alpha"] == pytest.approx(TRUE.alpha, rel=0.1)
     saved = json.loads(law.read_text())
     assert len(saved["samples"]) == 100 and saved["provenance"]
-    plan = json.loads(_run(capsys, "plan", "--compute", "1e22", "--law", str(law), "--json"))
+    plan = json.loads(_run(capsys, "plan", "--flops", "1e22", "--law", str(law), "--json"))
     iv = plan["intervals"]
     for key in ("n_params", "n_tokens", "tokens_per_param", "loss"):
         assert iv[key]["low"] < plan[key] < iv[key]["high"], key

@@ -75,7 +75,7 @@ NOT_FOR_PLAN = ("scalinglab.fit", "scalinglab.lab", "scalinglab.store", "scaling
                 "ray", "pandas")
 
 
-@pytest.mark.parametrize("argv", [["plan", "--help"], ["plan", "--compute", "1e21", "--json"]])
+@pytest.mark.parametrize("argv", [["plan", "--help"], ["plan", "--flops", "1e21", "--json"]])
 def test_plan_command_imports_only_what_it_uses(argv):
     out = subprocess.run([sys.executable, "-c", STARTUP, *argv], capture_output=True, text=True, env=_env())
     assert out.returncode == 0, out.stderr

@@ -79,7 +79,7 @@ def test_family_data_constrained_from_the_cli(run, shared_data, tmp_path):
     assert code == 0, err
     d = json.loads(out)
     assert d["family"] == "data-constrained" and d["params"]["R_D*"] == pytest.approx(15.39, rel=0.1)
-    code, out, err = run("plan", "--unique-tokens", "25B", "--compute", "9.26e21", "--law", str(tmp_path / "dc.json"),
+    code, out, err = run("plan", "--unique-tokens", "25B", "--flops", "9.26e21", "--law", str(tmp_path / "dc.json"),
                          "--json")
     assert code == 0, err
     assert json.loads(out)["epochs"] > 1

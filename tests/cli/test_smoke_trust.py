@@ -44,11 +44,11 @@ def test_smoke_fit_plan_report_state_not_identified(run, smoke_store, tmp_path):
     saved = json.loads(fit_json.read_text())
     assert saved["identification"]["status"] == "not identified" and saved["identification"]["n_refits"] == 40
 
-    code, out, err = run("plan", "--compute", "5.76e23", "--law", str(fit_json))
+    code, out, err = run("plan", "--flops", "5.76e23", "--law", str(fit_json))
     assert code == 1 and "not identified" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) <= 8  # one message (wrapped by the terminal), not a traceback
 
-    code, out, err = run("plan", "--compute", "5.76e23", "--law", str(fit_json), "--allow-unidentified", "--json")
+    code, out, err = run("plan", "--flops", "5.76e23", "--law", str(fit_json), "--allow-unidentified", "--json")
     assert code == 0, err
     assert json.loads(out)["stamp"] == "NOT IDENTIFIED"
 

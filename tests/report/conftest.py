@@ -57,6 +57,6 @@ def full_report(tmp_path_factory, isoflop_runs, law_with_samples):
     tracked = track_run(t, law_with_samples.loss(1e9, t) * 1.05, law=law_with_samples, n_params=1e9)
     audit = {"runs": [{"predicted": 2.0, "loss": 2.02, "interval": [1.98, 2.03]},
                       {"predicted": 2.1, "loss": 2.2, "interval": [2.08, 2.12]}], "level": 0.9}
-    res = make_report(law=law_with_samples, runs=r, audit=audit, track=tracked, budget=1e22,
+    res = make_report(law=law_with_samples, runs=r, audit=audit, track=tracked, flops=1e22,
                       out=d / "report.html")
     return res, res.path.read_text()

@@ -86,7 +86,7 @@ def test_fit_figures_name_their_quantities_and_units(isoflop_runs, law_with_samp
     c = 6 * r["n_params"] * r["n_tokens"]
     iso = isoflop_figure(r["n_params"], r["loss"], r["budgets"]).axes[0]
     assert (iso.get_xlabel(), iso.get_ylabel()) == ("parameters N", "loss (nats/token)")
-    front = frontier_figure(law_with_samples, flops=c, loss=r["loss"]).axes[0]
+    front = frontier_figure(law_with_samples, run_flops=c, run_loss=r["loss"]).axes[0]
     assert front.get_xlabel() == "training compute C = 6ND (FLOP)"
     res = residuals_figure(r["n_params"], r["n_tokens"], r["loss"], law=law_with_samples)
     assert [ax.get_xlabel() for ax in res.axes] == ["parameters N", "training tokens D",
@@ -137,7 +137,7 @@ def test_cost_vs_loss_spans_a_useful_range_for_a_law_near_its_floor():
 
 def test_cost_vs_loss_centres_on_the_budget_and_marks_it():
     law = get_law("epoch2024")
-    ax = cost_vs_loss_figure(law, budget=5.76e23).axes[0]
+    ax = cost_vs_loss_figure(law, flops=5.76e23).axes[0]
     curve = next(line for line in ax.lines if line.get_label().startswith("training only"))
     ell, cost = np.asarray(curve.get_xdata()), np.asarray(curve.get_ydata())
     assert ell.max() - ell.min() >= 0.5  # nats: from ~2.6 at 5.76e19 FLOP to ~1.87 at 5.76e26
@@ -161,7 +161,7 @@ def test_cost_vs_loss_band_runs_off_the_top_where_variants_cannot_reach_the_targ
     law = _wide_bootstrap_law(60)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        ax = cost_vs_loss_figure(law, budget=1e23).axes[0]
+        ax = cost_vs_loss_figure(law, flops=1e23).axes[0]
     band = ax.collections[0].get_paths()[0].vertices
     assert np.isfinite(band).all()
     assert band[:, 1].max() <= ax.get_ylim()[1] * (1 + 1e-9)
@@ -199,7 +199,7 @@ def test_frontier_residuals_and_audit_label_held_out_runs(isoflop_runs, law_with
     r = isoflop_runs
     held = r["budgets"] >= 1e20
     c = 6 * r["n_params"] * r["n_tokens"]
-    front = frontier_figure(law_with_samples, flops=c, loss=r["loss"], held_out=held).axes[0]
+    front = frontier_figure(law_with_samples, run_flops=c, run_loss=r["loss"], held_out=held).axes[0]
     assert _held_out_artist(front).get_offsets().shape == (held.sum(), 2)
     res = residuals_figure(r["n_params"], r["n_tokens"], r["loss"], law=law_with_samples, held_out=held)
     assert HELD_OUT_LABEL in [t.get_text() for t in res.axes[0].get_legend().get_texts()]
@@ -223,7 +223,7 @@ def test_held_out_flags_must_match_the_runs(isoflop_runs):
 @pytest.mark.parametrize("law_name", ["epoch2024", "hoffmann2022"])
 def test_landscape_model_labels_overlap_neither_each_other_nor_dots_nor_the_legend(law_name):
     models = list_models()
-    fig = landscape_figure(get_law(law_name), models=models, budget=5.76e23)
+    fig = landscape_figure(get_law(law_name), models=models, flops=5.76e23)
     ax = fig.axes[0]
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
@@ -250,7 +250,7 @@ def test_landscape_axes_name_their_quantities(law_with_samples):
 
 def test_landscape_label_placement_is_deterministic():
     def positions():
-        ax = landscape_figure(get_law("epoch2024"), models=list_models(), budget=5.76e23).axes[0]
+        ax = landscape_figure(get_law("epoch2024"), models=list_models(), flops=5.76e23).axes[0]
         return [(t.get_text(), tuple(getattr(t, "xyann", (0, 0)))) for t in ax.texts]
 
     assert positions() == positions()

@@ -67,7 +67,7 @@ def test_isoflop_figure_does_not_star_minima_outside_the_sampled_sizes(isoflop_r
 def test_frontier_figure_has_law_curve_band_and_held_out_runs(isoflop_runs, law_with_samples):
     r = isoflop_runs
     c = 6 * r["n_params"] * r["n_tokens"]
-    fig = frontier_figure(law_with_samples, flops=c, loss=r["loss"], held_out=c >= 1e20, budget=1e21)
+    fig = frontier_figure(law_with_samples, run_flops=c, run_loss=r["loss"], held_out=c >= 1e20, flops=1e21)
     ax = fig.axes[0]
     labels = _labels(ax)
     assert any("L(N*(C), D*(C))" in s for s in labels)
@@ -82,14 +82,14 @@ def test_frontier_figure_has_law_curve_band_and_held_out_runs(isoflop_runs, law_
 
 
 def test_frontier_figure_without_variants_has_no_band():
-    ax = frontier_figure(get_law("epoch2024"), budget=1e23).axes[0]
+    ax = frontier_figure(get_law("epoch2024"), flops=1e23).axes[0]
     assert not _fills(ax)
     assert not any("band" in s for s in _labels(ax))
 
 
 def test_landscape_figure_places_catalog_models_with_labels(law_with_samples):
     models = list_models()
-    fig = landscape_figure(law_with_samples, models=models, budget=1e23)
+    fig = landscape_figure(law_with_samples, models=models, flops=1e23)
     ax = fig.axes[0]
     labels = _labels(ax)
     assert "20 tokens/param" in labels and "reference models" in labels

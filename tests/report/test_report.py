@@ -56,7 +56,7 @@ def test_build_report_reads_fit_json_and_runs_file(tmp_path, isoflop_runs, law_w
     csv.write_text("\n".join(lines) + "\n")
     prov = {"n_runs": 35, "audit": {"runs": [{"predicted": 2.5, "loss": 2.55}], "flops_cut": 1e20}}
     fit = save_law(law_with_samples, tmp_path / "fit.json", prov)
-    res = make_report(law=fit, runs=csv, budget=1e21, out=tmp_path / "r.html",
+    res = make_report(law=fit, runs=csv, flops=1e21, out=tmp_path / "r.html",
                       runs_columns={"n_params_col": "N<i>", "n_tokens_col": "D", "loss_col": "loss",
                                     "run_col": "name", "budget_col": "C"})
     text = res.path.read_text()

@@ -13,8 +13,15 @@ from scalinglab.laws import get_law
 pytest.importorskip("matplotlib", reason="the report needs the [report] extra (matplotlib)")
 
 
+
+def test_report_budget_is_flops_and_its_older_name_is_refused_beside_it(run, tmp_path):
+    code, _, err = run("report", "--law", "epoch2024", "--flops", "1e22", "--budget", "1e22",
+                       "--out", str(tmp_path / "r.html"))
+    assert code != 0 and "Give the compute budget once" in err and "--budget" in err
+    assert not (tmp_path / "r.html").exists()
+
 def test_report_cmd_json_with_catalog_law_only(run, tmp_path):
-    code, out, _ = run("report", "--law", "epoch2024", "--budget", "1e22", "--out",
+    code, out, _ = run("report", "--law", "epoch2024", "--flops", "1e22", "--out",
                         str(tmp_path / "r.html"), "--figures", str(tmp_path / "figs"), "--json")
     assert code == 0
     rep = json.loads(out)

@@ -61,7 +61,7 @@ def fitted_law_file(tmp_path_factory):
 
 
 def test_report_plan_equals_plan_compute_for_a_fitted_law_file(tmp_path, fitted_law_file):
-    res = make_report(law=str(fitted_law_file), budget=BUDGET, out=tmp_path / "r.html", formats=())
+    res = make_report(law=str(fitted_law_file), flops=BUDGET, out=tmp_path / "r.html", formats=())
     shown = _embedded_plan(res.path)
     planned = plan_compute(BUDGET, law=str(fitted_law_file)).as_dict()
     assert planned["intervals"], "a law with bootstrap refits must give the plan intervals"
@@ -72,8 +72,8 @@ def test_report_plan_equals_plan_compute_for_a_fitted_law_file(tmp_path, fitted_
 def test_report_cli_and_plan_cli_agree(run, tmp_path, fitted_law_file, law):
     spec = str(fitted_law_file) if law == "fitted" else law
     out = tmp_path / "r.html"
-    code, _, err = run("report", "--law", spec, "--budget", f"{BUDGET:g}", "--out", str(out))
+    code, _, err = run("report", "--law", spec, "--flops", f"{BUDGET:g}", "--out", str(out))
     assert code == 0, err
-    code, printed, err = run("plan", "--compute", f"{BUDGET:g}", "--law", spec, "--json")
+    code, printed, err = run("plan", "--flops", f"{BUDGET:g}", "--law", spec, "--json")
     assert code == 0, err
     _assert_same_plan(_embedded_plan(out), json.loads(printed))

@@ -18,7 +18,7 @@ from scalinglab.report.build import make_report
 
 
 def test_report_plan_equals_the_planner(tmp_path):
-    res = make_report(law="epoch2024", budget=1e23, out=tmp_path / "r.html", formats=())
+    res = make_report(law="epoch2024", flops=1e23, out=tmp_path / "r.html", formats=())
     text = res.path.read_text()
     block = re.search(r"<summary>The plan as data</summary><pre>(.*?)</pre>", text, re.S)
     shown = json.loads(html.unescape(block.group(1)))

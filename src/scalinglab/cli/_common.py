@@ -44,3 +44,20 @@ def _jsonable(x: Any) -> Any:
 def print_json(data: Any) -> None:
     """One JSON document on stdout (non-finite floats become null)."""
     typer.echo(json.dumps(_jsonable(data), indent=2))
+
+
+#: help of ``--flops``, the one name of the training compute budget in every command (``flops=`` in Python)
+FLOPS_HELP = "Training compute budget C in FLOPs (e.g. 5.76e23)."
+
+
+def renamed(old: str, new: str) -> Any:
+    """A hidden option ``old`` kept so that scripts written before it became ``new`` still run."""
+    return typer.Option(old, parser=quantity(new.lstrip("-")), hidden=True, help=f"Older name of {new}.")
+
+
+def one_budget(flops: float | None, alias: float | None, alias_flag: str) -> float | None:
+    """The compute budget from ``--flops`` or its older name ``alias_flag``; both at once is refused."""
+    if flops is not None and alias is not None:
+        raise ConfigError(f"Give the compute budget once: --flops ({flops:.3g}) or its older name {alias_flag} "
+                          f"({alias:.3g}). Got both.")
+    return flops if flops is not None else alias

@@ -16,12 +16,12 @@ DEMO_FIT = "scalinglab-demo-fit.json"
 def _steps(with_lab: bool) -> list[tuple[str, list[str]]]:
     steps = [
         ("The law catalog", ["laws"]),
-        ("Chinchilla's budget (5.76e23 FLOPs) on 1,024 H100s", ["plan", "--compute", "5.76e23", "--gpu", "H100",
+        ("Chinchilla's budget (5.76e23 FLOPs) on 1,024 H100s", ["plan", "--flops", "5.76e23", "--gpu", "H100",
                                                                  "--gpus", "1024"]),
         ("Same quality, 10T lifetime inference tokens (Sardana et al. 2024)",
-         ["plan", "--inference-tokens", "10T", "--compute", "5.76e23", "--gpus", "1024"]),
+         ["plan", "--inference-tokens", "10T", "--flops", "5.76e23", "--gpus", "1024"]),
         ("8.67B-model budget with only 25B unique tokens (Muennighoff et al. 2023)",
-         ["plan", "--unique-tokens", "25B", "--compute", "9.26e21"]),
+         ["plan", "--unique-tokens", "25B", "--flops", "9.26e21"]),
         ("Reference models against the compute-optimal frontier", ["models"]),
     ]
     if with_lab:
@@ -33,10 +33,10 @@ def _steps(with_lab: bool) -> list[tuple[str, list[str]]]:
             ("Fit the sweep's law (Approach 3), check it on the held-out larger run, and save it",
              ["fit", "--store", DEMO_STORE, "--bootstrap", "100", "--out", DEMO_FIT]),
             ("A self-contained report of that same fitted law on the sweep",
-             ["report", "--store", DEMO_STORE, "--fit", DEMO_FIT, "--budget", "3e12", "--out", DEMO_REPORT]),
+             ["report", "--store", DEMO_STORE, "--fit", DEMO_FIT, "--flops", "3e12", "--out", DEMO_REPORT]),
         ]
     else:
-        steps.append(("A self-contained report", ["report", "--law", "epoch2024", "--budget", "5.76e23", "--out",
+        steps.append(("A self-contained report", ["report", "--law", "epoch2024", "--flops", "5.76e23", "--out",
                                                   DEMO_REPORT]))
     return steps
 

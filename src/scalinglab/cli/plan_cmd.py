@@ -24,7 +24,7 @@ from ..plan import (
 )
 from ..plan.resources import with_hardware
 from . import app
-from ._common import console, print_json, quantity
+from ._common import FLOPS_HELP, console, one_budget, print_json, quantity, renamed
 
 
 
@@ -39,20 +39,20 @@ def _question(compute, params, target_loss, inference_tokens, unique_tokens, tok
               objective, mfu, inference_mfu, allow: bool = False) -> Plan:
     if inference_tokens is not None:
         if unique_tokens is not None or params is not None:
-            raise ConfigError("The '--inference-tokens' option combines with --target-loss or --compute only.")
+            raise ConfigError("The '--inference-tokens' option combines with --target-loss or --flops only.")
         return plan_inference(inference_tokens, target_loss=target_loss, flops=compute, law=law,
                               objective=objective, train_mfu=mfu, inference_mfu=inference_mfu,
                               allow_unidentified=allow)
     if unique_tokens is not None:
         if compute is None:
-            raise ConfigError("The '--unique-tokens' option needs '--compute' (the budget to spend). Got none.")
+            raise ConfigError("The '--unique-tokens' option needs '--flops' (the compute budget to spend). Got none.")
         return plan_unique_tokens(unique_tokens, flops=compute, n_params=params,
                                   law=law if law is not None else "muennighoff2023", allow_unidentified=allow)
-    given = [f for f, v in (("--compute", compute), ("--params", params), ("--target-loss", target_loss))
+    given = [f for f, v in (("--flops", compute), ("--params", params), ("--target-loss", target_loss))
              if v is not None]
     if len(given) != 1:
         raise ConfigError(
-            "The plan needs exactly one of --compute, --params, --target-loss, --inference-tokens, "
+            "The plan needs exactly one of --flops, --params, --target-loss, --inference-tokens, "
             f"--unique-tokens. Got {', '.join(given) if given else 'none'}."
         )
     if tokens_per_param is not None and params is None:
@@ -66,16 +66,17 @@ def _question(compute, params, target_loss, inference_tokens, unique_tokens, tok
 
 @app.command("plan")
 def plan_cmd(
-    compute: Annotated[float | None, _opt("compute", "Training budget in FLOPs (e.g. 5.76e23).", "--compute")] = None,
+    flops: Annotated[float | None, _opt("flops", FLOPS_HELP, "--flops")] = None,
+    compute: Annotated[float | None, renamed("--compute", "--flops")] = None,
     params: Annotated[float | None, _opt("params", "Fixed model size (e.g. 7B).", "--params")] = None,
     tokens_per_param: Annotated[float | None, _opt("tokens_per_param", "Tokens per parameter for --params "
                                                    "(default: compute-optimal).", "--tokens-per-param")] = None,
     target_loss: Annotated[float | None, typer.Option("--target-loss", help="Loss to reach (nats/token).")] = None,
     inference_tokens: Annotated[float | None, _opt("inference_tokens", "Lifetime inference tokens (Sardana et "
-                                                   "al. 2024); with --target-loss or --compute.",
+                                                   "al. 2024); with --target-loss or --flops.",
                                                    "--inference-tokens", allow_zero=True)] = None,
     unique_tokens: Annotated[float | None, _opt("unique_tokens", "Unique tokens available (Muennighoff et al. "
-                                                "2023); with --compute.", "--unique-tokens")] = None,
+                                                "2023); with --flops.", "--unique-tokens")] = None,
     law: Annotated[str | None, typer.Option("--law", help="Law name or fitted-law .json (default epoch2024).")] = None,
     gpu: Annotated[str, typer.Option("--gpu", help="GPU model (see the hardware table in the docs).")] = "H100-SXM",
     gpus: Annotated[int, typer.Option("--gpus", help="Number of GPUs.")] = 1,
@@ -94,10 +95,10 @@ def plan_cmd(
                                                      "IDENTIFIED.")] = False,
     json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Plan a training run. Exactly one question: --compute, --params, --target-loss,
-    --inference-tokens (with --target-loss or --compute) or --unique-tokens (with --compute)."""
-    plan = _question(compute, params, target_loss, inference_tokens, unique_tokens, tokens_per_param, law,
-                     objective, mfu, inference_mfu, allow_unidentified)
+    """Plan a training run. Exactly one question: --flops, --params, --target-loss,
+    --inference-tokens (with --target-loss or --flops) or --unique-tokens (with --flops)."""
+    plan = _question(one_budget(flops, compute, "--compute"), params, target_loss, inference_tokens,
+                     unique_tokens, tokens_per_param, law, objective, mfu, inference_mfu, allow_unidentified)
     overrides = {k: v for k, v in (("peak_flops", None if peak_tflops is None else peak_tflops * 1e12),
                                    ("memory_gb", gpu_memory_gb), ("power_w", gpu_power_w)) if v is not None}
     plan = with_hardware(plan, get_gpu(gpu, **overrides), n_gpus=gpus, mfu=mfu, usd_per_hour=usd_per_hour)
@@ -121,7 +122,7 @@ def plan_cmd(
 
 def _interval(plan: Plan, key: str) -> str:
     iv = plan.intervals.get(key)
-    if not iv or abs(iv.high - iv.low) <= 1e-9 * abs(iv.low):  # e.g. the fixed budget of --compute
+    if not iv or abs(iv.high - iv.low) <= 1e-9 * abs(iv.low):  # e.g. the fixed budget of --flops
         return ""
     return f"[{_fmt_ref(key, iv.low)}, {_fmt_ref(key, iv.high)}]"
 

@@ -8,7 +8,7 @@ import typer
 
 from ..errors import ConfigError
 from . import app
-from ._common import console, print_json, quantity
+from ._common import FLOPS_HELP, console, one_budget, print_json, quantity, renamed
 
 
 @app.command("report")
@@ -24,8 +24,9 @@ def report_command(
     flops_col: Annotated[str | None, typer.Option("--flops-col", help="Column of training FLOPs; D = C/(6N).")] = None,
     run_col: Annotated[str | None, typer.Option("--run-col", help="Column of run names.")] = None,
     budget_col: Annotated[str | None, typer.Option("--budget-col", help="Column of IsoFLOP budgets.")] = None,
-    budget: Annotated[float | None, typer.Option("--budget", parser=quantity("budget"), metavar="FLOPS",
-                                                 help="Training FLOPs for the plan (default 5.76e23).")] = None,
+    flops: Annotated[float | None, typer.Option("--flops", parser=quantity("flops"), metavar="NUM",
+                                                help=FLOPS_HELP[:-1] + " for the plan (default 5.76e23).")] = None,
+    budget: Annotated[float | None, renamed("--budget", "--flops")] = None,
     figures: Annotated[str | None, typer.Option("--figures", help="Also write each figure as PNG and SVG here.")] = None,
     track: Annotated[str | None, typer.Option("--track", help="Training log to track against the law.")] = None,
     track_n_params: Annotated[float | None, typer.Option("--track-n-params", parser=quantity("track_n_params"),
@@ -55,7 +56,8 @@ def report_command(
 
         log = read_training_log(track)
         tracked = track_run(log.tokens, log.loss, law=resolve_fitted(law_spec), n_params=track_n_params)
-    result = make_report(law=law_spec, runs=runs, runs_columns=columns, store=store, budget=budget, out=out,
+    result = make_report(law=law_spec, runs=runs, runs_columns=columns, store=store,
+                         flops=one_budget(flops, budget, "--budget"), out=out,
                          figures_dir=figures, track=tracked, n_bootstrap=200 if n_boot is None else n_boot)
     if json:
         print_json(result.as_dict())

@@ -124,12 +124,12 @@ def audit_rows(aud: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
-def provenance_section(created: str, law_src: dict[str, Any], data: Data | None, budget: float,
+def provenance_section(created: str, law_src: dict[str, Any], data: Data | None, flops: float,
                        notes: list[str], describe: str) -> str:
     import matplotlib
 
     rows = [["scalinglab", __version__], ["numpy", np.__version__], ["matplotlib", matplotlib.__version__],
-            ["python", platform.python_version()], ["created (UTC)", created], ["budget (FLOP)", budget],
+            ["python", platform.python_version()], ["created (UTC)", created], ["compute budget (FLOP)", flops],
             ["law source", law_src.get("kind", "")]]
     rows += [[f"law {k}", law_src[k]] for k in ("name", "path", "sha256") if law_src.get(k)]
     if data is not None:

@@ -23,7 +23,7 @@ from .html import esc, page, table
 
 __all__ = ["build_report", "make_report", "ReportResult", "DEFAULT_BUDGET"]
 
-#: Chinchilla's budget (Hoffmann et al. 2022), used when no budget is given
+#: Chinchilla's compute budget in FLOPs (Hoffmann et al. 2022), used when no ``flops`` is given
 DEFAULT_BUDGET = 5.76e23
 _DPI = 110
 
@@ -122,12 +122,12 @@ def _complete(aud: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _plan(fitted: FittedLaw, budget: float) -> tuple[Any, str | None]:
-    """The plan at ``budget``, or None with the one line that says why there is none."""
+def _plan(fitted: FittedLaw, flops: float) -> tuple[Any, str | None]:
+    """The plan at ``flops``, or None with the one line that says why there is none."""
     if fitted.identification.status == "not identified":
         return None, f"the law is not identified ({'; '.join(fitted.identification.reasons)})."
     try:
-        return with_hardware(plan_compute(budget, law=fitted)), None
+        return with_hardware(plan_compute(flops, law=fitted)), None
     except PlanError as exc:
         return None, str(exc)
 
@@ -157,7 +157,7 @@ class _Figures:
 
 def make_report(
     *, law: Any = None, runs: Any = None, runs_columns: dict[str, str | None] | None = None, store: Any = None,
-    budget: float | None = None, out: str | Path = "report.html", figures_dir: str | Path | None = None,
+    flops: float | None = None, out: str | Path = "report.html", figures_dir: str | Path | None = None,
     formats: tuple[str, ...] = ("png", "svg"), audit: Any = None, track: Any = None,
     inference_tokens: float = 1e13, n_bootstrap: int = 200, seed: int = 0, title: str | None = None,
 ) -> ReportResult:
@@ -173,15 +173,15 @@ def make_report(
         li = resolve_law_input(law)
         fitted, law_src = li.fitted, li.source
     prov = law_src.get("provenance", {}) or {}
-    budget_given = budget is not None
-    budget = float(budget) if budget_given else DEFAULT_BUDGET
-    if not budget_given:
-        notes.append(f"No budget given: the plan uses Chinchilla's {DEFAULT_BUDGET:.3g} FLOPs.")
+    flops_given = flops is not None
+    flops = float(flops) if flops_given else DEFAULT_BUDGET
+    if not flops_given:
+        notes.append(f"No compute budget given: the plan uses Chinchilla's {DEFAULT_BUDGET:.3g} FLOPs.")
     aud = _score(audit, data, fitted, prov, n_bootstrap, seed, notes)
     held_out = None if data is None else data.held_out
     if held_out is None and aud and data is not None and aud.get("flops_cut"):
         held_out = data.flops >= aud["flops_cut"]
-    plan, no_plan = _plan(fitted, budget)
+    plan, no_plan = _plan(fitted, flops)
     figs = _Figures(Path(figures_dir) if figures_dir else None, tuple(formats))
     describe = _describe_source(data.source) if data is not None else ""
     a2, no_a2 = _approach2(data, n_bootstrap, seed, fitted.level) if data is not None else (None, None)
@@ -192,21 +192,21 @@ def make_report(
     if data is not None:
         sections.append(("approach2", "Approach 2: IsoFLOP exponents", approach2_section(a2, no_a2)))
     sections += [
-                ("plan", f"Plan at {budget:.3g} FLOPs", plan_section(plan, no_plan)),
-                ("figures", "Figures", _figures(figs, fitted, data, held_out, budget, inference_tokens,
+                ("plan", f"Plan at {flops:.3g} FLOPs", plan_section(plan, no_plan)),
+                ("figures", "Figures", _figures(figs, fitted, data, held_out, flops, inference_tokens,
                                                 plan is not None, notes))]
     if aud and aud.get("runs") and "predicted" in aud["runs"][0]:
         sections.append(("audit", "Extrapolation audit", _audit_html(figs, aud)))
     if track is not None:
         sections.append(("track", "Tracked run", _track_html(figs, track)))
-    sections.append(("provenance", "Provenance", provenance_section(created, law_src, data, budget, notes, describe)))
+    sections.append(("provenance", "Provenance", provenance_section(created, law_src, data, flops, notes, describe)))
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page(title or f"scalinglab report: {fitted.name}", sections), encoding="utf-8")
     return ReportResult(out, tuple(figs.files), tuple(notes))
 
 
-def _figures(figs: _Figures, fitted: FittedLaw, data: Data | None, held_out: Any, budget: float,
+def _figures(figs: _Figures, fitted: FittedLaw, data: Data | None, held_out: Any, flops: float,
              inference_tokens: float, plannable: bool, notes: list[str]) -> str:
     from ..catalog import list_models
     from . import figures_fit as ff
@@ -227,13 +227,13 @@ def _figures(figs: _Figures, fitted: FittedLaw, data: Data | None, held_out: Any
         else:
             notes.append("No IsoFLOP figure: the runs are not laid out on IsoFLOP budgets.")
     parts.append(figs.html("frontier", ff.frontier_figure(
-        joint, flops=None if data is None else data.flops, loss=None if data is None else data.loss,
-        held_out=held_out, budget=budget, level=fitted.level),
+        joint, run_flops=None if data is None else data.flops, run_loss=None if data is None else data.loss,
+        held_out=held_out, flops=flops, level=fitted.level),
         "<b>Frontier.</b> Loss against training compute; the curve is the loss of the compute-optimal model "
         f"L(N*(C), D*(C)), the band its {level_label(fitted.level)} mean band across the law's bootstrap refits, "
         "diamonds the held-out runs (not in the fit).", src_law))
     models = list_models() if fitted.identification.status != "not identified" else None
-    parts.append(figs.html("landscape", landscape_figure(joint, models=models, budget=budget, level=fitted.level,
+    parts.append(figs.html("landscape", landscape_figure(joint, models=models, flops=flops, level=fitted.level,
                                                          **runs_kw),
                            "<b>L(N, D) landscape.</b> Iso-loss contours; the thick line is the compute-optimal "
                            "allocation, dotted lines iso-compute C = 6ND, dashed the 20 tokens/param rule"
@@ -246,16 +246,16 @@ def _figures(figs: _Figures, fitted: FittedLaw, data: Data | None, held_out: Any
                                "<b>Residuals.</b> ln L − ln L̂ against N, D and C; a trend shows a term the law "
                                "misses.", src_law))
     if len(fitted.samples) >= 2:
-        parts.append(figs.html("bootstrap", ff.bootstrap_figure(fitted, flops=budget),
+        parts.append(figs.html("bootstrap", ff.bootstrap_figure(fitted, flops=flops),
                                "<b>Bootstrap distributions</b> of the law's exponents and the compute-optimal "
                                "tokens/param at the budget.", f"{len(fitted.samples)} bootstrap refits of the law"))
     if plannable:
-        parts.append(figs.html("inference", inference_figure(joint, flops=budget),
+        parts.append(figs.html("inference", inference_figure(joint, flops=flops),
                                "<b>Inference-aware plans</b> (Sardana et al. 2024): at the loss of the budget's "
                                "compute-optimal model, how tokens/param and total cost move with lifetime demand.",
                                f"{src_law}; scalinglab.plan.inference_sweep"))
         parts.append(figs.html("cost_vs_loss", cost_vs_loss_figure(joint, inference_tokens=inference_tokens,
-                                                                          budget=budget),
+                                                                          flops=flops),
                                "<b>Cost of a target loss:</b> least training compute (with band) and least "
                                f"training + inference compute for {inference_tokens:.2g} lifetime tokens.", src_law))
     return "\n".join(parts)
@@ -298,7 +298,7 @@ def _describe_source(src: dict[str, Any]) -> str:
 
 
 def build_report(
-    *, law: Any = None, runs: Any = None, store: Any = None, budget: float | None = None,
+    *, law: Any = None, runs: Any = None, store: Any = None, flops: float | None = None,
     out: str | Path = "report.html", figures_dir: str | Path | None = None,
     formats: tuple[str, ...] = ("png", "svg"), **kw: Any,
 ) -> Path:
@@ -315,7 +315,7 @@ def build_report(
         ..., "run_col": ..., "budget_col": ...}``), a mapping of arrays, or a ``Runs`` object.
     store
         A lab store path (read via ``scalinglab.store``).
-    budget
+    flops
         Training FLOPs for the plan (default 5.76e23, Chinchilla's).
     figures_dir, formats
         Also export each figure as ``<name>.png`` / ``<name>.svg`` there.
@@ -324,5 +324,5 @@ def build_report(
         or ``False``), ``track`` (a :class:`~scalinglab.report.track.TrackResult`), ``inference_tokens``,
         ``n_bootstrap``, ``seed``, ``title``.
     """
-    return make_report(law=law, runs=runs, store=store, budget=budget, out=out, figures_dir=figures_dir,
+    return make_report(law=law, runs=runs, store=store, flops=flops, out=out, figures_dir=figures_dir,
                        formats=formats, **kw).path

@@ -123,22 +123,23 @@ def _budget_colorbar(fig: Any, ax: Any, cmap: Any, norm: Any, levels: np.ndarray
     cbar.ax.tick_params(labelsize=8)
 
 
-def frontier_figure(law: JointLaw, *, flops: Any = None, loss: Any = None, held_out: Any = None,
-                    flops_range: tuple[float, float] | None = None, budget: float | None = None,
+def frontier_figure(law: JointLaw, *, run_flops: Any = None, run_loss: Any = None, held_out: Any = None,
+                    flops_range: tuple[float, float] | None = None, flops: float | None = None,
                     level: float = 0.90) -> Any:
     """Loss against training compute: runs, the law's compute-optimal loss ``L(N*(C), D*(C))``, and the
     ``level`` band of that curve across the law's variants (bootstrap refits) when it has any.
 
+    ``run_flops``/``run_loss`` are runs drawn as dots; ``flops`` is a compute budget to mark.
     ``held_out`` (bool per run) marks runs the law was not fitted on (the extrapolation audit's test set).
     """
-    if flops is not None:
-        a = _arrays(flops=flops, loss=loss)
+    if run_flops is not None:
+        a = _arrays(flops=run_flops, loss=run_loss)
         lo, hi = a["flops"].min(), a["flops"].max()
-        if budget:
-            hi = max(hi, budget)
+        if flops:
+            hi = max(hi, flops)
         flops_range = flops_range or (lo / 3, hi * 3)
     elif flops_range is None:
-        flops_range = (1e18, max(1e26, 3 * (budget or 0)))
+        flops_range = (1e18, max(1e26, 3 * (flops or 0)))
     c = log_range(*flops_range, n=120)
     fig, ax = new_figure()
     band = variant_band(law, c, level)
@@ -147,13 +148,13 @@ def frontier_figure(law: JointLaw, *, flops: Any = None, loss: Any = None, held_
                         label=f"{level:.0%} band ({band.n_variants} variants)")
     _, _, l_opt = frontier_curve(law, c)
     ax.plot(c, l_opt, color=LAW_COLOR, lw=2, label=f"{law.name}: L(N*(C), D*(C))")
-    if flops is not None:
+    if run_flops is not None:
         ho = _held_out_mask(held_out, a["flops"].size)
         ax.scatter(a["flops"][~ho], a["loss"][~ho], s=12, color="0.35", alpha=0.7, label="runs (fitted)")
         if ho.any():
             ax.scatter(a["flops"][ho], a["loss"][ho], s=36, label=HELD_OUT_LABEL, **HELD_OUT_STYLE)
-    if budget:
-        ax.axvline(budget, color="0.5", ls=":", lw=1, label=f"budget {sci_text(budget)} FLOP")
+    if flops:
+        ax.axvline(flops, color="0.5", ls=":", lw=1, label=f"budget {sci_text(flops)} FLOP")
     log_axis(ax, "x")
     ax.set_xlabel(C_LABEL)
     ax.set_ylabel(LOSS_LABEL)

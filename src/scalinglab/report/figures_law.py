@@ -57,7 +57,7 @@ def landscape_figure(
     law: JointLaw, *,
     models: Sequence[Any] | None = None,
     n_params: Any = None, n_tokens: Any = None,
-    budget: float | None = None,
+    flops: float | None = None,
     n_range: tuple[float, float] | None = None, d_range: tuple[float, float] | None = None,
     level: float = 0.90, n_contours: int = 12,
 ) -> Any:
@@ -65,7 +65,7 @@ def landscape_figure(
 
     ``models`` are reference models (objects with ``name``, ``n_params``, ``n_tokens``, e.g.
     :func:`scalinglab.catalog.list_models`), drawn and labelled; ``n_params``/``n_tokens`` are runs, drawn
-    as dots; ``budget`` marks the compute-optimal point at that compute. The compute-optimal line is
+    as dots; ``flops`` (a compute budget) marks the compute-optimal point there. The compute-optimal line is
     ``(N*(C), D*(C))``; its band spans the ``level`` interval of N*(C) across the law's variants, drawn
     along each iso-compute line.
     """
@@ -73,8 +73,8 @@ def landscape_figure(
     if n_params is not None:
         pts += list(zip(np.ravel(n_params).astype(float), np.ravel(n_tokens).astype(float)))
     star = None  # the compute-optimal (N, D) at the budget
-    if budget:
-        n_b, d_b, _ = frontier_curve(law, [budget])
+    if flops:
+        n_b, d_b, _ = frontier_curve(law, [flops])
         star = (float(n_b[0]), float(d_b[0]))
         pts.append(star)
     auto_n, auto_d = _ranges(pts)
@@ -93,7 +93,7 @@ def landscape_figure(
         ax.scatter(mx, my, s=28, color="#d62728", zorder=4, label="reference models")
     if star:
         ax.plot([star[0]], [star[1]], marker="*", ms=14, color="gold", mec="black", ls="none", zorder=5,
-                label=f"compute-optimal at {sci_text(budget)} FLOP")
+                label=f"compute-optimal at {sci_text(flops)} FLOP")
     log_axis(ax, "both")
     ax.set_xlim(*n_range)
     ax.set_ylim(*d_range)

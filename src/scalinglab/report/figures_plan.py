@@ -75,12 +75,12 @@ _DECADES_BELOW, _DECADES_ABOVE = 4, 3
 _MAX_WIDEN = 6
 
 
-def target_flops_range(law: JointLaw, budget: float | None = None) -> tuple[float, float]:
-    """The compute range whose compute-optimal losses the cost chart spans: ``budget`` (default 1e23 FLOP)
+def target_flops_range(law: JointLaw, flops: float | None = None) -> tuple[float, float]:
+    """The compute range whose compute-optimal losses the cost chart spans: the budget ``flops`` (default 1e23)
     divided by 10^4 to times 10^3, its low end lowered a decade at a time (up to 6) while the losses it spans
     are under half the excess loss ``L*(C_low) - L*(∞)`` or under 2% of ``L*(C_high)``, as with a law whose
     loss has nearly reached its floor at the budget; ``L*(∞)`` is taken at 10^12 times the high end."""
-    centre = float(budget) if budget else 1e23
+    centre = float(flops) if flops else 1e23
     lo, hi = centre / 10.0**_DECADES_BELOW, centre * 10.0**_DECADES_ABOVE
     _, _, far = frontier_curve(law, [hi * 1e12])
     floor = float(far[0])
@@ -95,18 +95,18 @@ def target_flops_range(law: JointLaw, budget: float | None = None) -> tuple[floa
 
 def cost_vs_loss_figure(law: JointLaw, *, target_losses: Sequence[float] | None = None,
                         inference_tokens: float | None = None, flops_range: tuple[float, float] | None = None,
-                        budget: float | None = None, level: float = 0.90) -> Any:
+                        flops: float | None = None, level: float = 0.90) -> Any:
     """Least training compute reaching each target loss (the compute-optimal model of that loss), with the
     ``level`` band across the law's variants; with ``inference_tokens`` also the least training + inference
     compute at that loss for that lifetime demand (Sardana et al. 2024).
 
     By default the target losses are the compute-optimal losses at log-spaced compute over ``flops_range``
     (even steps up the log axis, however steep the curve near the law's floor), itself by default
-    :func:`target_flops_range` around ``budget``; ``budget`` is also marked. Where some variants cannot
+    :func:`target_flops_range` around the budget ``flops``, also marked. Where some variants cannot
     reach a target within 10^6 times the range's top, the band runs off the top of the chart.
     """
     if flops_range is None:
-        flops_range = target_flops_range(law, budget)
+        flops_range = target_flops_range(law, flops)
     c_lo, c_hi = (float(v) for v in flops_range)
     if not 0 < c_lo < c_hi:
         raise ConfigError(f"The 'flops_range' parameter must be two increasing positive FLOP counts. Got "
@@ -119,8 +119,8 @@ def cost_vs_loss_figure(law: JointLaw, *, target_losses: Sequence[float] | None 
         raise ConfigError(f"The 'target_losses' must hold at least 2 losses. Got {ell.size}.")
     c_train = _flops_for_losses(law, ell, c_grid)
     sub, totals = _inference_totals(law, ell, inference_tokens) if inference_tokens else (None, None)
-    lb = _budget_loss(law, budget, ell) if budget else None
-    shown = np.concatenate([c_train, [] if totals is None else totals, [] if lb is None else [budget]])
+    lb = _budget_loss(law, flops, ell) if flops else None
+    shown = np.concatenate([c_train, [] if totals is None else totals, [] if lb is None else [flops]])
     shown = shown[np.isfinite(shown) & (shown > 0)]
     y_lo, y_hi = (shown.min() / 10, shown.max() * 10) if shown.size else (c_lo, c_hi)
     fig, ax = new_figure()
@@ -130,8 +130,8 @@ def cost_vs_loss_figure(law: JointLaw, *, target_losses: Sequence[float] | None 
         ax.plot(sub, totals, color="#9467bd", marker="o", ms=3,
                 label=f"training + inference, T = {sci_text(inference_tokens)} tokens")
     if lb is not None:
-        ax.plot([lb], [budget], ls="none", marker="*", ms=13, color="gold", mec="black", zorder=5,
-                label=f"budget {sci_text(budget)} FLOP: L* = {lb:.3f}")
+        ax.plot([lb], [flops], ls="none", marker="*", ms=13, color="gold", mec="black", zorder=5,
+                label=f"budget {sci_text(flops)} FLOP: L* = {lb:.3f}")
     log_axis(ax, "y")
     ax.set_ylim(y_lo, y_hi)
     pad = 0.02 * (np.ptp(ell) or abs(ell[0]) or 1.0)
@@ -157,9 +157,9 @@ def _inference_totals(law: JointLaw, ell: np.ndarray, inference_tokens: float) -
     return sub, np.asarray(totals, dtype=float)
 
 
-def _budget_loss(law: JointLaw, budget: float, ell: np.ndarray) -> float | None:
-    """The compute-optimal loss at ``budget``; None when it is off the chart (targets or flops_range given)."""
-    lb = float(frontier_curve(law, [budget])[2][0])
+def _budget_loss(law: JointLaw, flops: float, ell: np.ndarray) -> float | None:
+    """The compute-optimal loss at ``flops``; None when it is off the chart (targets or flops_range given)."""
+    lb = float(frontier_curve(law, [flops])[2][0])
     return lb if ell.min() <= lb <= ell.max() else None
 
 
