@@ -113,3 +113,24 @@ def _store(path, finished_store):
     plans = [(c, int(np.sqrt(c / 120) * k), "train") for c in (1e15, 4e15, 1.6e16, 6.4e16)
              for k in np.logspace(-0.6, 0.6, 7)] + [(5e17, int(np.sqrt(5e17 / 120)), "holdout")]
     return finished_store(path, plans, lambda i, n, t: predict(EPOCH_2024, n, t) * np.exp(0.003 * rng.standard_normal()))
+
+
+def test_unlabelled_runs_with_noisy_compute_get_the_figures_budgets_and_off_grid_runs_are_counted(fast_report):
+    """One grouper: without a budget column the report's Approach 2 uses the budgets the IsoFLOP figure finds
+    (fit.profiles.budget_labels, which tolerates the ~3% noise of digitised 6ND), not exactly equal FLOPs."""
+    from scalinglab.fit.profiles import budget_labels
+
+    d = _design([1e18, 1e19, 1e20], sizes=7, seed=4)
+    jitter = np.exp(0.03 * np.sin(np.arange(d["n_tokens"].size)))  # FLOPs no longer exactly equal
+    n = np.append(d["n_params"], 3e8)
+    tok = np.append(d["n_tokens"] * jitter, 2e9)  # one run off the grid
+    loss = np.append(d["loss"], float(predict(EPOCH_2024, 3e8, 2e9)))
+    labels = budget_labels(6 * n * tok)
+    assert labels is not None and np.unique(labels[np.isfinite(labels)]).size == 3 and np.isnan(labels[-1])
+    _, sec, _ = fast_report(runs={"n_params": n, "n_tokens": tok, "loss": loss}, n_bootstrap=20, seed=0)
+    assert sec is not None and "not an IsoFLOP design" not in sec
+    assert "1 run in no IsoFLOP budget" in sec
+    keep = np.isfinite(labels)
+    want = fit_approach2(Runs.from_arrays(n[keep], tok[keep], loss[keep]), budgets=labels[keep],
+                         n_bootstrap=20, seed=0).profiles
+    assert f"{want.n_opt_fit.exponent:.3f}" in sec

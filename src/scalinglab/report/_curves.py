@@ -1,5 +1,6 @@
 """Numbers the figures draw, computed from plain inputs: a law's compute-optimal frontier, its band across
-the law's variants, and IsoFLOP budget labels. Pure functions; nothing here draws."""
+the law's variants (IsoFLOP budget labels are :func:`scalinglab.fit.profiles.budget_labels`). Pure functions;
+nothing here draws."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..fit.profiles import budget_labels
 from ..laws.base import JointLaw
 from ..laws.chinchilla import Chinchilla
 from ..plan.optimal import optimal_split
@@ -72,31 +74,3 @@ def variant_band(law: JointLaw, flops: Any, level: float = 0.90) -> Band | None:
     n_lo, n_hi = np.nanpercentile(np.array(ns), [q, 100.0 - q], axis=0)
     l_lo, l_hi = np.nanpercentile(np.array(ls), [q, 100.0 - q], axis=0)
     return Band(c, n_lo, n_hi, l_lo, l_hi, level, len(variants))
-
-
-def budget_labels(flops: Any, *, gap_dex: float = 0.04, max_span_dex: float = 0.15, min_points: int = 3,
-                  min_share: float = 0.5) -> np.ndarray | None:
-    """Group runs into IsoFLOP budgets when their compute repeats; ``None`` when it does not.
-
-    Sorted by compute, a gap wider than ``gap_dex`` decades starts a new budget (digitised budgets carry
-    ~10% noise in 6ND). A budget must hold ``min_points`` runs within ``max_span_dex``; such budgets must
-    hold ``min_share`` of all runs, otherwise the runs were not laid out on an IsoFLOP grid and ``None`` is
-    returned. Each label is the budget's median compute; runs outside any budget get NaN.
-    """
-    c = np.asarray(flops, dtype=float)
-    if c.size < 2 * min_points:
-        return None
-    order = np.argsort(c)
-    lc = np.log10(c[order])
-    group = np.concatenate([[0], np.cumsum(np.diff(lc) > gap_dex)])
-    labels = np.full(c.size, np.nan)
-    n_budgets = kept = 0
-    for k in range(int(group[-1]) + 1):
-        m = group == k
-        if m.sum() >= min_points and np.ptp(lc[m]) <= max_span_dex:
-            labels[order[m]] = float(np.median(c[order][m]))
-            n_budgets += 1
-            kept += int(m.sum())
-    if n_budgets < 2 or kept < min_share * c.size:
-        return None
-    return labels
