@@ -77,3 +77,17 @@ def test_report_cli_and_plan_cli_agree(run, tmp_path, fitted_law_file, law):
     code, printed, err = run("plan", "--flops", f"{BUDGET:g}", "--law", spec, "--json")
     assert code == 0, err
     _assert_same_plan(_embedded_plan(out), json.loads(printed))
+
+
+def test_cost_chart_line_is_the_planners_least_compute_for_each_target_loss():
+    """The cost-of-a-target-loss chart draws what `scalinglab plan --target-loss` prints, point by point."""
+    from scalinglab.laws import get_law
+    from scalinglab.plan import plan_target_loss
+    from scalinglab.report import cost_vs_loss_figure
+
+    law = get_law("epoch2024")
+    targets = [2.6, 2.4, 2.2, 2.1]
+    line = next(ln for ln in cost_vs_loss_figure(law, target_losses=targets).axes[0].lines
+                if ln.get_label().startswith("training only"))
+    assert list(line.get_xdata()) == targets
+    assert line.get_ydata() == pytest.approx([plan_target_loss(t, law=law).flops for t in targets], rel=1e-9)

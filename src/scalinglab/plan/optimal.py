@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +25,8 @@ from ._types import Interval, Plan
 
 __all__ = [
     "optimal_split",
+    "frontier",
+    "optimal_flops_for_losses",
     "plan_compute",
     "plan_params",
     "plan_target_loss",
@@ -48,6 +51,19 @@ def optimal_split(law: JointLaw, flops: float) -> tuple[float, float]:
         return float(closed[0]), float(closed[1])
     return numeric_compute_optimal(law, flops)
 
+
+
+def frontier(law: JointLaw, flops: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(N*(C), D*(C), L(N*, D*))`` along the array ``flops``: :func:`optimal_split`, vectorised where the
+    law has a closed form."""
+    c = np.atleast_1d(np.asarray(flops, dtype=float))
+    closed = law.compute_optimal(c)
+    if closed is not None:
+        n, d = (np.broadcast_to(np.asarray(v, dtype=float), c.shape) for v in closed)
+    else:
+        nd = np.array([optimal_split(law, float(x)) for x in c])
+        n, d = nd[:, 0], nd[:, 1]
+    return n, d, np.asarray(law.loss(n, d), dtype=float)
 
 def _plan(question: str, law: JointLaw, n: float, d: float, **extra) -> Plan:
     if not (np.isfinite(n) and np.isfinite(d) and n > 0 and d > 0):
@@ -215,6 +231,20 @@ def optimal_flops_for_loss(law: JointLaw, target_loss: float) -> float:
 
     return float(np.exp(root_log(gap, *_LOG_C_RANGE, what=f"compute budget reaching loss {target_loss:g}")))
 
+
+
+def optimal_flops_for_losses(law: JointLaw, targets: Any, flops_grid: Any, *, beyond: bool = False) -> np.ndarray:
+    """:func:`optimal_flops_for_loss` for many targets at once, for drawing many laws: ``log C`` interpolated
+    against ``log L*(C)`` on the increasing ``flops_grid`` (a test bounds its gap to the root finder). Targets
+    outside the grid's losses are NaN, or with ``beyond`` +inf (more compute than the grid's top, or never)
+    and 0 (less than its bottom)."""
+    c = np.asarray(flops_grid, dtype=float)
+    l_opt = frontier(law, c)[2]
+    order = np.argsort(l_opt)  # L*(C) falls with C: interpolate against it increasing
+    left, right = (np.inf, -np.inf) if beyond else (np.nan, np.nan)
+    with np.errstate(over="ignore"):
+        return np.exp(np.interp(np.log(np.asarray(targets, dtype=float)), np.log(l_opt[order]),
+                                np.log(c[order]), left=left, right=right))
 
 def plan_target_loss(target_loss: float, *, law: LawSpec = None, allow_unidentified: bool = False) -> Plan:
     """The cheapest ``(N, D)`` (least training compute) that reaches ``target_loss``.

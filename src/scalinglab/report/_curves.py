@@ -12,7 +12,7 @@ import numpy as np
 from ..fit.profiles import budget_labels
 from ..laws.base import JointLaw
 from ..laws.chinchilla import Chinchilla
-from ..plan.optimal import optimal_split
+from ..plan.optimal import frontier as frontier_curve
 
 __all__ = ["frontier_curve", "variant_band", "point_law", "budget_labels", "Band", "MAX_VARIANTS"]
 
@@ -25,18 +25,6 @@ def point_law(law: JointLaw) -> JointLaw:
     if isinstance(law, Chinchilla) and law.samples:
         return replace(law, samples=())
     return law
-
-
-def frontier_curve(law: JointLaw, flops: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(N*(C), D*(C), L(N*, D*))`` along ``flops``: the closed form when the law has one, else numeric."""
-    c = np.atleast_1d(np.asarray(flops, dtype=float))
-    closed = law.compute_optimal(c)
-    if closed is not None:
-        n, d = (np.broadcast_to(np.asarray(v, dtype=float), c.shape) for v in closed)
-    else:
-        nd = np.array([optimal_split(law, float(x)) for x in c])
-        n, d = nd[:, 0], nd[:, 1]
-    return n, d, np.asarray(law.loss(n, d), dtype=float)
 
 
 @dataclass(frozen=True, eq=False)

@@ -11,6 +11,7 @@ import numpy as np
 from ..errors import ConfigError, PlanError
 from ..laws.base import JointLaw
 from ..plan.inference import inference_sweep, plan_inference
+from ..plan.optimal import optimal_flops_for_loss, optimal_flops_for_losses
 from ._curves import frontier_curve, point_law
 from ._mpl import log_axis, log_range, new_figure, sci_text
 from .figures_fit import BAND_COLOR, LAW_COLOR
@@ -54,18 +55,16 @@ def inference_figure(law: JointLaw, *, flops: float, inference_tokens: Sequence[
     return fig
 
 
-def _flops_for_losses(n_law: JointLaw, targets: np.ndarray, c_grid: np.ndarray, *,
-                      beyond: bool = False) -> np.ndarray:
-    """Least compute reaching each target loss: ``log C`` interpolated against ``log L*(C)`` on ``c_grid``.
-    Targets outside the grid's losses are NaN, or with ``beyond`` +inf (more compute than the grid's top, or
-    never) and 0 (less than its bottom)."""
-    _, _, l_opt = frontier_curve(n_law, c_grid)
-    # L*(C) decreases with C: interpolate log C against log L* (reversed to increase)
-    order = np.argsort(l_opt)
-    left, right = (np.inf, -np.inf) if beyond else (np.nan, np.nan)
-    with np.errstate(over="ignore"):
-        return np.exp(np.interp(np.log(targets), np.log(l_opt[order]), np.log(c_grid[order]), left=left,
-                                right=right))
+def _least_flops(law: JointLaw, targets: np.ndarray) -> np.ndarray:
+    """The planner's least compute for each target loss (:func:`~scalinglab.plan.optimal_flops_for_loss`,
+    what ``scalinglab plan --target-loss`` prints); NaN where no compute reaches it."""
+    out = []
+    for x in targets:
+        try:
+            out.append(optimal_flops_for_loss(law, float(x)))
+        except PlanError:
+            out.append(np.nan)
+    return np.asarray(out, dtype=float)
 
 
 #: the default chart spans these decades of compute below and above the budget ...
@@ -111,13 +110,12 @@ def cost_vs_loss_figure(law: JointLaw, *, target_losses: Sequence[float] | None 
     if not 0 < c_lo < c_hi:
         raise ConfigError(f"The 'flops_range' parameter must be two increasing positive FLOP counts. Got "
                           f"{flops_range!r}.")
-    c_grid = log_range(c_lo, c_hi, pad_dex=1.0, n=400)  # a decade beyond each end: the end targets lie inside
     if target_losses is None:  # the losses at log-spaced compute: even steps up the chart's log axis
         target_losses = frontier_curve(law, log_range(c_lo, c_hi, n=60))[2]
     ell = np.asarray(target_losses, dtype=float)
     if ell.size < 2:
         raise ConfigError(f"The 'target_losses' must hold at least 2 losses. Got {ell.size}.")
-    c_train = _flops_for_losses(law, ell, c_grid)
+    c_train = _least_flops(point_law(law), ell)
     sub, totals = _inference_totals(law, ell, inference_tokens) if inference_tokens else (None, None)
     lb = _budget_loss(law, flops, ell) if flops else None
     shown = np.concatenate([c_train, [] if totals is None else totals, [] if lb is None else [flops]])
@@ -171,7 +169,7 @@ def _draw_variant_band(ax: Any, law: JointLaw, ell: np.ndarray, c_range: tuple[f
         return
     wide = log_range(*c_range, pad_dex=6.0, n=600)
     step = max(1, len(variants) // 200)
-    draws = np.array([_flops_for_losses(v, ell, wide, beyond=True) for v in variants[::step]])
+    draws = np.array([optimal_flops_for_losses(v, ell, wide, beyond=True) for v in variants[::step]])
     q = 100 * (1 - level) / 2
     # in log space, where +inf (a variant that needs more than the wide grid, or never gets there) and 0
     # order correctly; a band end beyond the chart is drawn to its edge
