@@ -81,7 +81,7 @@ def _evaluate(u, xc, yc, ell, w, loss, delta, tau, want_jac):
         elif w[0].min() != 1.0 or w[0].max() != 1.0:
             omega = omega * wb
             psi = psi * wb
-        rpp = omega if loss == "mse" else omega * (np.abs(r) <= delta)
+        rpp = omega.copy() if loss == "mse" else omega * (np.abs(r) <= delta)  # a copy: omega stays ω
         rpp -= psi  # exact Hessian: Σ ρ''·∇r∇rᵀ + Σ ψ·∇²r with ∇²(LSE) = diag(s) − ssᵀ in the three terms
         np.divide(z1, tot, out=z1)  # softmax weights s1, s2, s3 of the three terms
         np.divide(z2, tot, out=z2)
