@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, DataError
-from ..fit.data import file_sha256 as sha256
-from ..flops import tokens_for_flops, training_flops
+from ..fit.data import Runs, file_sha256 as sha256, load_runs
+from ..flops import tokens_for_flops
 from ..laws.base import JointLaw, Law
 from ..laws.fitted import FittedLaw
 from ..laws.io import fitted_from_dict
@@ -24,24 +24,36 @@ __all__ = ["Data", "LawInput", "resolve_law_input", "resolve_runs", "data_from_s
 
 @dataclass(frozen=True, eq=False)
 class Data:
-    """Runs as plain arrays; ``names`` (run ids), ``budgets`` (IsoFLOP labels) optional."""
+    """The report's runs: one :class:`~scalinglab.fit.Runs` (what is fitted, audited and drawn) with what only
+    the report draws beside it: IsoFLOP budget labels and the runs held out of the fit."""
 
-    n_params: np.ndarray
-    n_tokens: np.ndarray
-    loss: np.ndarray
-    names: np.ndarray | None = None
+    runs: Runs
     budgets: np.ndarray | None = None
-    source: dict[str, Any] = field(default_factory=dict)
-    runs: Any = None  # the scalinglab.fit.Runs object when there is one (for refitting and the audit)
     held_out: np.ndarray | None = None  # runs kept out of the fit (a store's "holdout" role)
+    source: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_params(self) -> np.ndarray:
+        return self.runs.n_params
+
+    @property
+    def n_tokens(self) -> np.ndarray:
+        return self.runs.n_tokens
+
+    @property
+    def loss(self) -> np.ndarray:
+        return self.runs.loss
+
+    @property
+    def names(self) -> np.ndarray | None:
+        return None if self.runs.run_id is None else np.asarray(self.runs.run_id, dtype=str)
 
     @property
     def flops(self) -> np.ndarray:
-        # unchecked: a Runs-like object given to the report is taken as it is
-        return training_flops(self.n_params, self.n_tokens, check_input=False)
+        return self.runs.flops
 
     def __len__(self) -> int:
-        return int(self.loss.size)
+        return len(self.runs)
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,31 +94,26 @@ def resolve_law_input(law: Law | FittedLaw | str | Path | None) -> LawInput:
 
 
 def _from_runs_object(r: Any, source: dict[str, Any], budget_col: str = "budget") -> Data:
-    names = getattr(r, "run_id", None)
+    if not isinstance(r, Runs):  # a Runs-like object: its arrays, validated as Runs validates them
+        r = Runs.from_arrays(r.n_params, r.n_tokens, r.loss, run_id=getattr(r, "run_id", None),
+                             groups=dict(getattr(r, "groups", {}) or {}), source=dict(getattr(r, "source", {}) or {}))
     budgets = None
-    groups = getattr(r, "groups", {}) or {}
-    if budget_col in groups:
+    if budget_col in r.groups:
         try:
-            budgets = np.array([float(x) for x in groups[budget_col]])
+            budgets = np.array([float(x) for x in r.groups[budget_col]])
         except ValueError:
             raise DataError(f"Column {budget_col!r} must hold numeric compute budgets (FLOPs).") from None
-    src = dict(getattr(r, "source", {}) or {})
-    src.update(source)
-    return Data(np.asarray(r.n_params, float), np.asarray(r.n_tokens, float), np.asarray(r.loss, float),
-                None if names is None else np.asarray(names, dtype=str), budgets, src, r)
+    return Data(r, budgets, None, {**r.source, **source})
 
 
 def resolve_runs(runs: Any, columns: Mapping[str, str | None] | None = None) -> Data | None:
     """Runs from a path (CSV/JSONL/Parquet via :func:`scalinglab.fit.load_runs`, ``columns`` naming
     ``n_params_col``, ``loss_col``, ``n_tokens_col`` or ``flops_col``, optional ``run_col`` and ``budget_col``),
     a mapping of arrays (``n_params``, ``n_tokens`` or ``flops``, ``loss``, optional ``names``, ``budgets``,
-    ``held_out``)
-    or a ``Runs``-like object."""
+    ``held_out``) or a ``Runs``-like object; validated as :class:`~scalinglab.fit.Runs` validates runs."""
     if runs is None:
         return None
     if isinstance(runs, (str, Path)):
-        from ..fit.data import load_runs
-
         cols = dict(columns or {})
         budget_col = cols.pop("budget_col", None)
         missing = [k for k in ("n_params_col", "loss_col") if not cols.get(k)]
@@ -117,35 +124,31 @@ def resolve_runs(runs: Any, columns: Mapping[str, str | None] | None = None) -> 
                       **{k: v for k, v in cols.items() if v is not None})
         return _from_runs_object(r, {"budget_col": budget_col} if budget_col else {}, budget_col or "budget")
     if isinstance(runs, Mapping):
-        loss = np.asarray(runs["loss"], float)
-        n = np.asarray(runs["n_params"], float)
-        if "n_tokens" in runs:
-            d = np.asarray(runs["n_tokens"], float)
-        elif "flops" in runs:
-            d = tokens_for_flops(n, runs["flops"], check_input=False)  # checked with the others below
-        else:
-            raise ConfigError("The 'runs' mapping must hold 'n_tokens' or 'flops'. Got keys: "
-                              f"{', '.join(map(str, runs))}.")
-        for name, a in (("n_params", n), ("n_tokens", d), ("loss", loss)):
-            if a.shape != loss.shape or not np.all(np.isfinite(a) & (a > 0)):
-                raise DataError(f"The runs' {name!r} must be finite, > 0 and as long as 'loss'.")
-        names = runs.get("names")
-        budgets = runs.get("budgets")
-        runs_obj = None
-        try:
-            from ..fit.data import Runs
-
-            runs_obj = Runs.from_arrays(n, d, loss, run_id=None if names is None else np.asarray(names, str))
-        except (ImportError, DataError):
-            runs_obj = None
-        held = runs.get("held_out")
-        return Data(n, d, loss, None if names is None else np.asarray(names, dtype=str),
-                    None if budgets is None else np.asarray(budgets, float), {"kind": "arrays"}, runs_obj,
-                    None if held is None or not np.asarray(held, bool).any() else np.asarray(held, bool))
+        return _from_mapping(runs)
     if all(hasattr(runs, a) for a in ("n_params", "n_tokens", "loss")):
         return _from_runs_object(runs, {})
     raise ConfigError(f"The 'runs' parameter must be a path, a mapping of arrays or a Runs object. "
                       f"Got {type(runs).__name__}.")
+
+
+def _from_mapping(runs: Mapping[str, Any]) -> Data:
+    loss = np.asarray(runs["loss"], float)
+    n = np.asarray(runs["n_params"], float)
+    if "n_tokens" in runs:
+        d = np.asarray(runs["n_tokens"], float)
+    elif "flops" in runs:
+        d = tokens_for_flops(n, runs["flops"], check_input=False)  # checked with the others by Runs
+    else:
+        raise ConfigError("The 'runs' mapping must hold 'n_tokens' or 'flops'. Got keys: "
+                          f"{', '.join(map(str, runs))}.")
+    for name, a in (("n_params", n), ("n_tokens", d)):
+        if a.shape != loss.shape:
+            raise DataError(f"The runs' {name!r} must be as long as 'loss' ({loss.size}). Got {a.size}.")
+    names, budgets, held = runs.get("names"), runs.get("budgets"), runs.get("held_out")
+    r = Runs.from_arrays(n, d, loss, run_id=None if names is None else np.asarray(names, str))
+    return Data(r, None if budgets is None else np.asarray(budgets, float),
+                None if held is None or not np.asarray(held, bool).any() else np.asarray(held, bool),
+                {"kind": "arrays"})
 
 
 def data_from_store(path: str | Path, sweep: str | None = None) -> Data:

@@ -44,8 +44,6 @@ def _fit_runs(data: Data, n_bootstrap: int, seed: int) -> tuple[FittedLaw, dict[
     """The law ``scalinglab fit`` gives for the same runs (its defaults), fitted on the runs not held out."""
     from ..fit import fit_law
 
-    if data.runs is None:
-        raise ConfigError("The runs could not be turned into scalinglab.fit.Runs; fit them with `scalinglab fit`.")
     runs = data.runs
     if data.held_out is not None:
         runs = runs.subset(np.flatnonzero(~data.held_out), note="report: held-out runs kept out of the fit")
@@ -68,7 +66,7 @@ def _score(audit: Any, data: Data | None, fitted: FittedLaw, prov: dict[str, Any
     saved = fitted.audit if fitted.audit else prov.get("audit")
     if isinstance(saved, dict):
         return _complete({"source": "saved with the fit", **saved})
-    if data is None or data.runs is None:
+    if data is None:
         return None
     from ..fit.audit import audit as run_audit, score_runs
 
@@ -92,8 +90,6 @@ def _approach2(data: Data, n_bootstrap: int, seed: int, level: float) -> tuple[d
     computes it (held-out runs scored against its frontier); or None and the one line saying why there is none."""
     from ..fit.approach2 import fit_approach2, isoflop_budgets, not_isoflop_design
 
-    if data.runs is None:
-        return None, "not computed: the runs could not be turned into scalinglab.fit.Runs."
     fit_rows = np.ones(len(data), bool) if data.held_out is None else ~data.held_out
     labels = _budgets(data)
     outside = 0
