@@ -39,7 +39,7 @@ def test_fit_then_plan_carries_bootstrap_intervals(tmp_path, capsys):
     runs, law = tmp_path / "runs.csv", tmp_path / "fit.json"
     _write_runs(runs)
     out = _run(capsys, "fit", str(runs), "--n-params-col", "N", "--flops-col", "C", "--loss-col", "loss",
-               "--starts", "coarse", "--bootstrap", "100", "--out", str(law), "--json")
+               "--starts", "coarse", "--n-bootstrap", "100", "--out", str(law), "--json")
     fit = json.loads(out)
     assert fit["params"]["alpha"] == pytest.approx(TRUE.alpha, rel=0.1)
     saved = json.loads(law.read_text())

@@ -93,12 +93,12 @@ def _fit_iso(run, path, *extra):
 
 
 def test_isoflop_table_shows_interval_r2_budgets_and_resamples(run, isoflop_csv):
-    code, out, err = _fit_iso(run, isoflop_csv, "--drop-duplicates", "--bootstrap", "20", "--json")
+    code, out, err = _fit_iso(run, isoflop_csv, "--drop-duplicates", "--n-bootstrap", "20", "--json")
     assert code == 0, err
     d = json.loads(out)
     lo, hi = d["n_opt_fit"]["interval"]
     assert d["level"] == 0.9 and d["identification"]["status"] == "identified"
-    code, out, err = _fit_iso(run, isoflop_csv, "--drop-duplicates", "--bootstrap", "20")
+    code, out, err = _fit_iso(run, isoflop_csv, "--drop-duplicates", "--n-bootstrap", "20")
     assert code == 0, err
     row = next(ln for ln in out.splitlines() if "N*(C)" in ln and "│" in ln)
     assert f"{d['a']:.4f}" in row and f"({lo:.3f}, {hi:.3f})" in row and f"{d['n_opt_fit']['r2']:.3f}" in row
@@ -116,7 +116,7 @@ def test_isoflop_two_budgets_are_exactly_determined(run, tmp_path):
     rows = [{"N": n, "C": c, "loss": float(predict(TRUE, n, c / (6 * n)))}
             for c in (1e19, 1e21) for n in np.sqrt(c / 6 / 20) * np.logspace(-0.6, 0.6, 7)]
     _write(tmp_path / "two.csv", rows, ["N", "C", "loss"])
-    code, out, err = _fit_iso(run, tmp_path / "two.csv", "--bootstrap", "10")
+    code, out, err = _fit_iso(run, tmp_path / "two.csv", "--n-bootstrap", "10")
     assert code == 0, err
     assert ("NOT IDENTIFIED: only 2 budgets have an interior minimum: the exponent is exactly determined by two "
             "points and has no error estimate") in out
@@ -155,7 +155,7 @@ def test_isoflop_smoke_store_reports_not_identified_and_exits_0(run, tmp_path, f
         (2e9, 1428, 3.3527, "train"), (2e9, 4836, 3.4486, "train"), (2e9, 9980, 3.4108, "train"),
         (6e9, 1428, 2.9699, "train"), (6e9, 4836, 3.2406, "train"), (6e9, 16660, 3.4092, "train"),
         (2e10, 7200, 3.1, "holdout")])
-    code, out, err = run("fit", "--store", str(db), "--approach", "isoflop", "--bootstrap", "20")
+    code, out, err = run("fit", "--store", str(db), "--approach", "isoflop", "--n-bootstrap", "20")
     assert code == 0, err
     assert "Traceback" not in err and "error" not in err
     assert "NOT IDENTIFIED: none of the 2 budgets has an interior minimum" in out

@@ -29,7 +29,7 @@ def lab_db(tmp_path, finished_store):
 
 def test_fit_store_parametric_scores_holdout(run, tmp_path, lab_db):
     db = lab_db
-    code, out, err = run("fit", "--store", str(db), "--starts", "coarse", "--bootstrap", "50", "--json")
+    code, out, err = run("fit", "--store", str(db), "--starts", "coarse", "--n-bootstrap", "50", "--json")
     assert code == 0, err
     d = json.loads(out)
     assert d["n_runs"] == 28
@@ -55,7 +55,7 @@ def test_fit_store_isoflop_uses_sweep_budgets(run, tmp_path, lab_db):
 
 def test_fit_store_isoflop_names_the_band_its_held_out_run_is_scored_against(run, tmp_path, lab_db):
     db = lab_db
-    code, out, err = run("fit", "--store", str(db), "--approach", "isoflop", "--bootstrap", "20")
+    code, out, err = run("fit", "--store", str(db), "--approach", "isoflop", "--n-bootstrap", "20")
     assert code == 0, err
     assert re.search(r"held-out runs: 1, ARE mean [0-9.]+%, max [0-9.]+%; [01] of 1 inside the 90% mean band of the "
                      r"frontier L\*\(C\) \(parameter uncertainty: \d+ bootstrap resamples", out)

@@ -38,7 +38,7 @@ def smoke_store(tmp_path):
 @pytest.mark.filterwarnings("always::scalinglab.fit.result.FitWarning")  # the CLI prints them as one line each
 def test_smoke_fit_plan_report_state_not_identified(run, smoke_store, tmp_path):
     fit_json = tmp_path / "fit.json"
-    code, out, err = run("fit", "--store", str(smoke_store), "--bootstrap", "40", "--out", str(fit_json))
+    code, out, err = run("fit", "--store", str(smoke_store), "--n-bootstrap", "40", "--out", str(fit_json))
     assert code == 0, err
     assert "NOT IDENTIFIED" in out and "must not be used to plan" in out and "Traceback" not in out + err
     saved = json.loads(fit_json.read_text())
@@ -53,7 +53,7 @@ def test_smoke_fit_plan_report_state_not_identified(run, smoke_store, tmp_path):
     assert json.loads(out)["stamp"] == "NOT IDENTIFIED"
 
     report = tmp_path / "r.html"
-    code, out, err = run("report", "--store", str(smoke_store), "--bootstrap", "40", "--out", str(report))
+    code, out, err = run("report", "--store", str(smoke_store), "--n-bootstrap", "40", "--out", str(report))
     assert code == 0, err
     text = report.read_text()
     assert "NOT IDENTIFIED" in text and "No plan:" in text and "1 run(s) the fit never saw" in text
@@ -72,7 +72,7 @@ def test_fit_audit_prints_its_level_and_band(run, tmp_path):
     path = tmp_path / "runs.csv"
     path.write_text("\n".join(rows) + "\n")
     code, out, err = run("fit", str(path), "--n-params-col", "N", "--n-tokens-col", "D", "--loss-col", "loss",
-                         "--starts", "coarse", "--audit", "--bootstrap", "30", "--level", "0.8")
+                         "--starts", "coarse", "--audit", "--n-bootstrap", "30", "--level", "0.8")
     assert code == 0, err
     flat = " ".join(out.split())
     assert "inside the 80% prediction band (a new run)" in flat and "80% interval" in flat

@@ -82,7 +82,7 @@ def test_fit_cmd_family_bootstrap_adds_intervals(run, tmp_path):
                                               zip(runs.n_params.tolist(), runs.n_tokens.tolist(),
                                                   runs.loss.tolist())))
     code, out, _ = run("fit", str(path), "--n-params-col", "N", "--n-tokens-col", "D", "--loss-col", "loss",
-                       "--family", "power-law-c", "--bootstrap", "20", "--json")
+                       "--family", "power-law-c", "--n-bootstrap", "20", "--json")
     assert code == 0
     rep = json.loads(out)
     assert rep["intervals"]["n"] == 20
@@ -91,8 +91,15 @@ def test_fit_cmd_family_bootstrap_adds_intervals(run, tmp_path):
         lo, hi = rep["intervals"]["intervals"][k][f"{rep['level']:g}"]
         assert lo <= hi and np.isfinite([lo, hi]).all()
     code, out, _ = run("fit", str(path), "--n-params-col", "N", "--n-tokens-col", "D", "--loss-col", "loss",
-                       "--family", "power-law-c", "--bootstrap", "20")
+                       "--family", "power-law-c", "--n-bootstrap", "20")
     assert code == 0 and "90% interval" in out
+    # --bootstrap, the older name of --n-bootstrap, still acts (hidden); both names at once are refused
+    args = ("fit", str(path), "--n-params-col", "N", "--n-tokens-col", "D", "--loss-col", "loss",
+            "--family", "power-law-c", "--json")
+    code, out, _ = run(*args, "--bootstrap", "20")
+    assert code == 0 and json.loads(out)["intervals"]["n"] == 20
+    code, _, err = run(*args, "--bootstrap", "20", "--n-bootstrap", "30")
+    assert code != 0 and "Give the number of bootstrap refits once" in err
 
 
 def test_family_fit_and_bootstrap_warn_when_a_coordinate_sits_at_its_bound():

@@ -16,7 +16,7 @@ def runs_csv(make_runs, tmp_path):
 
 def test_fit_cmd_json_has_params_starts_intervals_audit(run, runs_csv, tmp_path):
     code, out, _ = run("fit", str(runs_csv), "--n-params-col", "N", "--flops-col", "C", "--loss-col",
-                        "loss", "--starts", "coarse", "--bootstrap", "30", "--audit", "--json",
+                        "loss", "--starts", "coarse", "--n-bootstrap", "30", "--audit", "--json",
                         "--out", str(tmp_path / "fit.json"))
     assert code == 0
     rep = json.loads(out)

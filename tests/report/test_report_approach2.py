@@ -63,12 +63,12 @@ def test_report_shows_the_exponent_interval_r2_resamples_and_verdict_of_fit_appr
         assert f"= {fit.exponent:.4f}, 90% interval of the exponent ({lo:.3f}, {hi:.3f}), R² {fit.r2:.3f}" in first
     assert "90% interval of the exponent" in sec and "R² (log space)" in sec
     assert "Identified: 5 budgets with an interior minimum" in sec and "Verdict: identified" in first
-    assert "--bootstrap 40 --seed 3" in sec  # the command that prints the same numbers
+    assert "--n-bootstrap 40 --seed 3" in sec  # the command that prints the same numbers
 
 
 def test_report_and_cli_print_the_same_approach2_for_a_store(fast_report, run, tmp_path, finished_store):
     db = _store(tmp_path / "lab.db", finished_store)
-    code, out, err = run("fit", "--store", str(db), "--approach", "isoflop", "--bootstrap", "30", "--seed", "2",
+    code, out, err = run("fit", "--store", str(db), "--approach", "isoflop", "--n-bootstrap", "30", "--seed", "2",
                          "--json")
     assert code == 0, err
     cli = json.loads(out)

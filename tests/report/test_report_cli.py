@@ -69,7 +69,7 @@ def test_track_cmd_unknown_column_is_one_error_line(run, drifting_log):
 
 
 def test_report_cmd_refuses_bootstrap_without_runs(run, tmp_path):
-    # --bootstrap refits runs; with only a law it could not act, so it is refused, not ignored
-    code, _, err = run("report", "--law", "epoch2024", "--bootstrap", "50", "--out", str(tmp_path / "r.html"))
+    # --n-bootstrap refits runs; with only a law it could not act, so it is refused, not ignored
+    code, _, err = run("report", "--law", "epoch2024", "--n-bootstrap", "50", "--out", str(tmp_path / "r.html"))
     assert code != 0 and not (tmp_path / "r.html").exists()
-    assert "The '--bootstrap' option refits runs; it needs --runs or --store. Got --bootstrap 50" in err
+    assert "The '--n-bootstrap' option refits runs; it needs --runs or --store. Got --n-bootstrap 50" in err

@@ -50,14 +50,31 @@ def print_json(data: Any) -> None:
 FLOPS_HELP = "Training compute budget C in FLOPs (e.g. 5.76e23)."
 
 
-def renamed(old: str, new: str) -> Any:
-    """A hidden option ``old`` kept so that scripts written before it became ``new`` still run."""
+def renamed(old: str, new: str, *, count: bool = False) -> Any:
+    """A hidden option ``old`` kept so that scripts written before it became ``new`` still run (a quantity such
+    as 5.76e23, or with ``count`` a whole number)."""
+    if count:
+        return typer.Option(old, hidden=True, help=f"Older name of {new}.")
     return typer.Option(old, parser=quantity(new.lstrip("-")), hidden=True, help=f"Older name of {new}.")
+
+
+def one_of_names(value: Any, alias: Any, flag: str, alias_flag: str, what: str) -> Any:
+    """An option given by its name ``flag`` or its older name ``alias_flag``; both at once is refused."""
+    if value is not None and alias is not None:
+        raise ConfigError(f"Give the {what} once: {flag} ({value:g}) or its older name {alias_flag} ({alias:g}). "
+                          "Got both.")
+    return value if value is not None else alias
 
 
 def one_budget(flops: float | None, alias: float | None, alias_flag: str) -> float | None:
     """The compute budget from ``--flops`` or its older name ``alias_flag``; both at once is refused."""
-    if flops is not None and alias is not None:
-        raise ConfigError(f"Give the compute budget once: --flops ({flops:.3g}) or its older name {alias_flag} "
-                          f"({alias:.3g}). Got both.")
-    return flops if flops is not None else alias
+    return one_of_names(flops, alias, "--flops", alias_flag, "compute budget")
+
+
+#: help of ``--n-bootstrap``, the one name of the number of bootstrap refits (``n_bootstrap=`` in Python)
+N_BOOTSTRAP_FLAG = "--n-bootstrap"
+
+
+def one_n_bootstrap(n: int | None, alias: int | None) -> int | None:
+    """The bootstrap count from ``--n-bootstrap`` or its older name ``--bootstrap``; both at once is refused."""
+    return one_of_names(n, alias, N_BOOTSTRAP_FLAG, "--bootstrap", "number of bootstrap refits")

@@ -18,7 +18,7 @@ from ._common import console
 __all__ = ["_exponents", "_print_exponents"]
 
 
-def _exponents(runs, approach: str, *, profile: str, budgets: Any, n_boot: int, seed: int,
+def _exponents(runs, approach: str, *, profile: str, budgets: Any, n_bootstrap: int, seed: int,
                holdout=None, level: float = DEFAULT_LEVEL) -> dict[str, Any]:
     """Approaches 1 and 2: N*(C) ∝ C^a and D*(C) ∝ C^b. ``budgets``: a bin width in decades or labels.
 
@@ -29,7 +29,7 @@ def _exponents(runs, approach: str, *, profile: str, budgets: Any, n_boot: int, 
     """
 
     if approach == "isoflop":
-        return fit_approach2(runs, budgets=budgets, method=profile, n_bootstrap=n_boot, seed=seed, level=level,
+        return fit_approach2(runs, budgets=budgets, method=profile, n_bootstrap=n_bootstrap, seed=seed, level=level,
                              holdout=holdout).as_dict()
     if runs.run_id is None or runs.tokens_seen is None:
         raise ConfigError("The envelope approach needs '--run-col' and '--tokens-seen-col' (checkpoints of "
@@ -104,7 +104,7 @@ def _print_verdict(out: dict[str, Any]) -> None:
                       f"{lim['exponent_interval_width']:g})", soft_wrap=True)
     elif out["approach"] == "isoflop":
         console.print("identification: [yellow]unchecked[/] (no bootstrap: the exponent's interval was not "
-                      "measured; --bootstrap 200 measures it and checks it against the limits)", soft_wrap=True)
+                      "measured; --n-bootstrap 200 measures it and checks it against the limits)", soft_wrap=True)
     else:
         console.print("identification: [yellow]unchecked[/] (the envelope draws no bootstrap; at least "
                       f"{ident['limits']['min_sizes']} sizes lead it over the fitted range)", soft_wrap=True)

@@ -29,9 +29,9 @@ def _steps(with_lab: bool) -> list[tuple[str, list[str]]]:
             ("The lab: an IsoFLOP sweep of small GPT models on the bundled corpus (a few minutes; resumable)",
              ["lab", "sweep", "--preset", "demo", "--store", DEMO_STORE]),
             ("Compute-optimal exponents from the sweep's IsoFLOP profiles (Approach 2), with their verdict",
-             ["fit", "--store", DEMO_STORE, "--approach", "isoflop", "--bootstrap", "200"]),
+             ["fit", "--store", DEMO_STORE, "--approach", "isoflop", "--n-bootstrap", "200"]),
             ("Fit the sweep's law (Approach 3), check it on the held-out larger run, and save it",
-             ["fit", "--store", DEMO_STORE, "--bootstrap", "100", "--out", DEMO_FIT]),
+             ["fit", "--store", DEMO_STORE, "--n-bootstrap", "100", "--out", DEMO_FIT]),
             ("A self-contained report of that same fitted law on the sweep",
              ["report", "--store", DEMO_STORE, "--fit", DEMO_FIT, "--flops", "3e12", "--out", DEMO_REPORT]),
         ]

@@ -25,7 +25,7 @@ from ..fit.approach2 import isoflop_budgets
 from ..laws.io import save_fitted
 from . import app
 from ._fit_exponents import _exponents, _print_exponents
-from ._common import console, err_console, print_json
+from ._common import N_BOOTSTRAP_FLAG, console, err_console, one_n_bootstrap, print_json, renamed
 
 
 def _where(items: list[str]) -> dict[str, str]:
@@ -75,7 +75,8 @@ def fit_command(
     method: Annotated[str | None, typer.Option("--method", help="Chinchilla only: varpro (default): search (alpha, "
                                                "beta) from the grid's distinct exponents, solve (A, B, E) exactly; "
                                                "joint: search all five from every grid point (slower).")] = None,
-    n_boot: Annotated[int, typer.Option("--bootstrap", help="Bootstrap replicates (0: none).")] = 0,
+    n_bootstrap: Annotated[int | None, typer.Option(N_BOOTSTRAP_FLAG, help="Bootstrap refits (0: none).")] = None,
+    bootstrap_alias: Annotated[int | None, renamed("--bootstrap", N_BOOTSTRAP_FLAG, count=True)] = None,
     do_audit: Annotated[bool, typer.Option("--audit", help="Hold out the largest-compute runs and score.")] = False,
     holdout_fraction: Annotated[float, typer.Option("--holdout-fraction", help="Share held out by --audit.")] = 0.1,
     out: Annotated[str | None, typer.Option("--out", help="Save the law (and samples) as JSON.")] = None,
@@ -93,7 +94,8 @@ def fit_command(
     runs, holdout, budgets = _read_runs(path, store, columns, sweep=sweep, by=by, approach=approach, where=where,
                                         drop_dups=drop_dups, drop_highest=drop_highest)
     opts = _Opts(approach=approach, profile=profile, budget_width=budget_width, family=family, loss=loss,
-                 delta=delta, starts=starts, method=method, n_boot=n_boot, do_audit=do_audit,
+                 delta=delta, starts=starts, method=method,
+                 n_bootstrap=one_n_bootstrap(n_bootstrap, bootstrap_alias) or 0, do_audit=do_audit,
                  holdout_fraction=holdout_fraction, seed=seed, drop_highest=drop_highest, level=check_level(level))
     _check_search(family, starts, method)
     _fit_and_print(runs, opts, by=by, holdout=holdout, budgets=budgets, out=out, json=json)
@@ -175,7 +177,7 @@ class _Opts:
     delta: float
     starts: str | None
     method: str | None
-    n_boot: int
+    n_bootstrap: int
     do_audit: bool
     holdout_fraction: float
     seed: int
@@ -194,7 +196,7 @@ def _fit_report(runs, o: _Opts, *, holdout=None, budgets=None, out: str | None =
     """Fit ``runs`` as the options say and return the JSON-ready report (nothing printed but progress)."""
     if o.approach != "parametric":
         return _exponents(runs, o.approach, profile=o.profile, budgets=isoflop_budgets(budgets, o.budget_width),
-                          n_boot=o.n_boot, seed=o.seed, holdout=holdout, level=o.level)
+                          n_bootstrap=o.n_bootstrap, seed=o.seed, holdout=holdout, level=o.level)
     return _parametric(runs, o, holdout=holdout, out=out)
 
 
@@ -213,9 +215,9 @@ def _parametric(runs, o: _Opts, *, holdout=None, out: str | None = None) -> dict
     what = (f"the {o.starts or 'hoffmann'} start grid ({o.method or 'varpro'})" if o.family == "chinchilla"
             else f"the {o.family} law")
     with Progress(console=err_console, transient=True) as bar:
-        task = bar.add_task(f"fitting {len(runs)} runs ({what})", total=o.n_boot or None)
+        task = bar.add_task(f"fitting {len(runs)} runs ({what})", total=o.n_bootstrap or None)
         fitted = fit_law(runs, o.family, loss=o.loss, delta=o.delta, starts=o.starts, method=o.method,
-                         n_bootstrap=o.n_boot, seed=o.seed, level=o.level,
+                         n_bootstrap=o.n_bootstrap, seed=o.seed, level=o.level,
                          progress=lambda done, total: bar.update(task, completed=done),
                          cli={"drop_highest_loss": o.drop_highest, "starts": o.starts, "method": o.method})
     report: dict[str, Any] = {**fitted.summary, "family": o.family, "level": o.level,
@@ -226,8 +228,8 @@ def _parametric(runs, o: _Opts, *, holdout=None, out: str | None = None) -> dict
     if o.do_audit:
         with err_console.status("audit: refitting without the largest-compute runs"):
             report["audit"] = audit(runs, fraction=o.holdout_fraction, family=o.family, loss=o.loss, delta=o.delta,
-                                    starts=o.starts, method=o.method, n_bootstrap=min(o.n_boot, 200), seed=o.seed,
-                                    level=o.level).as_dict()
+                                    starts=o.starts, method=o.method, n_bootstrap=min(o.n_bootstrap, 200),
+                                    seed=o.seed, level=o.level).as_dict()
     if holdout is not None:
         report["holdout"] = score_runs(fitted, holdout.n_params, holdout.n_tokens, holdout.loss)
     if out:
@@ -283,7 +285,7 @@ def _print_trust(rep: dict[str, Any]) -> None:
         console.print(f"[red]This law must not be used to plan.[/] {escape(ident['fix'])}")
     elif ident["status"] == "unchecked":
         console.print("identification: [yellow]unchecked[/] (no bootstrap: only the search box was checked; "
-                      "--bootstrap N checks the intervals and gives the mean band)")
+                      "--n-bootstrap N checks the intervals and gives the mean band)")
     else:
         console.print(f"identification: [green]identified[/]{degenerate}")
     sc = rep.get("scatter")

@@ -184,7 +184,7 @@ def sweep_command(
     if purpose:
         console.print(f"[yellow]{escape(purpose)}[/]")
     if c["done"] == c["total"]:
-        console.print(f"fit it: scalinglab fit --store {store} --bootstrap 100")
+        console.print(f"fit it: scalinglab fit --store {store} --n-bootstrap 100")
     elif c["failed"]:
         console.print(f"see the errors: scalinglab lab status --store {store} · retry: add --retry-failed")
 

@@ -8,7 +8,8 @@ import typer
 
 from ..errors import ConfigError
 from . import app
-from ._common import FLOPS_HELP, console, one_budget, print_json, quantity, renamed
+from ._common import (FLOPS_HELP, N_BOOTSTRAP_FLAG, console, one_budget, one_n_bootstrap, print_json, quantity,
+                      renamed)
 
 
 @app.command("report")
@@ -31,8 +32,9 @@ def report_command(
     track: Annotated[str | None, typer.Option("--track", help="Training log to track against the law.")] = None,
     track_n_params: Annotated[float | None, typer.Option("--track-n-params", parser=quantity("track_n_params"),
                                                          metavar="N", help="Parameters of the tracked run.")] = None,
-    n_boot: Annotated[int | None, typer.Option("--bootstrap", help="Bootstrap refits of the fit to --runs or --store "
-                                               "and of its IsoFLOP profiles (default 200).")] = None,
+    n_bootstrap: Annotated[int | None, typer.Option(N_BOOTSTRAP_FLAG, help="Bootstrap refits of the fit to --runs or "
+                                                    "--store and of its IsoFLOP profiles (default 200).")] = None,
+    bootstrap_alias: Annotated[int | None, renamed("--bootstrap", N_BOOTSTRAP_FLAG, count=True)] = None,
     json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Write a self-contained HTML report: data, law and intervals, figures, audit, plan, provenance."""
@@ -40,9 +42,10 @@ def report_command(
 
     if fit and law:
         raise ConfigError(f"Give the law once: --fit or --law. Got --fit {fit!r} and --law {law!r}.")
-    if n_boot is not None and not (runs or store):
-        raise ConfigError(f"The '--bootstrap' option refits runs; it needs --runs or --store. Got --bootstrap "
-                          f"{n_boot} without runs.")
+    n_bootstrap = one_n_bootstrap(n_bootstrap, bootstrap_alias)
+    if n_bootstrap is not None and not (runs or store):
+        raise ConfigError(f"The '--n-bootstrap' option refits runs; it needs --runs or --store. Got --n-bootstrap "
+                          f"{n_bootstrap} without runs.")
     columns = None
     if runs:
         columns = {"n_params_col": n_params_col, "loss_col": loss_col, "n_tokens_col": n_tokens_col,
@@ -58,7 +61,7 @@ def report_command(
         tracked = track_run(log.tokens, log.loss, law=resolve_fitted(law_spec), n_params=track_n_params)
     result = make_report(law=law_spec, runs=runs, runs_columns=columns, store=store,
                          flops=one_budget(flops, budget, "--budget"), out=out,
-                         figures_dir=figures, track=tracked, n_bootstrap=200 if n_boot is None else n_boot)
+                         figures_dir=figures, track=tracked, n_bootstrap=200 if n_bootstrap is None else n_bootstrap)
     if json:
         print_json(result.as_dict())
         return

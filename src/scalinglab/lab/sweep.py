@@ -314,7 +314,7 @@ PRESETS: dict[str, _Preset] = {
     "small": _Preset(budgets=(4e10, 1.2e11, 3.6e11, 1.1e12), shapes_per_budget=5, span=4.0,
                      holdout_budget=3.3e12, tokens_per_param=400.0,
                      purpose="The small preset is the lab's smallest real study: 4 budgets of 5 sizes; `fit "
-                             "--bootstrap` says whether it identifies the law. It describes byte-level models of "
+                             "--n-bootstrap` says whether it identifies the law. It describes byte-level models of "
                              "2-200 K parameters on this corpus."),
 }
 

@@ -131,7 +131,7 @@ def with_intervals(plan: Plan, fitted: FittedLaw | JointLaw, solve: Callable[[Jo
         plan = replace(plan, intervals=intervals)
         return plan.with_notes(
             f"No mean band: law {fitted.name!r} carries no bootstrap refits (fit your own runs with "
-            "`scalinglab fit --bootstrap N` to get them)."
+            "`scalinglab fit --n-bootstrap N` to get them)."
         )
     values: dict[str, list[float]] = {k: [] for k in _INTERVAL_KEYS}
     failed = 0

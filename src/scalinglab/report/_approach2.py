@@ -134,6 +134,6 @@ def approach2_section(a2: dict[str, Any] | None, reason: str | None) -> str:
     return body + (f'<p class="src">Source: scalinglab.fit.fit_approach2 on {a2["rows"]} runs{kept}, '
                    f"{esc(a2['method'])} profiles, {esc(a2['budgets'])}, {a2['n_bootstrap_requested']} bootstrap "
                    f"resamples within budgets, seed {a2['seed']}: the numbers `scalinglab fit --approach isoflop "
-                   f"--bootstrap {a2['n_bootstrap_requested']} --seed {a2['seed']}` prints for the same runs "
+                   f"--n-bootstrap {a2['n_bootstrap_requested']} --seed {a2['seed']}` prints for the same runs "
                    f"(Hoffmann et al. 2022, §3.2). The interval is the {level_label(a2['level'])} central interval "
                    "of the exponent over the usable resamples; R² is that of the power law in log–log space.</p>")

@@ -86,7 +86,7 @@ def _score(audit: Any, data: Data | None, fitted: FittedLaw, prov: dict[str, Any
 
 
 def _approach2(data: Data, n_bootstrap: int, seed: int, level: float) -> tuple[dict[str, Any] | None, str | None]:
-    """Approach 2 on the runs not held out, computed as `scalinglab fit --approach isoflop --bootstrap N --seed S`
+    """Approach 2 on the runs not held out, computed as `scalinglab fit --approach isoflop --n-bootstrap N --seed S`
     computes it (held-out runs scored against its frontier); or None and the one line saying why there is none."""
     from ..fit.approach2 import fit_approach2, isoflop_budgets, not_isoflop_design
 
