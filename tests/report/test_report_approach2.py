@@ -117,8 +117,8 @@ def _store(path, finished_store):
 
 def test_unlabelled_runs_with_noisy_compute_get_the_figures_budgets_and_off_grid_runs_are_counted(fast_report):
     """One grouper: without a budget column the report's Approach 2 uses the budgets the IsoFLOP figure finds
-    (fit.profiles.budget_labels, which tolerates the ~3% noise of digitised 6ND), not exactly equal FLOPs."""
-    from scalinglab.fit.profiles import budget_labels
+    (fit.approach2.budget_labels, which tolerates the ~3% noise of digitised 6ND), not exactly equal FLOPs."""
+    from scalinglab.fit.approach2 import budget_labels
 
     d = _design([1e18, 1e19, 1e20], sizes=7, seed=4)
     jitter = np.exp(0.03 * np.sin(np.arange(d["n_tokens"].size)))  # FLOPs no longer exactly equal

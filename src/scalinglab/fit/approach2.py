@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 
 from .._intervals import DEFAULT_LEVEL, central_interval, level_label
+from .._validate import positive_array
 from .profiles import LIMITS, IsoFlopProfileResult, ProfileWarning, fit_isoflop_profiles, group_budgets
 
-__all__ = ["ROUNDING_WIDTH", "Approach2Result", "isoflop_budgets", "describe_budgets", "not_isoflop_design",
+__all__ = ["ROUNDING_WIDTH", "Approach2Result", "isoflop_budgets", "budget_labels", "describe_budgets", "not_isoflop_design",
            "fit_approach2", "score_frontier", "frontier_band", "NO_PREDICTION_BAND"]
 
 #: budgets formed when there are no labels: runs whose FLOPs are equal up to rounding (decades)
@@ -43,6 +44,28 @@ def isoflop_budgets(labels: Any = None, width: float | None = None) -> Any:
     labels = np.asarray(labels, dtype=float)
     return labels if labels.size and np.isfinite(labels).all() else ROUNDING_WIDTH
 
+
+def budget_labels(flops: Any, *, gap_dex: float = 0.04, max_span_dex: float = 0.15, min_points: int = 3,
+                  min_share: float = 0.5) -> np.ndarray | None:
+    """IsoFLOP budgets found in runs that carry no labels: per run its budget's FLOPs, NaN outside any budget;
+    ``None`` when the runs were not laid out on budgets.
+
+    :func:`group_budgets` chains the sorted FLOPs across gaps under ``gap_dex`` decades (digitised budgets carry
+    ~10% noise in 6ND). A chain is a budget when it holds ``min_points`` runs within ``max_span_dex`` decades;
+    budgets must hold ``min_share`` of all runs and be at least 2, else the compute does not repeat.
+    """
+    c = positive_array("flops", flops).ravel()
+    if c.size < 2 * min_points:
+        return None
+    labels, centre = group_budgets(c, gap_dex)
+    lo, hi = np.full(centre.size, np.inf), np.zeros(centre.size)
+    np.minimum.at(lo, labels, c)
+    np.maximum.at(hi, labels, c)
+    ok = (np.bincount(labels, minlength=centre.size) >= min_points) & (np.log10(hi / lo) <= max_span_dex)
+    kept = ok[labels]
+    if ok.sum() < 2 or kept.sum() < min_share * c.size:
+        return None
+    return np.where(kept, centre[labels], np.nan)
 
 def describe_budgets(budgets: Any) -> str:
     """How ``budgets`` (as :func:`isoflop_budgets` returns it) groups the rows, in words."""

@@ -40,7 +40,7 @@ from ._profile_smooth import _smooth_profiles
 from ._profile_verdict import LIMITS, _identify
 
 __all__ = ["ProfileWarning", "PowerLawFit", "BudgetProfile", "IsoFlopProfileResult", "fit_isoflop_profiles",
-           "group_budgets", "budget_labels", "fit_power_law", "LIMITS"]
+           "group_budgets", "fit_power_law", "LIMITS"]
 
 
 METHODS = ("parabola", "smooth")
@@ -210,28 +210,6 @@ def group_budgets(flops: Any, budgets: Any = None) -> tuple[np.ndarray, np.ndarr
     return labels, centre
 
 
-
-def budget_labels(flops: Any, *, gap_dex: float = 0.04, max_span_dex: float = 0.15, min_points: int = 3,
-                  min_share: float = 0.5) -> np.ndarray | None:
-    """IsoFLOP budgets found in runs that carry no labels: per run its budget's FLOPs, NaN outside any budget;
-    ``None`` when the runs were not laid out on budgets.
-
-    :func:`group_budgets` chains the sorted FLOPs across gaps under ``gap_dex`` decades (digitised budgets carry
-    ~10% noise in 6ND). A chain is a budget when it holds ``min_points`` runs within ``max_span_dex`` decades;
-    budgets must hold ``min_share`` of all runs and be at least 2, else the compute does not repeat.
-    """
-    c = positive_array("flops", flops).ravel()
-    if c.size < 2 * min_points:
-        return None
-    labels, centre = group_budgets(c, gap_dex)
-    lo, hi = np.full(centre.size, np.inf), np.zeros(centre.size)
-    np.minimum.at(lo, labels, c)
-    np.maximum.at(hi, labels, c)
-    ok = (np.bincount(labels, minlength=centre.size) >= min_points) & (np.log10(hi / lo) <= max_span_dex)
-    kept = ok[labels]
-    if ok.sum() < 2 or kept.sum() < min_share * c.size:
-        return None
-    return np.where(kept, centre[labels], np.nan)
 
 def fit_power_law(flops: np.ndarray, y: np.ndarray) -> PowerLawFit:
     """OLS fit of ln y = ln coef + exponent·ln C; needs at least two distinct budgets. R² is NaN when y is

@@ -1,5 +1,5 @@
 """Numbers the figures draw, computed from plain inputs: a law's compute-optimal frontier, its band across
-the law's variants (IsoFLOP budget labels are :func:`scalinglab.fit.profiles.budget_labels`). Pure functions;
+the law's variants (IsoFLOP budget labels are :func:`scalinglab.fit.approach2.budget_labels`). Pure functions;
 nothing here draws."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..fit.profiles import budget_labels
+from ..fit.approach2 import budget_labels
 from ..laws.base import JointLaw
 from ..laws.chinchilla import Chinchilla
 from ..plan.optimal import frontier as frontier_curve

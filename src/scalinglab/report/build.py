@@ -15,7 +15,7 @@ from ..errors import ConfigError, PlanError, ScalingLabError
 from ..laws.fitted import FittedLaw
 from ..plan import plan_compute, with_hardware
 from ._approach2 import approach2_line, approach2_section
-from ..fit.profiles import budget_labels
+from ..fit.approach2 import budget_labels
 from ._inputs import Data, data_from_store, resolve_law_input, resolve_runs
 from ._mpl import png_bytes, png_data_uri, save_figure
 from ._sections import audit_rows, data_section, law_section, plan_section, provenance_section, verdict_section
