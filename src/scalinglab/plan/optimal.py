@@ -18,7 +18,7 @@ from .._validate import check_positive
 from ..errors import ConfigError, PlanError
 from ..flops import tokens_for_flops, training_flops
 from ..laws.base import JointLaw, Law
-from ..laws.fitted import FittedLaw, check_allocation
+from ..laws.fitted import MAX_INTERVAL_REFITS, FittedLaw, check_allocation
 from ..laws.registry import resolve_fitted
 from ._numeric import numeric_compute_optimal, root_log
 from ._types import Interval, Plan
@@ -90,7 +90,7 @@ def _new_run_band(fitted: FittedLaw, plan: Plan, level: float,
                   loss_at: Callable[[JointLaw], float]) -> tuple[float, float] | None:
     """Prediction band of the loss of one run trained as planned: each refit's loss there plus run scatter."""
     logs = []
-    for lw in fitted.variants() or [fitted.law]:
+    for lw in fitted.variants(MAX_INTERVAL_REFITS) or [fitted.law]:
         with np.errstate(all="ignore"):
             v = float(loss_at(lw))  # type: ignore[arg-type]
         if np.isfinite(v) and v > 0:
@@ -126,7 +126,7 @@ def with_intervals(plan: Plan, fitted: FittedLaw | JointLaw, solve: Callable[[Jo
     if pred is not None:
         intervals["loss_new_run"] = Interval(float(pred[0]), float(pred[1]), level, max(len(fitted.samples), 1),
                                              band="prediction")
-    variants = fitted.variants()
+    variants = fitted.variants(MAX_INTERVAL_REFITS)
     if not variants:
         plan = replace(plan, intervals=intervals)
         return plan.with_notes(

@@ -12,6 +12,7 @@ import numpy as np
 from ..fit.approach2 import budget_labels
 from ..laws.base import JointLaw
 from ..laws.chinchilla import Chinchilla
+from ..laws.fitted import evenly_spaced
 from ..plan.optimal import frontier as frontier_curve
 
 __all__ = ["frontier_curve", "variant_band", "point_law", "budget_labels", "Band", "MAX_VARIANTS"]
@@ -41,10 +42,7 @@ class Band:
 
 
 def _subsample(variants: list[JointLaw], k: int = MAX_VARIANTS) -> list[JointLaw]:
-    if len(variants) <= k:
-        return variants
-    idx = np.unique(np.linspace(0, len(variants) - 1, k).round().astype(int))
-    return [variants[i] for i in idx]
+    return evenly_spaced(variants, k)
 
 
 def variant_band(law: JointLaw, flops: Any, level: float = 0.90) -> Band | None:
