@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import least_squares, minimize
 
+from .._validate import check_choice
 from ..errors import ConfigError, FitError
 from ..laws.family import Family
 from ..laws.registry import FAMILIES, get_family
@@ -29,7 +30,14 @@ from .objectives import check_loss, penalty
 from .parametric import fit_chinchilla
 from .result import FitResult, FitWarning
 
-__all__ = ["FAMILIES", "fit_family", "FamilyBootstrap", "bootstrap_family", "solve", "prediction"]
+__all__ = ["FAMILIES", "fit_family", "FamilyBootstrap", "bootstrap_family", "solve", "prediction", "RESIDUALS"]
+
+#: what a fit's penalty acts on: ``log L̂ − log L`` (Hoffmann et al.; the default) or ``L̂ − L`` (Gadre et al.)
+RESIDUALS = ("log", "loss")
+
+
+def _as_loss(log_pred, theta, ln, ld):
+    return np.exp(log_pred(theta, ln, ld))
 
 
 def prediction(family: Family, runs: Runs):
@@ -45,14 +53,23 @@ def prediction(family: Family, runs: Runs):
 
 
 def fit_family(family: str, runs: Runs, *, loss: str = "huber", delta: float = 1e-3,
-               asymmetry: float = 0.75, seed: int = 0, starts: Any = None, method: str | None = None) -> FitResult:
+               asymmetry: float = 0.75, seed: int = 0, starts: Any = None, method: str | None = None,
+               residuals: str = "log") -> FitResult:
     """Fit ``family`` (a key of :data:`FAMILIES`) to ``runs``.
 
     Chinchilla goes to its batched search (:func:`~scalinglab.fit.parametric.fit_chinchilla`, where
     ``starts`` and ``method`` choose the grid and the search); every other family is solved by
     :func:`solve` from every point of its start grid, and refuses ``starts`` and ``method``.
+
+    ``residuals="log"`` (default) penalises ``log L̂ − log L``; ``"loss"`` penalises ``L̂ − L``, the least
+    squares on the loss itself that Gadre et al. (2024) fit with ``curve_fit`` (their published errors are
+    reproduced with ``loss="mse", residuals="loss"``). Chinchilla's engines are log-space only.
     """
     fam = get_family(family)
+    check_choice("residuals", residuals, RESIDUALS)
+    if fam.name == "chinchilla" and residuals != "log":
+        raise ConfigError(f"The 'residuals' parameter must be 'log' for the chinchilla family (its batched "
+                          f"engines fit log loss). Got {residuals!r}.")
     if fam.name == "chinchilla":
         return fit_chinchilla(runs, loss=loss, delta=delta, asymmetry=asymmetry, seed=seed,
                               starts="hoffmann" if starts is None else starts,
@@ -64,7 +81,7 @@ def fit_family(family: str, runs: Runs, *, loss: str = "huber", delta: float = 1
     check_loss(loss, delta, asymmetry)
     t0 = time.perf_counter()
     log_pred, data = prediction(fam, runs)
-    results = [solve(log_pred, np.array(x0), fam.bounds, data, None, loss, delta, asymmetry)
+    results = [solve(log_pred, np.array(x0), fam.bounds, data, None, loss, delta, asymmetry, residuals)
                for x0 in itertools.product(*fam.start_axes)]
     objs = np.array([f for _, f in results])
     x_best, f_best = results[int(np.argmin(objs))]
@@ -76,7 +93,7 @@ def fit_family(family: str, runs: Runs, *, loss: str = "huber", delta: float = 1
                       f"bound too tight).", FitWarning, stacklevel=3)
     return FitResult(fam.build(x_best), x_best, f_best, loss, float(delta), len(results), n_best,
                      time.perf_counter() - t0, len(runs), family, float(asymmetry), hit,
-                     starts_name=f"{family}-grid", grid_points=len(results))
+                     starts_name=f"{family}-grid", grid_points=len(results), residuals=residuals)
 
 
 def refit(fit: FitResult, runs: Runs) -> FitResult:
@@ -88,13 +105,15 @@ def refit(fit: FitResult, runs: Runs) -> FitResult:
     log_pred, data = prediction(fam, runs)
     t0 = time.perf_counter()
     theta, obj = solve(log_pred, np.asarray(fit.theta, float), fam.bounds, data, None, fit.loss, fit.delta,
-                       fit.asymmetry)
+                       fit.asymmetry, fit.residuals)
     return FitResult(fam.build(theta), theta, obj, fit.loss, fit.delta, 1, 1, time.perf_counter() - t0, len(runs),
-                     fit.family, fit.asymmetry, fam.bound_hits(theta))
+                     fit.family, fit.asymmetry, fam.bound_hits(theta), residuals=fit.residuals)
 
 
-def solve(log_pred, x0, bounds, data, weights, loss, delta, asymmetry) -> tuple[np.ndarray, float]:
-    """Minimise ``Σ w ρ(log L̂ − log L)`` from ``x0`` within ``bounds``; returns (θ, objective).
+def solve(log_pred, x0, bounds, data, weights, loss, delta, asymmetry,
+          residuals: str = "log") -> tuple[np.ndarray, float]:
+    """Minimise ``Σ w ρ(log L̂ − log L)`` (or with ``residuals="loss"`` ``Σ w ρ(L̂ − L)``) from ``x0`` within
+    ``bounds``; returns (θ, objective).
 
     Huber and MSE go to :func:`scipy.optimize.least_squares` (trust-region reflective, finite-difference
     Jacobian): with ``loss="huber", f_scale=δ`` its cost ``½ Σ δ² ρ(r²/δ²)`` is exactly ``Σ huber_δ(r)``,
@@ -104,6 +123,9 @@ def solve(log_pred, x0, bounds, data, weights, loss, delta, asymmetry) -> tuple[
     scipy's ``ftol`` test is relative to ``max(|f|, 1)``, so a raw objective of ~1e-5 would stop at once.
     """
     ln, ld, ll = data
+    if residuals == "loss":  # the same penalties on L̂ − L: the prediction and the data leave log space
+        log_pred = functools.partial(_as_loss, log_pred)
+        ll = np.exp(ll)
     if loss != "asymmetric":
         # a row drawn k times is k residuals; index after predicting, so that per-run extras bound into
         # log_pred (the data-constrained family's unique tokens) stay aligned with their rows
@@ -183,8 +205,8 @@ def _refits(fam: Family, runs: Runs, fit: FitResult, n_bootstrap: int, seed: int
     starts.append(alt)
     thetas, objs = np.empty((n_bootstrap, fam.k)), np.empty(n_bootstrap)
     for i, w in enumerate(weights):
-        thetas[i], objs[i] = min((solve(log_pred, x0, fam.bounds, data, w, fit.loss, fit.delta, fit.asymmetry)
-                                  for x0 in starts), key=lambda r: r[1])
+        thetas[i], objs[i] = min((solve(log_pred, x0, fam.bounds, data, w, fit.loss, fit.delta, fit.asymmetry,
+                                        fit.residuals) for x0 in starts), key=lambda r: r[1])
         if progress is not None:
             progress(i + 1, n_bootstrap)
     return thetas, objs, how

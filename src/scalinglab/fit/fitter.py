@@ -30,6 +30,8 @@ class ParametricFitter:
     max_iter : iteration cap of the batched optimiser per start.
     method : "varpro" (search α, β; solve A, B, E) or "joint" (all five from every grid point); see
         :func:`fit_chinchilla`.
+    residuals : "log" (default) or "loss" (least squares on the loss itself, as Gadre et al. fit); other
+        families only, see :func:`~scalinglab.fit.fit_family`.
 
     Attributes
     ----------
@@ -38,7 +40,7 @@ class ParametricFitter:
 
     def __init__(self, family: str = "chinchilla", *, loss: str = "huber", delta: float = 1e-3,
                  asymmetry: float = 0.75, starts: Any = "hoffmann", seed: int = 0, max_iter: int = 100,
-                 method: str = "varpro") -> None:
+                 method: str = "varpro", residuals: str = "log") -> None:
         self.family = family
         self.loss = loss
         self.delta = delta
@@ -47,16 +49,17 @@ class ParametricFitter:
         self.seed = seed
         self.max_iter = max_iter
         self.method = method
+        self.residuals = residuals
 
     def fit(self, runs: Runs) -> ParametricFitter:
         check_choice("family", self.family, tuple(FAMILIES))
-        if self.family == "chinchilla":
+        if self.family == "chinchilla" and self.residuals == "log":
             self.result_ = fit_chinchilla(runs, loss=self.loss, delta=self.delta, asymmetry=self.asymmetry,
                                           starts=self.starts, seed=self.seed, max_iter=self.max_iter,
                                           method=self.method)
         else:
             self.result_ = fit_family(self.family, runs, loss=self.loss, delta=self.delta,
-                                      asymmetry=self.asymmetry, seed=self.seed)
+                                      asymmetry=self.asymmetry, seed=self.seed, residuals=self.residuals)
         return self
 
     def predict(self, n_params: Any, n_tokens: Any) -> np.ndarray:

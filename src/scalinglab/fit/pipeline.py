@@ -144,6 +144,7 @@ def fit_law(
     asymmetry: float = 0.75,
     starts: Any = None,
     method: str | None = None,
+    residuals: str = "log",
     n_bootstrap: int = 0,
     seed: int = 0,
     level: float = DEFAULT_LEVEL,
@@ -156,14 +157,14 @@ def fit_law(
     ``n_bootstrap`` refits (0: none) give the mean band and the identification checks on intervals; the run
     scatter (always, when the runs outnumber the parameters) gives the prediction band. ``starts`` and
     ``method`` choose Chinchilla's start grid and search (defaults ``"hoffmann"``, ``"varpro"``); other
-    families refuse them.
+    families refuse them. ``residuals`` (``"log"`` or ``"loss"``): see :func:`~scalinglab.fit.fit_family`.
     """
     level = check_level(level)
     if not isinstance(n_bootstrap, (int, np.integer)) or isinstance(n_bootstrap, bool) or n_bootstrap < 0 \
             or n_bootstrap == 1:
         raise ConfigError(f"The 'n_bootstrap' parameter must be 0 or an integer >= 2. Got {n_bootstrap!r}.")
     res = fit_family(family, runs, loss=loss, delta=delta, asymmetry=asymmetry, starts=starts, method=method,
-                     seed=seed)
+                     seed=seed, residuals=residuals)
     prov = _provenance(res, runs, family, n_bootstrap, seed, provenance_extra)
     law = res.to_law(name, prov)
     samples, n_bad = (_bootstrap(runs, res, int(n_bootstrap), seed, level, progress) if n_bootstrap else ([], 0))

@@ -65,6 +65,7 @@ class FitResult:
     method: str = "least-squares"
     starts_name: str = "grid"
     grid_points: int | None = None
+    residuals: str = "log"
 
     @property
     def params(self) -> ChinchillaParams:
@@ -87,7 +88,8 @@ class FitResult:
             starts.update(converged=self.n_converged, grid=self.starts_name,
                           grid_points=self.grid_points or self.n_starts, method=self.method)
         out: dict[str, Any] = {"family": self.family, "params": self.law.coefficients(), "objective": self.objective,
-                               "loss": self.loss, "delta": self.delta, "starts": starts,
+                               "loss": self.loss, "delta": self.delta, "residuals": self.residuals,
+                               "starts": starts,
                                "at_bound": list(self.at_bound), "seconds": self.seconds, "n_runs": self.n_runs}
         ab = self.exponents()
         if ab is not None:
@@ -100,7 +102,8 @@ class FitResult:
         Chinchilla fit) let the planner give intervals."""
         src = (provenance or {}).get("data", {}).get("path", "user runs")
         cit = Citation("scalinglab fit", datetime.now(timezone.utc).year, f"{self.family} fit to {src}",
-                       where=f"{self.loss} (delta={self.delta:g}) on log loss, {self.n_runs} runs, "
+                       where=f"{self.loss} (delta={self.delta:g}) on {'log loss' if self.residuals == 'log' else 'loss'}, "
+                             f"{self.n_runs} runs, "
                              f"{self.n_best}/{self.n_starts} {self.method} starts at the best objective")
         if isinstance(self.law, Chinchilla):
             return Chinchilla(name, self.law.params, cit, f"objective {self.objective:.8g}", tuple(samples))
@@ -124,7 +127,8 @@ def provenance(result: Any, runs: Any = None, **extra: Any) -> dict[str, Any]:
     out: dict[str, Any] = {
         "data": dict(getattr(runs, "source", {}) or {}),
         "n_runs": result.n_runs,
-        "objective": {"loss": result.loss, "delta": result.delta, "value": result.objective},
+        "objective": {"loss": result.loss, "delta": result.delta, "value": result.objective,
+                      "residuals": getattr(result, "residuals", "log")},
         "starts": starts,
         "scalinglab_version": __version__,
         "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
