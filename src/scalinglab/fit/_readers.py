@@ -84,7 +84,7 @@ class Table:
         shown = _names(self.columns)
         hint = [c for c in self.columns if c.strip().casefold() == col.strip().casefold()]
         if hint:
-            shown += f" (did you mean {hint[0]!r}?)"
+            shown += f" (did you mean {excerpt(hint[0])}?)"
         elif len(self.columns) == 1 and any(s in self.columns[0] for s in ";\t|"):
             shown += " (one column whose name holds a separator: is the file separated by ';', tabs or '|'?)"
         raise DataError(f"Column {col!r} must exist in {self.name}. Got columns: {shown}.")
