@@ -80,6 +80,7 @@ CASES = [
     ("directory", "runs.csv", "dir", ["must be a file", "directory"]),
     ("unreadable", "runs.csv", "chmod", ["must be readable", "ermission denied"]),
     ("missing", "runs.csv", "absent", ["must exist"]),
+    ("fifo", "runs.csv", "fifo", ["must be a regular file", "pipe"]),
 ]
 
 
@@ -93,6 +94,10 @@ def _write(tmp_path: Path, name: str, content, case: str, monkeypatch) -> Path:
         pytest.skip("Parquet needs pandas and pyarrow (scalinglab[data])")
     if content == "dir":
         path.mkdir()
+    elif content == "fifo":
+        if not hasattr(os, "mkfifo"):
+            pytest.skip("no named pipes on this platform")
+        os.mkfifo(path)  # reading it would wait for a writer forever
     elif content == "chmod":
         path.write_text(GOOD)
         path.chmod(0)

@@ -150,6 +150,9 @@ def read_table(path: Path) -> Table:
 def _read_bytes(path: Path) -> bytes:
     if path.is_dir():
         raise DataError(f"The runs file must be a file. Got a directory: {excerpt(str(path))}.")
+    if path.exists() and not path.is_file():  # reading a pipe or /dev/zero would wait or fill memory
+        raise DataError(f"The runs file must be a regular file. Got a pipe, socket or device: "
+                        f"{excerpt(str(path))}.")
     try:
         return path.read_bytes()
     except FileNotFoundError:
