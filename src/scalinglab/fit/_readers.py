@@ -40,6 +40,18 @@ def excerpt(value: Any, limit: int = EXCERPT) -> str:
     return f"{text[:limit]}… ({size:,} characters)"
 
 
+def _where(path: Path, limit: int = 2 * EXCERPT) -> str:
+    """A path for a message: its end (the file's name) is what must survive a cut."""
+    text = str(path)
+    return repr(text) if len(text) <= limit else repr("…" + text[-limit:])
+
+
+def _json_text(value: Any) -> str:
+    """A JSON value as JSON (``true``, not ``True``), cut to :data:`EXCERPT` characters."""
+    text = json.dumps(value)
+    return text if len(text) <= EXCERPT else f"{text[:EXCERPT]}… ({len(text):,} characters)"
+
+
 def _plain(name: str) -> str:
     """A name as the user would type it; quoted (and cut) when it holds anything unprintable or is long."""
     return name if name.isprintable() and len(name) <= EXCERPT else excerpt(name)
@@ -149,17 +161,17 @@ def read_table(path: Path) -> Table:
 
 def _read_bytes(path: Path) -> bytes:
     if path.is_dir():
-        raise DataError(f"The runs file must be a file. Got a directory: {excerpt(str(path))}.")
+        raise DataError(f"The runs file must be a file. Got a directory: {_where(path)}.")
     if path.exists() and not path.is_file():  # reading a pipe or /dev/zero would wait or fill memory
         raise DataError(f"The runs file must be a regular file. Got a pipe, socket or device: "
-                        f"{excerpt(str(path))}.")
+                        f"{_where(path)}.")
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise DataError(f"The runs file must exist. Got {excerpt(str(path))}.") from None
+        raise DataError(f"The runs file must exist. Got {_where(path)}.") from None
     except OSError as exc:  # permission denied, a FIFO or device that fails, an I/O error
         raise DataError(f"The runs file must be readable. Got {exc.strerror or type(exc).__name__} for "
-                        f"{excerpt(str(path))}.") from None
+                        f"{_where(path)}.") from None
 
 
 def _kind(raw: bytes) -> str | None:
@@ -290,7 +302,7 @@ def _json(text: str, name: str) -> tuple[list[str], list[dict[str, Any]]]:
     for i, obj in enumerate(data):
         if not isinstance(obj, dict):
             raise DataError(f"Element {i + 1} of the array in {name} must be a JSON object (one run). Got "
-                            f"{_json_kind(obj)}: {excerpt(obj)}.")
+                            f"{_json_kind(obj)}: {_json_text(obj)}.")
     return list(dict.fromkeys(k for r in data for k in r)), data
 
 
