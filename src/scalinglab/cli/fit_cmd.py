@@ -40,7 +40,8 @@ def _where(items: list[str]) -> dict[str, str]:
 
 @app.command("fit")
 def fit_command(
-    path: Annotated[str | None, typer.Argument(help="Runs file: .csv, .jsonl or .parquet (or use --store).")] = None,
+    path: Annotated[str | None, typer.Argument(help="Runs file: .csv, .tsv, .jsonl, .json or .parquet (or use "
+                                                "--store).")] = None,
     n_params_col: Annotated[str | None, typer.Option("--n-params-col", help="Column of parameter counts N.")] = None,
     loss_col: Annotated[str | None, typer.Option("--loss-col", help="Column of final losses (nats/token).")] = None,
     store: Annotated[str | None, typer.Option("--store", help="A lab store (SQLite) instead of a runs file; "

@@ -1,4 +1,5 @@
-"""Training runs to fit: loading (CSV, JSONL, Parquet), validation, and the filters the papers apply.
+"""Training runs to fit: loading (CSV, TSV, JSONL, JSON, Parquet; parsed by :mod:`._readers`), validation,
+and the filters the papers apply.
 
 Every error names the column, the 1-based data row, the rule and the value, e.g.
 ``Column 'loss' row 17 must be finite and > 0. Got nan.``
@@ -6,10 +7,7 @@ Every error names the column, the 1-based data row, the rule and the value, e.g.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,6 +18,7 @@ import numpy as np
 from .._validate import check_choice
 from ..errors import ConfigError, DataError
 from ..flops import tokens_for_flops, training_flops
+from ._readers import Table, read_table
 
 __all__ = ["Runs", "load_runs", "drop_highest_loss", "select_groups", "split_groups", "file_sha256"]
 
@@ -104,7 +103,8 @@ def drop_duplicates(runs: Runs) -> Runs:
     return runs.subset(np.sort(first), note=f"drop_duplicates({len(runs) - len(first)} rows)")
 
 
-def _check_duplicates(runs: Runs, names: Sequence[str]) -> None:
+def _check_duplicates(runs: Runs, names: Sequence[str], rows: np.ndarray | None = None) -> None:
+    """Refuse repeated rows, citing ``rows`` (their numbers in the file; default 1, 2, ...)."""
     keys = _duplicate_keys(runs)
     _, first, counts = np.unique(keys, axis=0, return_index=True, return_counts=True)
     if (counts > 1).any():
@@ -112,7 +112,8 @@ def _check_duplicates(runs: Runs, names: Sequence[str]) -> None:
         dup = np.flatnonzero((keys == row).all(axis=1))
         raise DataError(
             f"Rows must not repeat the same ({', '.join(names)}). Got duplicate rows "
-            f"{', '.join(str(i + 1) for i in dup[:5])} with values {tuple(float(v) for v in row[:3])}."
+            f"{', '.join(str(i + 1 if rows is None else rows[i]) for i in dup[:5])} "
+            f"with values {tuple(float(v) for v in row[:3])}."
         )
 
 
@@ -122,46 +123,6 @@ def file_sha256(path: str | Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _read_table(path: Path) -> tuple[list[str], list[dict[str, Any]]]:
-    suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson"):
-        rows = []
-        with open(path) as fh:
-            for lineno, line in enumerate(fh, 1):
-                if line.strip():
-                    try:
-                        rows.append(json.loads(line))
-                    except json.JSONDecodeError as exc:
-                        raise DataError(f"Line {lineno} of {str(path)!r} must be a JSON object ({exc.msg}). "
-                                        f"Got {line[:60]!r}.") from None
-        cols = list(dict.fromkeys(k for r in rows for k in r))
-        return cols, rows
-    if suffix in (".parquet", ".pq"):
-        try:
-            import pandas as pd  # lazy: an optional extra
-        except ImportError:
-            raise ConfigError("Reading Parquet needs pandas and pyarrow: pip install scalinglab[data]") from None
-        try:
-            frame = pd.read_parquet(path)
-        except ImportError:
-            raise ConfigError("Reading Parquet needs pyarrow: pip install scalinglab[data]") from None
-        return [str(c) for c in frame.columns], frame.to_dict("records")
-    with open(path, newline="") as fh:
-        reader = csv.DictReader(fh)
-        rows = list(reader)
-        return list(reader.fieldnames or []), rows
-
-
-def _number(col: str, row: int, value: Any) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise DataError(f"Column {col!r} row {row} must be numeric. Got {value!r}.") from None
-    if not math.isfinite(x) or x <= 0:
-        raise DataError(f"Column {col!r} row {row} must be finite and > 0. Got {value!r}.")
-    return x
 
 
 def load_runs(
@@ -178,44 +139,44 @@ def load_runs(
     where: dict[str, Any] | None = None,
     duplicates: str = "error",
 ) -> Runs:
-    """Read runs from CSV, JSONL (``.jsonl``) or Parquet (``.parquet``, needs ``scalinglab[data]``).
+    """Read runs from a file, by its extension: ``.csv`` (any unknown extension too) or ``.tsv`` with a
+    header row, ``.jsonl``/``.ndjson`` (one JSON object per line), ``.json`` (an array of objects) or
+    ``.parquet``/``.pq`` (needs ``scalinglab[data]``). Text must be UTF-8 (a byte-order mark is dropped).
 
     Give ``n_tokens_col``, or ``flops_col`` alone, in which case ``D = C/(6N)`` (as Epoch do for the
     Chinchilla data). ``where`` keeps rows whose column equals the value (compared as text).
-    Rows are numbered from 1 over the data rows of the file, before filtering. Rows repeating the same
-    (N, D, loss) are an error (``duplicates="error"``, naming them) or dropped (``"drop"``, recorded).
+    Rows are numbered from 1 over the data rows of the file, before filtering (the line is added where it
+    differs). Numbers must be finite and > 0; booleans, nulls and empty cells are refused, as are files
+    that are empty, compressed, ragged or not of their extension's format: always one :class:`DataError`.
+    Rows repeating the same (N, D, loss) are an error (``duplicates="error"``, naming them) or dropped
+    (``"drop"``, recorded).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"The runs file must exist. Got {str(path)!r}.")
     if (n_tokens_col is None) == (flops_col is None):
         raise ConfigError("Exactly one of 'n_tokens_col' and 'flops_col' must be given. "
                           f"Got n_tokens_col={n_tokens_col!r}, flops_col={flops_col!r}.")
-    columns, rows = _read_table(path)
+    path = Path(path)
+    table = read_table(path)
     where = dict(where or {})
-    wanted = [c for c in (n_params_col, loss_col, n_tokens_col, flops_col, run_col, tokens_seen_col,
-                          unique_tokens_col, *group_cols, *where) if c is not None]
-    for c in wanted:
-        if c not in columns:
-            raise DataError(f"Column {c!r} must exist in {path.name}. Got columns: {', '.join(columns)}.")
-    keep = [i for i, r in enumerate(rows) if all(str(r[k]) == str(v) for k, v in where.items())]
+    for c in (n_params_col, loss_col, n_tokens_col, flops_col, run_col, tokens_seen_col, unique_tokens_col,
+              *group_cols, *where):
+        if c is not None:
+            table.require(c)
+    keep = [i for i in range(len(table.rows)) if table.matches(i, where)]
     if not keep:
         raise DataError(f"The 'where' filter must leave at least one row. Got {where!r} matching none "
-                        f"of {len(rows)} rows.")
-    n = np.array([_number(n_params_col, i + 1, rows[i][n_params_col]) for i in keep])
-    loss = np.array([_number(loss_col, i + 1, rows[i][loss_col]) for i in keep])
-    if n_tokens_col is not None:
-        d = np.array([_number(n_tokens_col, i + 1, rows[i][n_tokens_col]) for i in keep])
-    else:
-        d = tokens_for_flops(n, np.array([_number(flops_col, i + 1, rows[i][flops_col]) for i in keep]))
-    run_id = np.array([str(rows[i][run_col]) for i in keep]) if run_col else None
-    seen = (np.array([_number(tokens_seen_col, i + 1, rows[i][tokens_seen_col]) for i in keep])
-            if tokens_seen_col else None)
-    unique = (np.array([_number(unique_tokens_col, i + 1, rows[i][unique_tokens_col]) for i in keep])
-              if unique_tokens_col else None)
-    groups = {c: np.array([str(rows[i][c]) for i in keep]) for c in group_cols}
+                        f"of {len(table.rows)} rows.")
+
+    def numbers(col: str | None) -> np.ndarray | None:
+        return None if col is None else np.array([table.number(i, col) for i in keep])
+
+    n, loss, d = numbers(n_params_col), numbers(loss_col), numbers(n_tokens_col)
+    seen, unique = numbers(tokens_seen_col), numbers(unique_tokens_col)
+    if d is None:
+        d = _tokens_from_flops(table, keep, n, numbers(flops_col), flops_col, n_params_col)
+    run_id = np.array([table.label(i, run_col) for i in keep]) if run_col else None
+    groups = {c: np.array([table.label(i, c) for i in keep]) for c in group_cols}
     source = {
-        "path": str(path), "sha256": file_sha256(path),
+        "path": str(path), "sha256": table.sha256,
         "columns": {"n_params": n_params_col, "n_tokens": n_tokens_col, "flops": flops_col, "loss": loss_col,
                     "run": run_col, "tokens_seen": tokens_seen_col, "unique_tokens": unique_tokens_col,
                     "groups": list(group_cols)},
@@ -226,8 +187,23 @@ def load_runs(
         return drop_duplicates(runs)
     check_choice("duplicates", duplicates, ("error", "drop"))
     names = (n_params_col, n_tokens_col or f"{flops_col}/(6·{n_params_col})", loss_col)
-    _check_duplicates(runs, names)
+    _check_duplicates(runs, names, rows=np.array(keep) + 1)
     return runs
+
+
+def _tokens_from_flops(table: Table, keep: list[int], n: np.ndarray, flops: np.ndarray, flops_col: str,
+                       n_params_col: str) -> np.ndarray:
+    """``D = C/(6N)``, refusing rows where the quotient leaves float range (each of C, N being finite)."""
+    with np.errstate(over="ignore", under="ignore"):
+        d = tokens_for_flops(n, flops)
+    d = np.atleast_1d(np.asarray(d, dtype=float))
+    bad = ~np.isfinite(d) | (d <= 0)
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        raise DataError(f"Column {flops_col!r} {table.at(keep[j])} must give tokens D = C/(6N) that are "
+                        f"finite and > 0. Got D = {d[j]:g} from C = {flops[j]:g}, N = {n[j]:g} "
+                        f"({n_params_col!r}).")
+    return d
 
 
 def drop_highest_loss(runs: Runs, k: int) -> Runs:
