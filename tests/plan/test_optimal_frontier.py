@@ -23,3 +23,27 @@ def test_frontier_is_optimal_split_and_inverse_agrees_with_the_root_finder(name)
     assert np.isnan(far).all()  # off the grid's losses: NaN, not an extrapolation
     assert optimal_flops_for_losses(law, [loss[0] * 2, law.irreducible_loss * 0.5], grid, beyond=True).tolist() == [
         0.0, np.inf]
+
+
+def test_chinchilla_closed_forms_equal_the_numeric_solvers():
+    """Eq. 2 solved for D and L*(C) inverted in closed form agree with bisection and the root finder."""
+    from scalinglab.plan._numeric import root_log
+    from scalinglab.plan.inference import tokens_for_loss
+
+    law = get_law("epoch2024")
+    n = np.logspace(8, 11, 7)
+    closed = law.tokens_for_loss(n, 2.3)
+    for ni, di in zip(n, closed):
+        if np.isfinite(di):
+            assert float(law.loss(ni, di)) == pytest.approx(2.3, rel=1e-12)
+        else:  # too small a model: even unlimited data stays above the target
+            assert law.params.E + law.params.A * ni ** -law.params.alpha >= 2.3
+    assert np.isfinite(closed).sum() >= 4 and np.isnan(closed).sum() >= 1
+    assert np.allclose(tokens_for_loss(law, n, 2.3), closed, equal_nan=True)
+    for target in (2.6, 2.2, 1.95):
+        c = law.optimal_flops_for_loss(target)
+
+        def gap(log_c, t=target):
+            return float(np.log(law.loss(*optimal_split(law, float(np.exp(log_c))))) - np.log(t))
+
+        assert c == pytest.approx(float(np.exp(root_log(gap, np.log(1e2), np.log(1e60), "c"))), rel=1e-9)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.special import logsumexp
 
 from .._validate import check_positive
 from ..flops import FLOPS_PER_PARAM_TOKEN
@@ -84,9 +83,11 @@ def log_loss(theta: Any, log_n: Any, log_d: Any, *, jac: bool = False) -> Any:
     a, b, e, alpha, beta = (np.asarray(v, dtype=float) for v in theta)
     log_n, log_d = np.asarray(log_n, dtype=float), np.asarray(log_d, dtype=float)
     t = np.stack(np.broadcast_arrays(a - alpha * log_n, b - beta * log_d, e))
-    if not jac:
-        return logsumexp(t, axis=0)
     m = t.max(axis=0)
+    if not jac:  # scipy's logsumexp, without its per-call overhead (~0.5 ms: most of a scalar planner step)
+        with np.errstate(invalid="ignore"):
+            out = m + np.log(np.exp(t - m).sum(axis=0))
+        return np.where(np.isfinite(m), out, m)
     ex = np.exp(t - m)
     tot = ex.sum(axis=0)
     s = ex / tot
@@ -154,6 +155,25 @@ class Chinchilla(JointLaw):
     def compute_optimal(self, flops: Any) -> tuple[Any, Any]:
         n, d = compute_optimal(self.params, flops)
         return as_float_or_array(n), as_float_or_array(d)
+
+    def optimal_flops_for_loss(self, target_loss: float) -> float:
+        """The least training compute whose compute-optimal model reaches ``target_loss``: along Eq. 4 the
+        excess loss is ``L*(C) − E = K·C^(−αβ/(α+β))``, so ``C = (K/(ℓ − E))^((α+β)/(αβ))`` (K read off at
+        C = 1e20). Requires ``target_loss > E``."""
+        p = self.params
+        gamma = p.alpha * p.beta / (p.alpha + p.beta)
+        c0 = 1e20
+        k = (float(self.loss(*self.compute_optimal(c0))) - p.E) * c0**gamma
+        return float((k / (target_loss - p.E)) ** (1.0 / gamma))
+
+    def tokens_for_loss(self, n_params: Any, target_loss: float) -> np.ndarray:
+        """Eq. 2 solved for D: the tokens with ``L(N, D) = target_loss`` for each N, NaN where the target is at
+        or below what a model of size N reaches with unlimited data (``E + A/N^α``)."""
+        p = self.params
+        n = np.asarray(n_params, dtype=float)
+        with np.errstate(all="ignore"):
+            room = target_loss - p.E - p.A * n ** (-p.alpha)
+            return np.where(room > 0, (p.B / room) ** (1.0 / p.beta), np.nan)
 
     def exponents(self) -> tuple[float, float]:
         """``(a, b)`` with ``N_opt ∝ C^a`` and ``D_opt ∝ C^b``."""

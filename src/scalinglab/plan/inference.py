@@ -36,10 +36,14 @@ _LOG_D_MAX = np.log(1e40)
 
 
 def tokens_for_loss(law: JointLaw, n_params: Any, target_loss: float) -> np.ndarray:
-    """Tokens ``D`` with ``L(N, D) = target_loss`` for each N (vectorised bisection in log D).
+    """Tokens ``D`` with ``L(N, D) = target_loss`` for each N: the law's closed form where it has one
+    (``law.tokens_for_loss``, Chinchilla's Eq. 2 solved for D), else a vectorised bisection in log D.
 
     NaN where a model of size N cannot reach the target with any amount of data.
     """
+    closed = getattr(law, "tokens_for_loss", None)
+    if closed is not None:
+        return np.asarray(closed(n_params, target_loss), dtype=float)
     n = np.asarray(n_params, dtype=float)
     lo = np.zeros_like(n)
     hi = np.full_like(n, _LOG_D_MAX)

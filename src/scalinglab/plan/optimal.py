@@ -222,8 +222,12 @@ def _check_target(law: JointLaw, target: float) -> None:
 
 
 def optimal_flops_for_loss(law: JointLaw, target_loss: float) -> float:
-    """The smallest training compute whose compute-optimal model reaches ``target_loss``."""
+    """The smallest training compute whose compute-optimal model reaches ``target_loss``: the law's closed form
+    where it has one (``law.optimal_flops_for_loss``, Chinchilla's), else a root of ``L*(C) = target_loss``."""
     _check_target(law, target_loss)
+    closed = getattr(law, "optimal_flops_for_loss", None)
+    if closed is not None:
+        return float(closed(target_loss))
 
     def gap(log_c: float) -> float:
         n, d = optimal_split(law, float(np.exp(log_c)))
