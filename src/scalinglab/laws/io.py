@@ -9,30 +9,30 @@ Two formats:
 
 :func:`load_fitted` reads both (a version-1 file becomes a FittedLaw whose identifiability is
 ``unchecked``); :func:`load_law` returns the point law of either.
+
+Every law document is read and checked by :mod:`scalinglab.laws._read` and nowhere else (docs/laws.md, "Law
+files"): a file that cannot be read, is not UTF-8 JSON, has an unknown format or version, an unknown or missing
+field, or a field of the wrong type or out of its range gives one :class:`~scalinglab.errors.ConfigError` naming
+the field, the rule and the value; a document that passes builds a law whose coefficients are finite and in
+range.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
-from .._intervals import DEFAULT_LEVEL
-from .base import Citation, Law
-from .chinchilla import Chinchilla, ChinchillaParams
-from .datablations import DataConstrained
-from .fitted import FittedLaw, Identification, RunScatter
-from .kaplan import KaplanJoint
-from .overtraining import OverTraining
+from ._read import (COEFFICIENTS, FITTED_FORMAT_VERSION, FORMAT_VERSION, FORMATS, MAX_DEPTH, Checker, build_law,
+                    read_json)
+from .base import Law
+from .chinchilla import Chinchilla
+from .fitted import FittedLaw
 from .powerlaw import PowerLaw
 
 __all__ = ["law_to_dict", "law_from_dict", "save_law", "load_law", "FORMAT_VERSION", "FITTED_FORMAT_VERSION",
-           "fitted_to_dict", "fitted_from_dict", "save_fitted", "load_fitted", "build_law"]
-
-FORMAT_VERSION = 1
-FITTED_FORMAT_VERSION = 2
+           "FORMATS", "COEFFICIENTS", "MAX_DEPTH", "fitted_to_dict", "fitted_from_dict", "save_fitted",
+           "load_fitted", "build_law"]
 
 
 def law_to_dict(law: Law, provenance: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -57,42 +57,9 @@ def law_to_dict(law: Law, provenance: dict[str, Any] | None = None) -> dict[str,
     return out
 
 
-def build_law(family: str, name: str, co: dict[str, float], citation: Citation, notes: str = "",
-              variable: str | None = None) -> Law:
-    """A law of ``family`` from its published coefficients by name (as ``Law.coefficients()`` gives them)."""
-    if family == "chinchilla":
-        return Chinchilla(name, ChinchillaParams(co["E"], co["A"], co["B"], co["alpha"], co["beta"]), citation, notes)
-    if family == "kaplan":
-        return KaplanJoint(name, co["alpha_N"], co["alpha_D"], co["N_c"], co["D_c"], citation, notes)
-    if family == "data-constrained":
-        params = ChinchillaParams(co["E"], co["A"], co["B"], co["alpha"], co["beta"])
-        return DataConstrained(name, params, co["R_D*"], co["R_N*"], citation, notes)
-    if family == "over-training":
-        return OverTraining(name, co["E"], co["a"], co["b"], co["eta"], citation, notes)
-    if family == "power-law":
-        return PowerLaw(name, str(variable), co["E"], co["A"], co["alpha"], citation, notes)
-    raise ConfigError(
-        "The 'family' field must be one of chinchilla, kaplan, data-constrained, over-training, "
-        f"power-law. Got {family!r}."
-    )
-
-
 def law_from_dict(d: dict[str, Any]) -> Law:
-    """Inverse of :func:`law_to_dict` (a version-2 fitted-law file gives its point law)."""
-    if d.get("format") == "scalinglab.fitted-law":
-        return fitted_from_dict(d).law
-    if d.get("format") != "scalinglab.law":
-        raise ConfigError(f"The 'format' field must be 'scalinglab.law' or 'scalinglab.fitted-law'. "
-                          f"Got {d.get('format')!r}.")
-    try:
-        fam, name, co = d["family"], d["name"], d["coefficients"]
-        law = build_law(fam, name, co, Citation(**d["citation"]), d.get("notes", ""), d.get("variable"))
-        if fam == "chinchilla" and d.get("samples"):
-            samples = tuple(ChinchillaParams(**s) for s in d["samples"])
-            return Chinchilla(name, law.params, law.citation, law.notes, samples)  # type: ignore[attr-defined]
-        return law
-    except (KeyError, TypeError) as exc:
-        raise ConfigError(f"The law file must hold the field {exc}; it is missing or malformed.") from None
+    """Inverse of :func:`law_to_dict` (a version-2 fitted-law document gives its point law)."""
+    return Checker().point_law(d)
 
 
 def fitted_to_dict(fitted: FittedLaw) -> dict[str, Any]:
@@ -112,30 +79,8 @@ def fitted_to_dict(fitted: FittedLaw) -> dict[str, Any]:
 
 
 def fitted_from_dict(d: dict[str, Any]) -> FittedLaw:
-    """Inverse of :func:`fitted_to_dict`; a version-1 law file becomes an ``unchecked`` FittedLaw."""
-    fmt, version = d.get("format"), d.get("format_version")
-    if fmt == "scalinglab.law":
-        base = FittedLaw.of(law_from_dict(d))  # a Chinchilla law's samples become its refits
-        status = "published" if not d.get("provenance") else "unchecked"
-        reason = () if status == "published" else (
-            "saved by scalinglab's version-1 format, which kept no identification verdict or run scatter",)
-        return replace(base, identification=Identification(status, reason), provenance=dict(d.get("provenance") or {}))
-    if fmt != "scalinglab.fitted-law":
-        raise ConfigError(f"The 'format' field must be 'scalinglab.law' or 'scalinglab.fitted-law'. Got {fmt!r}.")
-    if version != FITTED_FORMAT_VERSION:
-        raise ConfigError(f"The 'format_version' field of a fitted law must be {FITTED_FORMAT_VERSION} (this "
-                          f"scalinglab reads versions 1 and {FITTED_FORMAT_VERSION}). Got {version!r}.")
-    try:
-        law = law_from_dict(d["law"])
-        variable = d["law"].get("variable")
-        samples = tuple(build_law(law.family, f"{law.name}[{i}]", co, law.citation, "", variable)
-                        for i, co in enumerate(d.get("samples", [])))
-        scatter = None if d.get("scatter") is None else RunScatter.from_dict(d["scatter"])
-        return FittedLaw(law, Identification.from_dict(d["identification"]), samples, scatter,
-                         float(d.get("level", DEFAULT_LEVEL)), dict(d.get("provenance") or {}),
-                         dict(d.get("summary") or {}), d.get("audit"))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"The fitted-law file must hold the field {exc}; it is missing or malformed.") from None
+    """Inverse of :func:`fitted_to_dict`; a version-1 law document becomes an ``unchecked`` FittedLaw."""
+    return Checker().fitted(d)
 
 
 def save_fitted(fitted: FittedLaw, path: str | Path) -> Path:
@@ -150,23 +95,9 @@ def _json_default(x: Any) -> Any:
     raise TypeError(f"{type(x).__name__} is not JSON serialisable")
 
 
-def _read_json(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"The 'law' file must exist. Got {str(path)!r}.") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"The 'law' file must be valid JSON ({exc.msg}, line {exc.lineno}). "
-                          f"Got {str(path)!r}.") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"The 'law' file must hold a JSON object. Got {type(data).__name__} in {str(path)!r}.")
-    return data
-
-
 def load_fitted(path: str | Path) -> FittedLaw:
     """A saved law of either format as a :class:`FittedLaw`."""
-    return fitted_from_dict(_read_json(path))
+    return Checker(path).fitted(read_json(path))
 
 
 def save_law(law: Law, path: str | Path, provenance: dict[str, Any] | None = None) -> Path:
@@ -176,4 +107,7 @@ def save_law(law: Law, path: str | Path, provenance: dict[str, Any] | None = Non
 
 
 def load_law(path: str | Path) -> Law:
-    return law_from_dict(_read_json(path))
+    """The point law of a saved law of either format."""
+    return Checker(path).point_law(read_json(path))
+
+

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import reprlib
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -30,7 +32,7 @@ from .overtraining import GADRE_2024, GADRE_RPJ_C4, OVER_TRAINING_FAMILY, OverTr
 from .powerlaw import power_law_family
 
 __all__ = ["FAMILIES", "get_family", "DEFAULT_LAW", "get_law", "get_joint_law", "list_laws", "resolve_law",
-           "resolve_fitted"]
+           "resolve_fitted", "law_path"]
 
 #: every law family a fitter can fit, by name (:class:`~scalinglab.laws.family.Family`)
 FAMILIES: dict[str, Family] = {f.name: f for f in (
@@ -86,6 +88,9 @@ def list_laws() -> list[Law]:
 
 def get_law(name: str) -> Law:
     """A catalog law by name; one clear error naming the choices otherwise."""
+    if not isinstance(name, str):
+        raise ConfigError(f"The 'law' parameter must be a catalog name, a path to a law file, a Law or a FittedLaw. "
+                          f"Got {type(name).__name__} {reprlib.repr(name)}.")
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -95,34 +100,52 @@ def get_law(name: str) -> Law:
         ) from None
 
 
-def _is_file(spec: str) -> bool:
-    return spec.endswith(".json") or Path(spec).is_file()
+def law_path(spec: object) -> Path | None:
+    """The file a ``law`` argument names, or None when it names a catalog law (or is not a string or path).
+
+    A catalog name always means the catalog law, even where a file of that name exists, so a stray file in the
+    working directory never replaces a published law (write ``./epoch2024`` for such a file). Any other string
+    names a file when it ends in ``.json``, holds a path separator or is an existing file; a ``Path`` always does.
+    """
+    if isinstance(spec, os.PathLike):
+        return Path(os.fsdecode(spec))
+    if not isinstance(spec, str) or spec in _REGISTRY:
+        return None
+    if spec.endswith(".json") or any(sep and sep in spec for sep in ("/", os.sep, os.altsep)):
+        return Path(spec)
+    try:
+        return Path(spec) if Path(spec).is_file() else None
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte: not a file
+        return None
 
 
-def resolve_fitted(spec: str | Law | FittedLaw | None) -> FittedLaw:
+def resolve_fitted(spec: str | Path | Law | FittedLaw | None) -> FittedLaw:
     """Like :func:`resolve_law` but keeps what a saved fit knows: refits, run scatter, identification."""
-    if isinstance(spec, str) and _is_file(spec):
-        from .io import load_fitted
-
-        return load_fitted(spec)
     if isinstance(spec, FittedLaw):
         return spec
+    path = law_path(spec)
+    if path is not None:
+        from .io import load_fitted
+
+        return load_fitted(path)
     return FittedLaw.of(resolve_law(spec))
 
 
-def resolve_law(spec: str | Law | FittedLaw | None) -> Law:
-    """A law from a catalog name, a path to a saved law (.json), a Law, or None for the default."""
+def resolve_law(spec: str | Path | Law | FittedLaw | None) -> Law:
+    """A law from a catalog name, a path to a saved law (.json), a Law, or None for the default
+    (:func:`law_path` tells a name from a path)."""
     if spec is None:
         return _REGISTRY[DEFAULT_LAW]
     if isinstance(spec, FittedLaw):
         return spec.law
     if isinstance(spec, Law):
         return spec
-    if _is_file(spec):
+    path = law_path(spec)
+    if path is not None:
         from .io import load_law
 
-        return load_law(spec)
-    return get_law(spec)
+        return load_law(path)
+    return get_law(spec)  # type: ignore[arg-type]
 
 
 def get_joint_law(spec: str | Law | FittedLaw | None) -> JointLaw:

@@ -3,7 +3,6 @@ into plain arrays and dicts (with the provenance of each)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +15,8 @@ from ..fit.data import Runs, file_sha256 as sha256, load_runs
 from ..flops import tokens_for_flops
 from ..laws.base import JointLaw, Law
 from ..laws.fitted import FittedLaw
-from ..laws.io import fitted_from_dict
-from ..laws.registry import DEFAULT_LAW, resolve_fitted
+from ..laws.io import load_fitted
+from ..laws.registry import DEFAULT_LAW, law_path, resolve_fitted
 
 __all__ = ["Data", "LawInput", "resolve_law_input", "resolve_runs", "data_from_store", "sha256"]
 
@@ -79,15 +78,9 @@ def resolve_law_input(law: Law | FittedLaw | str | Path | None) -> LawInput:
         return LawInput(_joint(resolve_fitted(DEFAULT_LAW)), {"kind": "catalog (default)", "name": DEFAULT_LAW})
     if isinstance(law, (Law, FittedLaw)):
         return LawInput(_joint(resolve_fitted(law)), {"kind": "Law object", "name": law.name})
-    p = Path(law)
-    if str(law).endswith(".json") or p.is_file():
-        if not p.is_file():
-            raise ConfigError(f"The 'law' file must exist. Got {str(p)!r}.")
-        try:
-            d = json.loads(p.read_text())
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"The 'law' file must be valid JSON ({exc.msg}). Got {str(p)!r}.") from None
-        fitted = _joint(fitted_from_dict(d))
+    p = law_path(law)
+    if p is not None:  # read and checked by laws.io, as plan and track read a law file
+        fitted = _joint(load_fitted(p))
         return LawInput(fitted, {"kind": "fit JSON", "path": str(p), "sha256": sha256(p),
                                  "provenance": fitted.provenance, "n_samples": len(fitted.samples)})
     return LawInput(_joint(resolve_fitted(str(law))), {"kind": "catalog", "name": str(law)})
