@@ -25,14 +25,17 @@ SHAPE_REQUIRED = ("n_layers", "d_model", "n_heads")
 SHAPE_KEYS = tuple(f.name for f in fields(ModelShape))
 RUN_KEYS = tuple(f.name for f in fields(TrainConfig)) + ("budget", "holdout")
 
-# field -> (kind, low, high): "int" whole numbers (integral floats such as 1e6 accepted), "num" finite numbers
+# field -> (kind, low, high): "int" whole numbers (integral floats such as 1e6 accepted), "num" finite numbers.
+# Whole numbers stop at 1e18 (int64 range, what numpy and torch take): beyond it a JSON integer is still exact
+# but every FLOP and time estimate would overflow a float.
+_BIG = 1e18
 _NUMBERS: dict[str, tuple[str, float, float]] = {
-    "n_tokens": ("int", 1, math.inf), "batch_size": ("int", 1, math.inf), "eval_tokens": ("int", 1, math.inf),
-    "seed": ("int", 0, math.inf), "lr": ("num", 0, math.inf), "min_lr_ratio": ("num", 0, 1),
+    "n_tokens": ("int", 1, _BIG), "batch_size": ("int", 1, _BIG), "eval_tokens": ("int", 1, _BIG),
+    "seed": ("int", 0, _BIG), "lr": ("num", 0, math.inf), "min_lr_ratio": ("num", 0, 1),
     "warmup_frac": ("num", 0, 1), "eval_every_frac": ("num", 0, 1), "weight_decay": ("num", 0, math.inf),
     "grad_clip": ("num", 0, math.inf), "budget": ("num", 0, math.inf),
-    "n_layers": ("int", 1, math.inf), "d_model": ("int", 1, math.inf), "n_heads": ("int", 1, math.inf),
-    "context": ("int", 1, math.inf), "vocab_size": ("int", 1, math.inf),
+    "n_layers": ("int", 1, _BIG), "d_model": ("int", 1, _BIG), "n_heads": ("int", 1, _BIG),
+    "context": ("int", 1, _BIG), "vocab_size": ("int", 1, _BIG),
 }
 _OPEN_LOW = {"lr", "budget"}  # > 0 rather than >= 0
 
@@ -95,14 +98,14 @@ class _Checker:
 
     def fields(self, where: str, table: Any, *, is_defaults: bool) -> dict[str, Any]:
         """The checked fields of one run (or of ``defaults``)."""
+        what = (f"The 'defaults' field of the sweep file {str(self.path)!r}" if is_defaults
+                else f"Run {where.split()[-1]} in the sweep file {str(self.path)!r}")
         if not isinstance(table, dict):
-            raise ConfigError(f"{where[0].upper()}{where[1:]} in the sweep file {str(self.path)!r} must be a "
-                              f"table. Got {_kind(table)}.")
+            raise ConfigError(f"{what} must be a table. Got {_kind(table)}.")
         out: dict[str, Any] = {}
         for key, value in table.items():
             if key not in RUN_KEYS:
-                raise ConfigError(f"{where[0].upper()}{where[1:]} in the sweep file {str(self.path)!r} has an "
-                                  f"unknown field {key!r}; fields: {', '.join(RUN_KEYS)}.")
+                raise ConfigError(f"{what} must have fields among {', '.join(RUN_KEYS)}. Got {key!r}.")
             if key == "shape":
                 out[key] = self.shape(where, value)
             elif key == "budget" and value is None:
@@ -126,7 +129,8 @@ class _Checker:
         merged = {**defaults, **self.fields(where, entry, is_defaults=False)}
         for key in ("shape", "n_tokens"):
             if key not in merged:
-                raise self.fail(where, key, "given (in the run or in defaults)", None)
+                raise ConfigError(f"The {key!r} field of {where} in the sweep file {str(self.path)!r} is required "
+                                  f"(in the run or in defaults). Got none.")
         tokenizer = merged.get("tokenizer", "bytes")
         try:
             vocab = tokenizer_vocab_size(tokenizer)
@@ -176,7 +180,7 @@ def read_sweep_file(path: str | Path, *, name: str | None = None) -> tuple[str, 
         raise ConfigError(f"The 'name' field of the sweep file {str(p)!r} must be a non-empty string. "
                           f"Got {file_name!r}.")
     sweep_name = name or file_name or p.stem
-    defaults = check.fields("'defaults'", data.get("defaults", {}), is_defaults=True)
+    defaults = check.fields("'defaults'", data.get("defaults", {}), is_defaults=True)  # "of 'defaults'"
     entries = data.get("runs")
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"The 'runs' field of the sweep file {str(p)!r} must be a non-empty list of tables. "
