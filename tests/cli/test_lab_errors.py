@@ -180,3 +180,16 @@ def test_cli_lab_prints_user_text_verbatim_never_as_markup(run, tmp_path):
     _settle(store, other, "failed")
     code, out, err = run("lab", "status", "--store", str(store))
     assert code == 0 and "evil[/]" in out and "[b]fail[/b]" in out and "ValueError: [bold]no[/] luck" in out, err
+
+
+def test_register_sweep_refuses_runs_already_stored_under_another_sweep(tmp_path):
+    from scalinglab.errors import ConfigError
+
+    store = tmp_path / "lab.db"
+    file = _file(tmp_path, {"runs": [{**r, "tag": "shared"} for r in SWEEP_FILE["runs"]]})
+    register_sweep(store, load_sweep_file(file, name="first"))
+    with pytest.raises(ConfigError, match=r"The sweep 'second' must have runs of its own. Got run '[0-9a-f]{16}' "
+                                          r"already stored under sweep 'first'"):
+        register_sweep(store, load_sweep_file(file, name="second"))
+    with Store(store, readonly=True) as s:
+        assert [w["name"] for w in s.sweeps()] == ["first"]

@@ -58,7 +58,7 @@ DAMAGE = {  # name: (damage, the StoreError's message)
     "bad config_json": (lambda p: _damage(p, "UPDATE runs SET config_json = '{bad'"),
                         r"runs.config_json of run '[0-9a-f]{16}' must be a JSON object. Got '\{bad'"),
     "config_json not a config": (lambda p: _damage(p, "UPDATE runs SET config_json = '{\"n_tokens\": 1}'"),
-                                 None),  # only where configs are read (lab sweep): see below
+                                 r"runs.config_json of run '[0-9a-f]{16}' must be a training config: The 'shape'"),
     "bad spec_json": (lambda p: _damage(p, "UPDATE sweeps SET spec_json = '[1'"),
                       r"sweeps.spec_json of sweep 's' must be a JSON object"),
     "text in n_params": (lambda p: _damage(p, "UPDATE runs SET n_params = 'lots' WHERE rowid = 1"),

@@ -320,7 +320,7 @@ class Store:
                 check_number(self._where, "runs", col, h, d[col])
             check_choice(self._where, "runs", "status", h, d["status"], STATUSES)
             check_choice(self._where, "runs", "role", h, d["role"], ROLES)
-            d["config"] = json_object(self._where, "runs", "config_json", h, row[-2])
+            d["config"] = run_config(self._where, h, row[-2]).as_dict()
             d["result"] = json_object(self._where, "runs", "result_json", h, row[-1], required=False)
             d["stale"] = d["status"] == "running" and self._abandoned(d["host"], d["pid"], d["heartbeat"], now)
             out.append(d)
