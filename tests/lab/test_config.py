@@ -27,8 +27,14 @@ def test_config_rejects_bad_values():
         ModelShape(n_layers=2, d_model=30, n_heads=4)
     with pytest.raises(ConfigError, match="'n_layers' parameter must be a positive integer"):
         ModelShape(n_layers=0, d_model=32, n_heads=4)
-    with pytest.raises(ConfigError, match="'n_tokens' parameter must be > 0"):
+    with pytest.raises(ConfigError, match="'n_tokens' parameter must be a positive integer"):
         TrainConfig(shape=ModelShape(2, 32, 4), n_tokens=0)
+    with pytest.raises(ConfigError, match=r"'n_tokens' parameter must be a positive integer. Got 4096.5"):
+        TrainConfig(shape=ModelShape(2, 32, 4), n_tokens=4096.5)  # would fail every run at training time
+    with pytest.raises(ConfigError, match="'eval_tokens' parameter must be a positive integer. Got -100"):
+        _cfg(eval_tokens=-100)
+    with pytest.raises(ConfigError, match="'lr' parameter must be a number. Got '3e-3'"):
+        _cfg(lr="3e-3")
     with pytest.raises(ConfigError, match="'warmup_frac' parameter must be in"):
         _cfg(warmup_frac=1.5)
     with pytest.raises(ConfigError, match="unknown field"):

@@ -166,3 +166,22 @@ def test_cli_lab_status_reports_counts_and_failures(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["lab", "status", "--store", str(tmp_path / "none.db")])
     assert exc.value.code == 1 and "must be an existing file" in capsys.readouterr().err
+
+
+def test_run_sweep_ray_driver_on_a_full_disk_releases_what_it_could_not_record(tmp_path, local_ray, monkeypatch):
+    from scalinglab.errors import StoreError
+
+    db = tmp_path / "lab.db"
+    _sweep(db, 3)
+
+    def full(self, run_hash, result):
+        raise StoreError(f"The store {str(self.path)!r} must accept writes: database or disk is full.")
+
+    monkeypatch.setattr(Store, "finish_run", full)
+    with pytest.raises(StoreError, match=r"^1 run\(s\) of sweep 'exec' could not be recorded \(0 recorded in this "
+                                         r"call\): the store .* must accept writes: database or disk is full\. "
+                                         r"Rerun the sweep"):
+        run_sweep(db, "exec", executor="ray", workers=2, trainer=fake_train)
+    monkeypatch.undo()
+    with Store(db) as s:  # the driver stopped, cancelled the task still in flight and gave every run back
+        assert s.status("exec") == {"pending": 3, "running": 0, "done": 0, "failed": 0, "total": 3}

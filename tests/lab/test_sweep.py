@@ -159,7 +159,7 @@ def test_load_sweep_file_errors_name_the_field(tmp_path):
         load_sweep_file(bad)
     bad.write_text(json.dumps({"runs": [{"shape": {"n_layers": 1, "d_model": 16, "n_heads": 2},
                                          "n_tokens": 1000, "colour": "red"}]}))
-    with pytest.raises(ConfigError, match="unknown field"):
+    with pytest.raises(ConfigError, match="Run 0 in the sweep file .* must have fields among .*Got 'colour'"):
         load_sweep_file(bad)
     with pytest.raises(ConfigError, match="readable TOML"):
         load_sweep_file(tmp_path / "missing.toml")

@@ -13,11 +13,15 @@ from rich.table import Table
 
 from .._units import parse_quantity
 from ..errors import ConfigError
-from ..lab.executors import EXECUTORS, SweepEvent, check_lab_dependencies, run_sweep
+from ..lab.executors import EXECUTORS, SweepEvent, check_lab_dependencies, check_sweep_options, run_sweep
+from ..lab.registry import register_sweep
 from ..lab.sweep import CPU_1THREAD, PRESETS, Sweep, estimate_seconds, load_sweep_file, preset_sweep
 from ..store import Store
 from . import app
 from ._common import console, err_console, print_json
+
+# Every string from the user or the store (sweep names, paths, run errors) is printed through escape(): rich
+# would read "[/]" in a sweep name as markup and crash, or swallow "[lab]" in an error message.
 
 lab_app = typer.Typer(help="Train sweeps of small GPT models and record them in a run store.",
                       no_args_is_help=True)
@@ -75,7 +79,7 @@ def plan_sweep_command(preset: PresetOpt = "smoke", budgets: BudgetsOpt = None, 
                     "throughput_model": {"a": CPU_1THREAD.a, "alpha": CPU_1THREAD.alpha,
                                          "peak_flops_per_s": CPU_1THREAD.peak_flops_per_s}})
         return
-    table = Table(title=f"sweep {sweep.name!r}: {len(rows)} runs", box=box.SIMPLE_HEAD)
+    table = Table(title=escape(f"sweep {sweep.name!r}: {len(rows)} runs"), box=box.SIMPLE_HEAD)
     for col in ("role", "C", "L×d/heads", "N", "D", "D/N", "batch", "steps", "time"):
         table.add_column(col, justify="left" if col in ("role", "L×d/heads") else "right", no_wrap=True)
     for r, row in zip(sweep.runs, rows):
@@ -105,7 +109,7 @@ class _SweepDisplay:
         p = self.progress
         if ev.kind == "start":
             task = self.rows.get(ev.worker)
-            text = f"  {ev.worker.rsplit(':', 1)[-1]} N={ev.n_params:,} D={ev.n_tokens:,}"
+            text = escape(f"  {ev.worker.rsplit(':', 1)[-1]} N={ev.n_params:,} D={ev.n_tokens:,}")
             if task is None:
                 self.rows[ev.worker] = p.add_task(text, total=ev.total_steps or 1, info="")
             else:
@@ -114,12 +118,12 @@ class _SweepDisplay:
         elif ev.kind == "progress" and ev.worker in self.rows:
             p.update(self.rows[ev.worker], completed=ev.step, total=ev.total_steps,
                      info=f"loss {ev.loss:.3f} · {ev.tokens_per_s:,.0f} tok/s")
-        elif ev.kind in ("done", "failed", "released"):
+        elif ev.kind in ("done", "failed", "released", "unrecorded"):
             self.left.discard(ev.run_hash)
             if ev.kind == "done" and ev.run_hash in self.started:
                 self.scale[0] += time.monotonic() - self.started[ev.run_hash]
                 self.scale[1] += self.est.get(ev.run_hash, 0.0)
-            if ev.kind != "released":
+            if ev.kind in ("done", "failed"):
                 p.advance(self.overall)
         factor = self.scale[0] / self.scale[1] if self.scale[1] > 0 else 1.0
         eta = factor * sum(self.est.get(h, 0.0) for h in self.left) / self.workers
@@ -153,18 +157,12 @@ def sweep_command(
     json: JsonOpt = False,
 ) -> None:
     """Run (or finish) a sweep: runs already done are kept, interrupted ones restart from scratch."""
+    # every option and the whole design are checked before the store is created or changed
+    check_sweep_options(executor, workers, threads, address, EXECUTORS)
     if executor == "local":
         _require_torch()
     sweep = _design(preset, budgets, file, name)
-    with Store(store) as db:
-        db.add_sweep(sweep.name, sweep.spec)
-        for role in ("train", "holdout"):
-            runs = [r for r in sweep.runs if r.role == role]
-            db.add_runs(sweep.name, [r.config for r in runs], role=role, budgets=[r.budget for r in runs],
-                        est_seconds=[estimate_seconds(r.config) for r in runs])
-        if retry_failed:
-            db.reset_failed(sweep.name)
-        stored = db.runs(None, sweep=sweep.name)
+    stored = register_sweep(store, sweep, retry_failed=retry_failed)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("{task.fields[info]}"))
     with Progress(*columns, console=err_console, transient=True) as bar:
@@ -172,21 +170,32 @@ def sweep_command(
         summary = run_sweep(store, sweep.name, executor=executor, workers=workers, threads_per_worker=threads,
                             address=address, progress=display)
     purpose = PRESETS[preset].purpose if file is None and preset in PRESETS else ""
+    c = summary.counts
     if json:
         print_json({"sweep": summary.sweep, "executor": summary.executor, "workers": summary.workers,
                     "trained": summary.trained, "failed": summary.failed, "seconds": summary.seconds,
-                    "counts": summary.counts, "store": store, "purpose": purpose})
-        return
+                    "counts": c, "store": store, "purpose": purpose})
+    else:
+        _print_summary(summary, store, purpose)
+    if c["failed"] and c["failed"] == c["total"]:
+        raise ConfigError(f"Every run of sweep {summary.sweep!r} failed ({c['failed']} of {c['total']}); see "
+                          f"their errors with scalinglab lab status --store {store}.")
+
+
+def _print_summary(summary: Any, store: str, purpose: str) -> None:
     c = summary.counts
-    console.print(f"sweep {summary.sweep!r}: trained {summary.trained} run(s) in {_minutes(summary.seconds)}; "
-                  f"{c['done']}/{c['total']} done, {c['failed']} failed, {c['running']} running elsewhere, "
-                  f"{c['pending']} pending.")
+    with Store(store, readonly=True) as db:
+        stale = sum(r["stale"] for r in db.runs("running", sweep=summary.sweep))
+    console.print(escape(f"sweep {summary.sweep!r}: trained {summary.trained} run(s) in {_minutes(summary.seconds)}; "
+                         f"{c['done']}/{c['total']} done, {c['failed']} failed, {c['running'] - stale} running "
+                         f"elsewhere, {stale} stale, {c['pending']} pending."), highlight=False)
     if purpose:
         console.print(f"[yellow]{escape(purpose)}[/]")
     if c["done"] == c["total"]:
-        console.print(f"fit it: scalinglab fit --store {store} --n-bootstrap 100")
+        console.print(escape(f"fit it: scalinglab fit --store {store} --n-bootstrap 100"), highlight=False)
     elif c["failed"]:
-        console.print(f"see the errors: scalinglab lab status --store {store} · retry: add --retry-failed")
+        console.print(escape(f"see the errors: scalinglab lab status --store {store} · retry: add --retry-failed"),
+                      highlight=False)
 
 
 @lab_app.command("status")
@@ -196,7 +205,7 @@ def status_command(
     json: JsonOpt = False,
 ) -> None:
     """Run counts per sweep, and the runs that are running or failed."""
-    with Store(store, create=False) as db:
+    with Store(store, readonly=True) as db:
         names = [s["name"] for s in db.sweeps() if sweep is None or s["name"] == sweep]
         if sweep is not None and not names:
             raise ConfigError(f"The '--sweep' option must name a sweep in {store!r}. Got {sweep!r}.")
@@ -205,18 +214,23 @@ def status_command(
         print_json({n: {"counts": r["counts"], "runs": [{k: v for k, v in run.items() if k != "result"}
                                                          for run in r["runs"]]} for n, r in report.items()})
         return
-    table = Table(title=f"store {store}")
+    table = Table(title=escape(f"store {store}"))
     for col in ("sweep", "done", "running", "pending", "failed", "total", "best loss"):
         table.add_column(col, justify="left" if col == "sweep" else "right")
     for n, r in report.items():
         c = r["counts"]
         losses = [run["final_val_loss"] for run in r["runs"] if run["final_val_loss"] is not None]
-        table.add_row(n, *(str(c[k]) for k in ("done", "running", "pending", "failed", "total")),
+        stale = sum(run["stale"] for run in r["runs"])
+        running = f"{c['running']} ({stale} stale)" if stale else str(c["running"])
+        table.add_row(escape(n), str(c["done"]), running, *(str(c[k]) for k in ("pending", "failed", "total")),
                       f"{min(losses):.4f}" if losses else "—")
     console.print(table)
     for n, r in report.items():
         for run in r["runs"]:
             if run["status"] in ("running", "failed"):
                 detail = run["error"] if run["status"] == "failed" else f"{run['worker']} pid {run['pid']}"
-                console.print(f"  {n} {run['run_hash']} {run['status']} (attempt {run['attempts']}): {detail}",
+                status = run["status"]
+                if run["stale"]:
+                    status, detail = "stale", f"{detail} is gone; rerunning the sweep trains it again"
+                console.print(escape(f"  {n} {run['run_hash']} {status} (attempt {run['attempts']}): {detail}"),
                               highlight=False)

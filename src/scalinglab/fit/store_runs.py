@@ -31,7 +31,7 @@ def runs_from_store(path: str | Path, *, sweep: str | None = None, checkpoints: 
     """Read finished runs (or their checkpoints) from a lab store; held-out runs are kept apart."""
     from ..store import Store  # the store needs no torch; imported lazily to keep `fit` light
 
-    with Store(path, create=False) as store:
+    with Store(path, readonly=True) as store:
         arr = store.to_arrays(sweep=sweep, checkpoints=checkpoints)
     if arr["loss"].size == 0:
         where = f" in sweep {sweep!r}" if sweep else ""

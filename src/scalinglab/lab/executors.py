@@ -13,14 +13,17 @@ never retrained and abandoned ones restart from scratch.
   submits one Ray task per run (``num_cpus=threads_per_worker``, at most ``workers`` in flight) and writes
   each task's returned result and checkpoints to the store itself; tasks never touch the store. The
   driver renews the leases of in-flight runs while it waits. Point it at a cluster with
-  ``address="ray://head:10001"`` (Ray Client) or ``"auto"`` on a cluster node.
+  ``address="ray://head:10001"`` (Ray Client) or ``"auto"`` on a cluster node (:mod:`._ray`).
+
+A run whose result the store refuses (a full disk, a file made read-only) is never left claimed by a
+live worker: the worker gives it back when the store still allows that and stops; otherwise the run
+stays claimed by a worker that has exited, which :meth:`Store.runs` shows as stale and the next sweep
+takes over. :func:`run_sweep` then raises one :class:`StoreError` saying how many runs were not recorded
+and why.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import math
 import multiprocessing as mp
 import os
 import queue as queue_mod
@@ -32,33 +35,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, ScalingLabError
+from ..errors import ConfigError, ScalingLabError, StoreError
 from ..store.db import Store
-from .config import Checkpoint, RunResult, TrainConfig
+from ._common import (HEARTBEAT_S, SweepEvent, Trainer, check_lab_dependencies, check_sweep_options, limit_threads,
+                      release_quietly, resolve_trainer, start_event)
+from ._ray import run_ray
 
-__all__ = ["DEFAULT_TRAINER", "EXECUTORS", "SweepEvent", "SweepSummary", "check_lab_dependencies", "run_sweep"]
+__all__ = ["DEFAULT_TRAINER", "EXECUTORS", "SweepEvent", "SweepSummary", "check_lab_dependencies",
+           "check_sweep_options", "run_sweep"]
 
 EXECUTORS: tuple[str, ...] = ("local", "ray")
 DEFAULT_TRAINER = "scalinglab.lab.train:train"
-HEARTBEAT_S = 30.0  # lease renewal period; far below Store.lease_s
-
-Trainer = Callable[..., RunResult]
-
-
-@dataclass(frozen=True)
-class SweepEvent:
-    """What a worker reports: ``kind`` is "start", "progress", "done", "failed" or "released"."""
-
-    kind: str
-    run_hash: str
-    worker: str
-    step: int = 0
-    total_steps: int = 0
-    loss: float = math.nan
-    tokens_per_s: float = math.nan
-    n_params: int = 0  # the lab's N (ModelShape.scaling_params)
-    n_tokens: int = 0
-    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -72,39 +59,6 @@ class SweepSummary:
     failed: int
     seconds: float
     counts: dict[str, int] = field(default_factory=dict)
-
-
-def check_lab_dependencies() -> None:
-    """Raise a one-line :class:`ConfigError` when PyTorch (the ``[lab]`` extra) is missing."""
-    try:
-        missing = importlib.util.find_spec("torch") is None
-    except (ImportError, ValueError):
-        missing = True
-    if missing:
-        raise ConfigError("The lab needs PyTorch: pip install 'scalinglab[lab]'")
-
-
-def _resolve_trainer(trainer: Trainer | str) -> Trainer:
-    if callable(trainer):
-        return trainer
-    module, _, attr = str(trainer).partition(":")
-    try:
-        return getattr(importlib.import_module(module), attr or "train")
-    except ModuleNotFoundError as exc:
-        if (exc.name or "").split(".")[0] == "torch":
-            raise ConfigError("The lab needs PyTorch: pip install 'scalinglab[lab]'") from None
-        raise ConfigError(f"The 'trainer' parameter must name an importable 'module:function'. "
-                          f"Got {trainer!r}: {exc}.") from None
-
-
-def _limit_threads(threads: int) -> None:
-    # Before torch is imported (spawned workers and Ray tasks start fresh), the env vars size its pools.
-    # SCALINGLAB_THREADS is what scalinglab.lab.train.train sets its torch threads from on every call.
-    for var in ("SCALINGLAB_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[var] = str(threads)
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(threads)
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -137,23 +91,20 @@ class _WorkerProgress:
                                    float(loss), float(tokens_per_s)))
 
 
-def _start_event(cfg: TrainConfig, run_hash: str, worker: str) -> SweepEvent:
-    return SweepEvent("start", run_hash, worker, 0, cfg.steps, n_params=cfg.shape.scaling_params(),
-                      n_tokens=cfg.n_tokens_trained)
-
-
 def _local_worker(store_path: str, sweep: str, worker: str, threads: int, trainer_ref: Trainer | str,
                   events: Any, parent_pid: int) -> None:
     _die_with_parent(parent_pid)
-    _limit_threads(threads)
+    limit_threads(threads)
     try:
-        trainer = _resolve_trainer(trainer_ref)
+        trainer = resolve_trainer(trainer_ref)
     except ScalingLabError as exc:  # reported by the parent as one error, not one traceback per worker
         events.put(SweepEvent("error", "", worker, message=str(exc)))
         return
-    _limit_threads(threads)  # torch may have been imported with the trainer
+    limit_threads(threads)  # torch may have been imported with the trainer
     try:
         _claim_loop(store_path, sweep, worker, trainer, events, parent_pid)
+    except StoreError as exc:  # the store cannot be opened or refuses a claim: no run is held
+        events.put(SweepEvent("store-error", "", worker, message=str(exc)))
     except KeyboardInterrupt:  # Ctrl-C between runs: nothing to release, leave quietly
         return
 
@@ -163,35 +114,58 @@ def _claim_loop(store_path: str, sweep: str, worker: str, trainer: Trainer, even
     with Store(store_path) as store:
         while (cfg := store.claim_next(worker, sweep=sweep)) is not None:
             run_hash = cfg.config_hash()
-            events.put(_start_event(cfg, run_hash, worker))
+            events.put(start_event(cfg, run_hash, worker))
             progress = _WorkerProgress(store, run_hash, worker, events, parent_pid)
             try:
                 result = trainer(cfg, store=store, progress=progress)
+                outcome = None
             except KeyboardInterrupt:
-                store.release_run(run_hash)
+                release_quietly(store, run_hash)
                 events.put(SweepEvent("released", run_hash, worker))
                 return
+            except StoreError as exc:  # a checkpoint or heartbeat was refused: the store takes no writes
+                _unrecorded(store, run_hash, worker, events, exc)
+                return
             except Exception as exc:  # noqa: BLE001 - a failed run is recorded, the sweep goes on
-                store.fail_run(run_hash, f"{type(exc).__name__}: {exc}")
-                events.put(SweepEvent("failed", run_hash, worker, message=f"{type(exc).__name__}: {exc}"))
-                continue
-            store.finish_run(run_hash, result)
-            events.put(SweepEvent("done", run_hash, worker, loss=result.final_val_loss,
-                                  tokens_per_s=result.tokens_per_s, n_params=result.n_params,
-                                  n_tokens=result.n_tokens))
+                outcome = f"{type(exc).__name__}: {exc}"
+            try:
+                if outcome is None:
+                    store.finish_run(run_hash, result)
+                else:
+                    store.fail_run(run_hash, outcome)
+            except StoreError as exc:  # a full disk will not empty itself: this worker stops
+                _unrecorded(store, run_hash, worker, events, exc)
+                return
+            if outcome is None:
+                events.put(SweepEvent("done", run_hash, worker, loss=result.final_val_loss,
+                                      tokens_per_s=result.tokens_per_s, n_params=result.n_params,
+                                      n_tokens=result.n_tokens))
+            else:
+                events.put(SweepEvent("failed", run_hash, worker, message=outcome))
+
+
+def _unrecorded(store: Store, run_hash: str, worker: str, events: Any, exc: StoreError) -> None:
+    release_quietly(store, run_hash)
+    events.put(SweepEvent("unrecorded", run_hash, worker, message=str(exc)))
 
 
 def _run_local(store_path: str, sweep: str, workers: int, threads: int, trainer: Trainer | str,
-               emit: Callable[[SweepEvent], None]) -> None:
+               emit: Callable[[SweepEvent], None]) -> list[str]:
+    """Run the sweep in local worker processes; returns the store's errors (empty when all was recorded)."""
     ctx = mp.get_context("spawn")
     events = ctx.Queue()
     host = socket.gethostname()
     errors: list[str] = []
+    failures: list[str] = []
 
     def forward(ev: SweepEvent) -> None:
         if ev.kind == "error":
             errors.append(ev.message)
+        elif ev.kind == "store-error":
+            failures.append(ev.message)
         else:
+            if ev.kind == "unrecorded":
+                failures.append(ev.message)
             emit(ev)
 
     for _ in range(3):  # a worker that crashed leaves its run claimable: run another round for it
@@ -216,8 +190,9 @@ def _run_local(store_path: str, sweep: str, workers: int, threads: int, trainer:
             p.join()
         if errors:
             raise ConfigError(errors[0])
-        if all(p.exitcode == 0 for p in procs):
+        if failures or all(p.exitcode == 0 for p in procs):
             break
+    return failures
 
 
 def _drain(events: Any, emit: Callable[[SweepEvent], None], *, timeout: float) -> None:
@@ -227,87 +202,6 @@ def _drain(events: Any, emit: Callable[[SweepEvent], None], *, timeout: float) -
             emit(events.get_nowait())
     except queue_mod.Empty:
         pass
-
-
-class _Collector:
-    """Stands in for the store inside a Ray task: keeps checkpoints to return to the driver."""
-
-    def __init__(self) -> None:
-        self.checkpoints: list[Checkpoint] = []
-
-    def log_checkpoint(self, run_hash: str, checkpoint: Checkpoint) -> None:
-        self.checkpoints.append(checkpoint)
-
-
-def _ray_task(config: dict[str, Any], threads: int, trainer_ref: Trainer | str) -> tuple[str, Any]:
-    """Body of one Ray task: train, return ("done", result dict) or ("failed", message). No store access."""
-    _limit_threads(threads)
-    trainer = _resolve_trainer(trainer_ref)
-    _limit_threads(threads)
-    cfg = TrainConfig.from_dict(config)
-    collector = _Collector()
-    try:
-        result = trainer(cfg, store=collector, progress=None)
-    except Exception as exc:  # noqa: BLE001 - any trainer error fails the run, not the task
-        return "failed", f"{type(exc).__name__}: {exc}"
-    out = result.as_dict()
-    if not result.checkpoints:
-        out["checkpoints"] = [vars(cp) for cp in collector.checkpoints]
-    return "done", out
-
-
-def _result_from_dict(d: dict[str, Any]) -> RunResult:
-    return RunResult(**{**d, "checkpoints": tuple(Checkpoint(**cp) for cp in d.get("checkpoints", ()))})
-
-
-def _run_ray(store_path: str, sweep: str, workers: int, threads: int, address: str | None,
-             trainer: Trainer | str, emit: Callable[[SweepEvent], None]) -> None:
-    try:
-        import ray
-    except ImportError:
-        raise ConfigError("The Ray executor needs Ray: pip install 'scalinglab[distributed]'") from None
-    started_here = not ray.is_initialized()
-    if started_here:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False)
-    task = ray.remote(num_cpus=threads, max_retries=0)(_ray_task)
-    driver = f"{socket.gethostname()}:ray-driver-{os.getpid()}"
-    inflight: dict[Any, tuple[str, TrainConfig]] = {}
-    try:
-        with Store(store_path) as store:
-            try:
-                while True:
-                    while len(inflight) < workers and (cfg := store.claim_next(driver, sweep=sweep)):
-                        run_hash = cfg.config_hash()
-                        inflight[task.remote(cfg.as_dict(), threads, trainer)] = (run_hash, cfg)
-                        emit(_start_event(cfg, run_hash, "ray"))
-                    if not inflight:
-                        break
-                    ready, _ = ray.wait(list(inflight), num_returns=1, timeout=HEARTBEAT_S)
-                    for run_hash, _cfg in inflight.values():
-                        store.heartbeat(run_hash)
-                    for ref in ready:
-                        run_hash, _cfg = inflight.pop(ref)
-                        try:
-                            kind, payload = ray.get(ref)
-                        except Exception as exc:  # noqa: BLE001 - the task or its node died
-                            kind, payload = "failed", f"{type(exc).__name__}: {exc}"
-                        if kind == "done":
-                            result = _result_from_dict(payload)
-                            store.finish_run(run_hash, result)
-                            emit(SweepEvent("done", run_hash, "ray", loss=result.final_val_loss,
-                                            tokens_per_s=result.tokens_per_s, n_params=result.n_params,
-                                            n_tokens=result.n_tokens))
-                        else:
-                            store.fail_run(run_hash, str(payload))
-                            emit(SweepEvent("failed", run_hash, "ray", message=str(payload)))
-            except BaseException:
-                for ref, (run_hash, _cfg) in inflight.items():
-                    ray.cancel(ref, force=True)
-                    store.release_run(run_hash)
-                raise
-    finally:
-        if started_here:
-            ray.shutdown()
 
 
 def run_sweep(store_path: str | Path, sweep_name: str, *, executor: str = "local", workers: int = 2,
@@ -336,14 +230,14 @@ def run_sweep(store_path: str | Path, sweep_name: str, *, executor: str = "local
     Returns
     -------
     SweepSummary
+
+    Raises
+    ------
+    StoreError
+        When the store refused a result (a full disk): how many runs were not recorded, and the store's
+        error. Those runs are released or left to the claim rule, so the next call trains them again.
     """
-    if executor not in EXECUTORS:
-        raise ConfigError(f"The 'executor' parameter must be one of {EXECUTORS}. Got {executor!r}.")
-    for name, value in (("workers", workers), ("threads_per_worker", threads_per_worker)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"The {name!r} parameter must be an integer >= 1. Got {value!r}.")
-    if address is not None and executor != "ray":
-        raise ConfigError(f"The 'address' parameter needs executor='ray'. Got executor={executor!r}.")
+    check_sweep_options(executor, workers, threads_per_worker, address, EXECUTORS)
     if trainer is None:
         if executor == "local":  # Ray tasks import torch on the cluster's nodes, not here
             check_lab_dependencies()
@@ -355,7 +249,7 @@ def run_sweep(store_path: str | Path, sweep_name: str, *, executor: str = "local
         raise ConfigError(f"The sweep {sweep_name!r} must have runs in {store_path!r}. Got none.")
     if counts["pending"] + counts["running"] == 0:  # finished (or only failed runs): start no workers
         return SweepSummary(sweep_name, executor, workers, 0, 0, 0.0, counts)
-    tally = {"done": 0, "failed": 0}
+    tally = {"done": 0, "failed": 0, "unrecorded": 0}
 
     def emit(ev: SweepEvent) -> None:
         if ev.kind in tally:
@@ -365,10 +259,24 @@ def run_sweep(store_path: str | Path, sweep_name: str, *, executor: str = "local
 
     t0 = time.monotonic()
     if executor == "local":
-        _run_local(store_path, sweep_name, workers, threads_per_worker, trainer, emit)
+        failures = _run_local(store_path, sweep_name, workers, threads_per_worker, trainer, emit)
     else:
-        _run_ray(store_path, sweep_name, workers, threads_per_worker, address, trainer, emit)
+        failures = run_ray(store_path, sweep_name, workers, threads_per_worker, address, trainer, emit)
+    if failures:
+        raise StoreError(_unrecorded_message(sweep_name, tally, failures[0]))
     with Store(store_path) as store:
         counts = store.status(sweep_name)
     return SweepSummary(sweep_name, executor, workers, tally["done"], tally["failed"], time.monotonic() - t0,
                         counts)
+
+
+def _unrecorded_message(sweep: str, tally: dict[str, int], error: str) -> str:
+    reason = error.rstrip(".")
+    reason = reason[0].lower() + reason[1:] if reason.startswith("The ") else reason
+    recorded = f"{tally['done'] + tally['failed']} recorded in this call"
+    if tally["unrecorded"]:
+        head = f"{tally['unrecorded']} run(s) of sweep {sweep!r} could not be recorded ({recorded})"
+    else:
+        head = f"The sweep {sweep!r} stopped before its runs could be recorded ({recorded})"
+    return (f"{head}: {reason}. Rerun the sweep once the store accepts writes: runs not recorded are trained "
+            f"again.")

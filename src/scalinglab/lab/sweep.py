@@ -11,9 +11,7 @@ to a few thousand parameters.
 
 from __future__ import annotations
 
-import json
 import math
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ import numpy as np
 from .._validate import check_positive
 from ..errors import ConfigError
 from ..flops import Architecture, flops_per_token, params_at_ratio, tokens_for_flops
+from ._sweep_file import read_sweep_file
 from .config import ModelShape, TrainConfig
 
 __all__ = [
@@ -250,33 +249,17 @@ def token_sweep(shape: ModelShape, token_counts: Any, *, batch_size: int = 32, t
 
 
 def load_sweep_file(path: str | Path, *, name: str | None = None) -> Sweep:
-    """An explicit sweep from TOML or JSON.
+    """An explicit sweep from TOML or JSON, every value checked before anything runs (:mod:`._sweep_file`).
 
     Format: optional ``name``; optional ``defaults`` (TrainConfig fields for every run); ``runs``, a list
-    of tables with ``shape`` (``n_layers``, ``d_model``, ``n_heads`` ...), ``n_tokens``, any other
-    TrainConfig field, and optionally ``budget`` (IsoFLOP group) and ``holdout = true``.
+    of tables with ``shape`` (``n_layers``, ``d_model``, ``n_heads`` and optionally ``context``,
+    ``vocab_size``, ``tied_embeddings``), ``n_tokens``, any other TrainConfig field, and optionally
+    ``budget`` (IsoFLOP group) and ``holdout = true``. Anything else, or a value of the wrong kind or out
+    of range, raises one :class:`ConfigError` naming the run, the field, the rule and the value.
     """
-    p = Path(path)
-    try:
-        text = p.read_text()
-        data = tomllib.loads(text) if p.suffix.lower() == ".toml" else json.loads(text)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"The sweep file must be readable TOML (.toml) or JSON. Got {str(p)!r}: {exc}.") \
-            from None
-    entries = data.get("runs")
-    if not isinstance(entries, list) or not entries:
-        raise ConfigError(f"The 'runs' field of a sweep file must be a non-empty list. Got {entries!r}.")
-    sweep_name = name or str(data.get("name") or p.stem)
-    defaults = dict(data.get("defaults", {}))
-    runs = []
-    for i, entry in enumerate(entries):
-        entry = {**defaults, **entry}
-        budget, holdout = entry.pop("budget", None), bool(entry.pop("holdout", False))
-        if not isinstance(entry.get("shape"), dict):
-            raise ConfigError(f"The 'shape' field of run {i} must be a table. Got {entry.get('shape')!r}.")
-        cfg = TrainConfig.from_dict({"tag": sweep_name, **entry})
-        runs.append(PlannedRun(cfg, budget, "holdout" if holdout else "train"))
-    return Sweep(sweep_name, tuple(runs), {"kind": "file", "path": str(p)})
+    sweep_name, runs = read_sweep_file(path, name=name)
+    planned = tuple(PlannedRun(cfg, budget, "holdout" if holdout else "train") for cfg, budget, holdout in runs)
+    return Sweep(sweep_name, planned, {"kind": "file", "path": str(Path(path))})
 
 
 @dataclass(frozen=True)

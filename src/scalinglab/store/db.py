@@ -8,7 +8,11 @@ network file system is not supported (SQLite's WAL needs shared memory).
 Claim rule (:meth:`Store.claim_next`): a worker takes a *pending* run, or a *running* run whose owner is
 gone — its recorded pid is dead on this host, or its lease expired (no heartbeat for ``lease_s`` seconds:
 heartbeats come from claims, checkpoints and :meth:`Store.heartbeat`). The run becomes running with
-``attempts += 1`` and the checkpoints of the abandoned attempt deleted, so it restarts cleanly.
+``attempts += 1`` and the checkpoints of the abandoned attempt deleted, so it restarts cleanly. Until
+then :meth:`Store.runs` shows such a run as ``stale``.
+
+Reading commands open a store with ``readonly=True`` (see :mod:`._open`): nothing is migrated or written.
+Every SQLite error and every damaged row comes out as one :class:`StoreError` naming the store.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import socket
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
@@ -27,8 +31,10 @@ from typing import Any, Self
 import numpy as np
 
 from ..errors import StoreError
+from ._open import open_connection, prepare
+from ._owner import pid_alive as _pid_alive
+from ._rows import check_choice, check_number, json_object, run_config
 from .records import Checkpoint, ModelShape, RunResult, TrainConfig
-from .migrations import migrate
 
 __all__ = ["ROLES", "STATUSES", "Store", "scaling_params"]
 
@@ -36,7 +42,10 @@ STATUSES: tuple[str, ...] = ("pending", "running", "done", "failed")
 ROLES: tuple[str, ...] = ("train", "holdout")
 _RUN_COLUMNS = ("run_hash", "sweep", "role", "budget", "status", "attempts", "created", "started",
                 "finished", "worker", "host", "pid", "error", "n_params", "n_tokens", "flops",
-                "final_val_loss", "seconds")
+                "final_val_loss", "seconds", "heartbeat")
+_NUMERIC_RUN_COLUMNS = ("budget", "attempts", "pid", "n_params", "n_tokens", "flops", "final_val_loss", "seconds",
+                        "heartbeat")
+_CHECKPOINT_COLUMNS = ("step", "tokens", "flops", "train_loss", "val_loss", "elapsed_s")
 
 
 def scaling_params(shape: ModelShape) -> int:
@@ -51,25 +60,6 @@ def _utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _pid_alive(pid: int | None) -> bool:
-    """Whether ``pid`` is a live (non-zombie) process on this host."""
-    if pid is None or pid <= 0:
-        return False
-    if os.name == "nt":  # os.kill(pid, 0) would terminate it on Windows: rely on the lease there
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a killed child that nobody reaped yet is a zombie: dead for our purposes
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except (OSError, IndexError):
-        return True
-
-
 class Store:
     """A run store in one SQLite file; use as a context manager.
 
@@ -79,36 +69,31 @@ class Store:
         Database file; created (with its schema) when missing unless ``create=False``.
     create : bool
         Create a missing file. With ``False`` a missing file raises :class:`StoreError`.
+    readonly : bool
+        Open for reading only (implies ``create=False``): no migration, no pragma, no write; the file's
+        bytes stay unchanged. Every writing method then raises :class:`StoreError`.
     lease_s : float
         Seconds without a heartbeat after which a running run on another host counts as abandoned.
     timeout_s : float
         How long a write waits for another process's transaction (SQLite ``busy_timeout``).
     """
 
-    def __init__(self, path: str | Path, *, create: bool = True, lease_s: float = 600.0,
+    def __init__(self, path: str | Path, *, create: bool = True, readonly: bool = False, lease_s: float = 600.0,
                  timeout_s: float = 30.0) -> None:
         self.path = Path(path)
+        self.readonly = bool(readonly)
         self.lease_s = float(lease_s)
-        if not create and not self.path.is_file():
+        self._where = repr(str(self.path))
+        if (readonly or not create) and not self.path.is_file():
             raise StoreError(f"The store path must be an existing file. Got {str(self.path)!r}.")
         if not self.path.parent.is_dir():
             raise StoreError(f"The store path's folder must exist. Got {str(self.path.parent)!r}.")
         self.host = socket.gethostname()
+        self._conn = open_connection(self.path, readonly=self.readonly, timeout_s=timeout_s)
         try:
-            self._conn = sqlite3.connect(self.path, timeout=timeout_s, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise StoreError(f"The store {str(self.path)!r} must be openable: {exc}.") from None
-        try:
-            self._conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: consistent after kill -9
-            self._conn.execute("PRAGMA foreign_keys = ON")
-            self.version = migrate(self._conn, repr(str(self.path)))
-        except BaseException as exc:
+            self.version = prepare(self._conn, self._where, readonly=self.readonly, timeout_s=timeout_s)
+        except BaseException:
             self._conn.close()
-            if isinstance(exc, sqlite3.Error):
-                raise StoreError(f"The store {str(self.path)!r} must be a readable SQLite database: "
-                                 f"{exc}.") from None
             raise
 
     # -- plumbing ---------------------------------------------------------------------------------------
@@ -123,22 +108,37 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        if self.readonly:
+            raise StoreError(f"The store {self._where} was opened read-only; a write needs readonly=False.")
         try:
             self._conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise StoreError(f"The store {str(self.path)!r} must be writable: {exc}.") from None
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"The store {self._where} must accept writes: {exc}.") from None
         try:
             yield self._conn
             self._conn.execute("COMMIT")
         except BaseException as exc:
+            # SQLite may have rolled back already (a full disk does): a second ROLLBACK would raise
+            # "cannot rollback - no transaction is active" and hide the error that matters.
             if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise StoreError(f"A write to the store {str(self.path)!r} failed: {exc}.") from None
+                with suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
+            if isinstance(exc, (sqlite3.Error, OSError)):
+                raise StoreError(f"The store {self._where} must accept writes: {exc}.") from None
             raise
 
-    def _one(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
-        return self._conn.execute(sql, args).fetchone()
+    def _fetch(self, sql: str, args: tuple[Any, ...] | list[Any] = ()) -> list[tuple[Any, ...]]:
+        """Every row of a query; SQLite errors (a truncated file, a lock) become one :class:`StoreError`."""
+        try:
+            return self._conn.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"The store {self._where} must be a readable scalinglab run store: {exc}.") from None
+
+    def _abandoned(self, host: Any, pid: Any, heartbeat: Any, now: float) -> bool:
+        """The claim rule's test of a running run: its owner's pid is dead here, or its lease expired."""
+        beat = heartbeat if isinstance(heartbeat, (int, float)) else 0.0
+        return (host == self.host and not _pid_alive(pid if isinstance(pid, int) else None)) \
+            or now - beat > self.lease_s
 
     def _require_run(self, conn: sqlite3.Connection, run_hash: str) -> str:
         row = conn.execute("SELECT status FROM runs WHERE run_hash = ?", (run_hash,)).fetchone()
@@ -202,25 +202,25 @@ class Store:
         where, args = ("AND sweep = ?", (sweep,)) if sweep else ("", ())
         now = time.time()
         with self._write() as c:
-            row = c.execute(f"""SELECT run_hash FROM runs WHERE status = 'pending' {where}
+            row = c.execute(f"""SELECT run_hash, config_json FROM runs WHERE status = 'pending' {where}
                                 ORDER BY est_seconds IS NULL, est_seconds DESC, role = 'holdout' DESC, flops DESC,
                                 run_hash LIMIT 1""", args).fetchone()
             if row is None:
-                for run_hash, host, owner, beat in c.execute(
-                        f"""SELECT run_hash, host, pid, heartbeat FROM runs WHERE status = 'running' {where}
-                            ORDER BY flops DESC, run_hash""", args).fetchall():
-                    if (host == self.host and not _pid_alive(owner)) or now - (beat or 0.0) > self.lease_s:
-                        row = (run_hash,)
+                for run_hash, config_json, host, owner, beat in c.execute(
+                        f"""SELECT run_hash, config_json, host, pid, heartbeat FROM runs
+                            WHERE status = 'running' {where} ORDER BY flops DESC, run_hash""", args).fetchall():
+                    if self._abandoned(host, owner, beat, now):
+                        row = (run_hash, config_json)
                         break
             if row is None:
                 return None
+            cfg = run_config(self._where, *row)  # a damaged config is refused before the run is claimed
             c.execute("""UPDATE runs SET status = 'running', attempts = attempts + 1, started = ?,
                          finished = NULL, heartbeat = ?, worker = ?, host = ?, pid = ?, error = NULL,
                          result_json = NULL WHERE run_hash = ?""",
                       (_utc_now(), now, worker, self.host, os.getpid() if pid is None else pid, row[0]))
             c.execute("DELETE FROM checkpoints WHERE run_hash = ?", (row[0],))
-            (config_json,) = c.execute("SELECT config_json FROM runs WHERE run_hash = ?", row).fetchone()
-        return TrainConfig.from_dict(json.loads(config_json))
+        return cfg
 
     def heartbeat(self, run_hash: str) -> None:
         """Renew the lease of a running run."""
@@ -285,20 +285,24 @@ class Store:
     # -- queries ----------------------------------------------------------------------------------------
     def sweeps(self) -> list[dict[str, Any]]:
         """Every sweep: name, spec (dict) and creation time."""
-        return [{"name": n, "spec": json.loads(s), "created": t}
-                for n, s, t in self._conn.execute("SELECT name, spec_json, created FROM sweeps ORDER BY created")]
+        return [{"name": n, "spec": json_object(self._where, "sweeps", "spec_json", n, s), "created": t}
+                for n, s, t in self._fetch("SELECT name, spec_json, created FROM sweeps ORDER BY created")]
 
     def status(self, sweep: str | None = None) -> dict[str, int]:
         """Run counts by status (every status present, plus ``total``)."""
         where, args = ("WHERE sweep = ?", (sweep,)) if sweep else ("", ())
         counts = dict.fromkeys(STATUSES, 0)
-        for st, k in self._conn.execute(f"SELECT status, COUNT(*) FROM runs {where} GROUP BY status", args):
-            counts[st] = int(k)
+        for st, k in self._fetch(f"SELECT status, COUNT(*) FROM runs {where} GROUP BY status", args):
+            counts[check_choice(self._where, "runs", "status", None, st, STATUSES)] = int(k)
         counts["total"] = sum(counts[s] for s in STATUSES)
         return counts
 
     def runs(self, status: str | None = "done", sweep: str | None = None) -> list[dict[str, Any]]:
-        """Runs as dicts (columns, plus ``config`` and ``result`` parsed); ``status=None`` for every run."""
+        """Runs as dicts (columns, plus ``config`` and ``result`` parsed); ``status=None`` for every run.
+
+        ``stale`` is True for a running run whose owner is gone (see the claim rule): a rerun of its sweep
+        takes it over.
+        """
         if status is not None and status not in STATUSES:
             raise StoreError(f"The 'status' parameter must be one of {STATUSES} or None. Got {status!r}.")
         conds, args = [], []
@@ -307,20 +311,29 @@ class Store:
                 conds.append(f"{col} = ?")
                 args.append(val)
         where = f"WHERE {' AND '.join(conds)}" if conds else ""
-        out = []
-        for row in self._conn.execute(f"SELECT {', '.join(_RUN_COLUMNS)}, config_json, result_json FROM runs "
-                                      f"{where} ORDER BY budget, n_params, run_hash", args):
+        out, now = [], time.time()
+        for row in self._fetch(f"SELECT {', '.join(_RUN_COLUMNS)}, config_json, result_json FROM runs "
+                               f"{where} ORDER BY budget, n_params, run_hash", args):
             d = dict(zip(_RUN_COLUMNS, row[:-2]))
-            d["config"] = json.loads(row[-2])
-            d["result"] = json.loads(row[-1]) if row[-1] else None
+            h = d["run_hash"]
+            for col in _NUMERIC_RUN_COLUMNS:
+                check_number(self._where, "runs", col, h, d[col])
+            check_choice(self._where, "runs", "status", h, d["status"], STATUSES)
+            check_choice(self._where, "runs", "role", h, d["role"], ROLES)
+            d["config"] = run_config(self._where, h, row[-2]).as_dict()
+            d["result"] = json_object(self._where, "runs", "result_json", h, row[-1], required=False)
+            d["stale"] = d["status"] == "running" and self._abandoned(d["host"], d["pid"], d["heartbeat"], now)
             out.append(d)
         return out
 
     def checkpoints(self, run_hash: str) -> list[Checkpoint]:
         """The run's checkpoints in step order."""
-        return [Checkpoint(*r) for r in self._conn.execute(
-            "SELECT step, tokens, flops, train_loss, val_loss, elapsed_s FROM checkpoints "
-            "WHERE run_hash = ? ORDER BY step", (run_hash,))]
+        rows = self._fetch(f"SELECT {', '.join(_CHECKPOINT_COLUMNS)} FROM checkpoints WHERE run_hash = ? "
+                           "ORDER BY step", (run_hash,))
+        for r in rows:
+            for col, v in zip(_CHECKPOINT_COLUMNS, r):
+                check_number(self._where, "checkpoints", col, run_hash, v, required=col in ("step", "tokens"))
+        return [Checkpoint(*r) for r in rows]
 
     def to_arrays(self, sweep: str | None = None, checkpoints: bool = False) -> dict[str, np.ndarray]:
         """Finished runs as numpy arrays, the input of ``scalinglab fit --store``.
@@ -330,18 +343,29 @@ class Store:
         IsoFLOP budget, NaN outside grids; group by it for IsoFLOP profiles), ``holdout`` (bool: runs kept
         out of the fit to score its prediction) and ``run_hash``. With ``checkpoints=True`` there is one row
         per checkpoint of a finished run: ``loss`` is that checkpoint's validation loss, ``tokens_seen`` and
-        ``step`` its position.
+        ``step`` its position. A value of the wrong kind (text in ``n_params``, a missing loss) raises
+        :class:`StoreError` naming the run and the column.
         """
         where, args = ("AND r.sweep = ?", (sweep,)) if sweep else ("", ())
+        names = ["n_params", "n_tokens", "final_val_loss", "flops", "budget", "role", "run_hash"]
         if checkpoints:
+            names[2] = "val_loss"
+            names += ["tokens", "step"]
             sql = f"""SELECT r.n_params, r.n_tokens, c.val_loss, r.flops, r.budget, r.role, r.run_hash,
                       c.tokens, c.step FROM runs r JOIN checkpoints c USING (run_hash)
                       WHERE r.status = 'done' {where} ORDER BY r.budget, r.n_params, r.run_hash, c.step"""
         else:
             sql = f"""SELECT r.n_params, r.n_tokens, r.final_val_loss, r.flops, r.budget, r.role, r.run_hash
                       FROM runs r WHERE r.status = 'done' {where} ORDER BY r.budget, r.n_params, r.run_hash"""
-        rows = self._conn.execute(sql, args).fetchall()
-        cols = list(zip(*rows)) if rows else [()] * (9 if checkpoints else 7)
+        rows = self._fetch(sql, args)
+        for row in rows:
+            for name, v in zip(names, row):
+                table = "checkpoints" if name in ("val_loss", "tokens", "step") else "runs"
+                if name == "role":
+                    check_choice(self._where, table, name, row[6], v, ROLES)
+                elif name != "run_hash":
+                    check_number(self._where, table, name, row[6], v, required=name != "budget")
+        cols = list(zip(*rows)) if rows else [()] * len(names)
         out = {
             "n_params": np.asarray(cols[0], dtype=float),
             "n_tokens": np.asarray(cols[1], dtype=float),

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from contextlib import suppress
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..errors import StoreError
 
-__all__ = ["LATEST_VERSION", "MIGRATIONS", "Migration", "migrate", "schema_version"]
+__all__ = ["LATEST_VERSION", "MIGRATIONS", "Migration", "expected_columns", "migrate", "schema_version"]
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,31 @@ def migrate(conn: sqlite3.Connection, where: str = "") -> int:
                              (m.version, m.description, time.time()))
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # SQLite rolls back by itself on some errors (a full disk): a second ROLLBACK would then raise
+            # "cannot rollback - no transaction is active" and hide the error that matters.
+            if conn.in_transaction:
+                with suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
             raise
     return schema_version(conn)
+
+
+@lru_cache(maxsize=None)
+def expected_columns(version: int = LATEST_VERSION) -> dict[str, tuple[str, ...]]:
+    """The tables of a store at ``version`` and their columns, from the migrations themselves.
+
+    What :class:`~scalinglab.store.Store` checks a store against when it opens it, so a damaged store (a
+    table or column gone) is refused in one line instead of failing on the first query that needs it.
+    """
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
+                     "applied REAL NOT NULL)")
+        for m in MIGRATIONS:
+            if m.version <= version:
+                for sql in m.statements:
+                    conn.execute(sql)
+        tables = [t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        return {t: tuple(row[1] for row in conn.execute(f"PRAGMA table_info({t})")) for t in tables}
+    finally:
+        conn.close()

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -49,6 +51,19 @@ def scaling_n(counts: Mapping[str, int]) -> int:
     return sum(int(counts[g]) for g in SCALING_GROUPS)
 
 
+def _real(name: str, value: object) -> float:
+    """``value`` as a finite float; bools, strings and other types are refused."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ConfigError(f"The {name!r} parameter must be a number. Got {value!r}.")
+    try:
+        x = float(value)
+    except OverflowError:
+        x = math.inf
+    if not math.isfinite(x):
+        raise ConfigError(f"The {name!r} parameter must be finite. Got {value!r}.")
+    return x
+
+
 @dataclass(frozen=True)
 class ModelShape:
     """Decoder-only GPT shape (pre-LayerNorm, no biases)."""
@@ -65,6 +80,8 @@ class ModelShape:
             v = getattr(self, f)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ConfigError(f"The {f!r} parameter must be a positive integer. Got {v!r}.")
+        if not isinstance(self.tied_embeddings, bool):
+            raise ConfigError(f"The 'tied_embeddings' parameter must be true or false. Got {self.tied_embeddings!r}.")
         if self.d_model % self.n_heads:
             raise ConfigError(f"The 'd_model' parameter must be divisible by n_heads={self.n_heads}. "
                               f"Got {self.d_model}.")
@@ -132,14 +149,24 @@ class TrainConfig:
     tag: str = ""  # free label (e.g. sweep name); part of the hash so sweeps do not collide
 
     def __post_init__(self) -> None:
-        check_positive("n_tokens", self.n_tokens)
-        check_positive("batch_size", self.batch_size)
-        if self.lr is not None:
-            check_positive("lr", self.lr)
-        for f in ("min_lr_ratio", "warmup_frac", "eval_every_frac"):
+        if not isinstance(self.shape, ModelShape):
+            raise ConfigError(f"The 'shape' parameter must be a ModelShape. Got {self.shape!r}.")
+        for f, low in (("n_tokens", 1), ("batch_size", 1), ("eval_tokens", 1), ("seed", 0)):
             v = getattr(self, f)
+            if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < low:
+                rule = "a positive integer" if low else "an integer >= 0"
+                raise ConfigError(f"The {f!r} parameter must be {rule}. Got {v!r}.")
+        if self.lr is not None:
+            check_positive("lr", _real("lr", self.lr))
+        for f in ("weight_decay", "grad_clip"):
+            check_positive(f, _real(f, getattr(self, f)), allow_zero=True)
+        for f in ("min_lr_ratio", "warmup_frac", "eval_every_frac"):
+            v = _real(f, getattr(self, f))
             if not 0 <= v <= 1:
                 raise ConfigError(f"The {f!r} parameter must be in [0, 1]. Got {v!r}.")
+        for f in ("corpus", "tokenizer", "tag"):
+            if not isinstance(getattr(self, f), str):
+                raise ConfigError(f"The {f!r} parameter must be a string. Got {getattr(self, f)!r}.")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -151,7 +178,17 @@ class TrainConfig:
         if unknown:
             raise ConfigError(f"The training config has unknown field(s) {sorted(unknown)}; "
                               f"known: {sorted(known)}.")
-        return cls(**{**d, "shape": ModelShape(**d["shape"])})
+        shape = d.get("shape")
+        if not isinstance(shape, dict):
+            raise ConfigError(f"The 'shape' field of a training config must be a table. Got {shape!r}.")
+        shape_known = {f.name for f in fields(ModelShape)}
+        if set(shape) - shape_known or {"n_layers", "d_model", "n_heads"} - set(shape):
+            raise ConfigError(f"The 'shape' field of a training config must have n_layers, d_model, n_heads and "
+                              f"optionally {', '.join(sorted(shape_known - {'n_layers', 'd_model', 'n_heads'}))}. "
+                              f"Got {sorted(shape)}.")
+        if "n_tokens" not in d:
+            raise ConfigError("The 'n_tokens' field of a training config is required. Got none.")
+        return cls(**{**d, "shape": ModelShape(**shape)})
 
     @property
     def steps(self) -> int:

@@ -1,0 +1,113 @@
+"""Opening a store file: read-only or for writing, refusing foreign and damaged databases.
+
+A reading command (``lab status``, ``fit --store``, ``report --store``) opens the file with SQLite's
+``mode=ro``: nothing is migrated, no pragma is written, the file's bytes stay as they are. In a folder it
+cannot write to (where SQLite cannot create the ``-shm`` file a WAL database needs) it falls back to
+``immutable=1``, which is safe there because no writer can be at work in such a folder either. A store
+in WAL mode gets SQLite's own ``-wal``/``-shm`` companions next to it when read, as any reader's would.
+
+A database without scalinglab's ``schema_version`` table that holds other tables is somebody else's: it
+is refused before anything is written to it, in either mode.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from urllib.parse import quote
+
+from ..errors import StoreError
+from .migrations import LATEST_VERSION, expected_columns, migrate, schema_version
+
+__all__ = ["open_connection", "prepare"]
+
+
+def _connect(path: Path, query: str, timeout_s: float) -> sqlite3.Connection:
+    uri = f"file:{quote(str(path.resolve()))}?{query}"
+    return sqlite3.connect(uri, uri=True, timeout=timeout_s, isolation_level=None)
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    return {t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if not t.startswith("sqlite_")}
+
+
+def open_connection(path: Path, *, readonly: bool, timeout_s: float) -> sqlite3.Connection:
+    """A connection to ``path`` in autocommit mode; read-only ones have already read the schema once."""
+    where = repr(str(path))
+    if not readonly:
+        try:
+            return sqlite3.connect(path, timeout=timeout_s, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"The store {where} must be openable: {exc}.") from None
+    conn = None
+    try:
+        conn = _connect(path, "mode=ro", timeout_s)
+        _tables(conn)
+        return conn
+    except sqlite3.OperationalError as exc:
+        if conn is not None:
+            conn.close()
+        if os.access(path.parent, os.W_OK) or "unable to open" not in str(exc):
+            raise StoreError(f"The store {where} must be a readable SQLite database: {exc}.") from None
+    except sqlite3.Error as exc:
+        if conn is not None:
+            conn.close()
+        raise StoreError(f"The store {where} must be a readable SQLite database: {exc}.") from None
+    # A read-only folder: SQLite cannot create the -shm file; nobody can be writing here either.
+    wal = Path(f"{path}-wal")
+    if wal.is_file() and wal.stat().st_size > 0:
+        raise StoreError(f"The store {where} must have its changes merged to be read from a read-only folder. "
+                         f"Got a non-empty {str(wal)!r} next to it: copy both files to a writable folder.")
+    try:
+        return _connect(path, "mode=ro&immutable=1", timeout_s)
+    except sqlite3.Error as exc:
+        raise StoreError(f"The store {where} must be a readable SQLite database: {exc}.") from None
+
+
+def prepare(conn: sqlite3.Connection, where: str, *, readonly: bool, timeout_s: float) -> int:
+    """Check (and, when writing, create or migrate) the schema; returns the store's version.
+
+    Raises :class:`StoreError` for a file that is not an SQLite database, a foreign database, a store from
+    a newer scalinglab, or one missing a table or a column.
+    """
+    try:
+        tables = _tables(conn)
+    except sqlite3.Error as exc:
+        raise StoreError(f"The store {where} must be a readable SQLite database: {exc}.") from None
+    if "schema_version" not in tables:
+        if tables:
+            names = ", ".join(sorted(tables)[:5]) + (" ..." if len(tables) > 5 else "")
+            raise StoreError(f"The store {where} must be a scalinglab run store (a schema_version table). Got "
+                             f"an SQLite database with other tables ({names}); it was left unchanged.")
+        if readonly:
+            raise StoreError(f"The store {where} must hold scalinglab's tables. Got an empty database.")
+    if not readonly:
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: consistent after kill -9
+            conn.execute("PRAGMA foreign_keys = ON")
+            migrate(conn, where)
+        except sqlite3.Error as exc:
+            raise StoreError(f"The store {where} must accept writes to set up its tables: {exc}.") from None
+    try:
+        version = schema_version(conn)
+        columns = {t: [row[1] for row in conn.execute(f"PRAGMA table_info({t})")] for t in _tables(conn)}
+    except (sqlite3.Error, ValueError, TypeError) as exc:
+        raise StoreError(f"The store {where} must be a readable scalinglab run store: {exc}.") from None
+    if version > LATEST_VERSION:
+        raise StoreError(f"The store {where} is at schema version {version}, newer than this scalinglab "
+                         f"supports ({LATEST_VERSION}); upgrade scalinglab to open it.")
+    if version < LATEST_VERSION:  # only a read-only open gets here: writers have just migrated
+        raise StoreError(f"The store {where} must be at schema version {LATEST_VERSION} to be read. Got version "
+                         f"{version}: run a writing command on it (scalinglab lab sweep) to migrate it.")
+    for table, expected in expected_columns(version).items():
+        if table not in columns:
+            raise StoreError(f"The store {where} is damaged: it must have a table {table!r}. Got none.")
+        missing = [c for c in expected if c not in columns[table]]
+        if missing:
+            raise StoreError(f"The store {where} is damaged: table {table!r} must have the column(s) "
+                             f"{', '.join(missing)}. Got none.")
+    return version
