@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from scalinglab.laws import Chinchilla, ChinchillaParams, get_law
-from scalinglab.laws.chinchilla import compute_optimal, predict
+from scalinglab.laws.chinchilla import predict
 from scalinglab.errors import ConfigError
 
 CHINCHILLA_FLOPS = 5.76e23  # Epoch DB / Hoffmann Table 3 [P]
