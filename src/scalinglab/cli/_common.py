@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .._units import parse_quantity
 from .._validate import check_positive
@@ -59,6 +60,19 @@ def whole(flag: str, *, minimum: int = 0, maximum: int | None = None):
         return n
 
     return parse
+
+
+#: most characters of free text (a law's notes, a citation) printed in a table; --json gives all of it
+TEXT_LIMIT = 2000
+
+
+def user_text(text: object, limit: int = TEXT_LIMIT) -> str:
+    """Text from a file or a flag, safe to print with rich: markup escaped (a name like ``evil[/]`` is
+    printed, not parsed) and cut at ``limit`` characters (64 KB of notes would take rich seconds to wrap)."""
+    s = str(text)
+    if len(s) > limit:
+        s = f"{s[:limit]}… ({len(s) - limit:,} more characters; --json prints them all)"
+    return escape(s)
 
 
 def _jsonable(x: Any) -> Any:

@@ -173,7 +173,7 @@ def _fit_groups(runs, by: str, opts: _Opts, *, out: str | None, json: bool) -> N
         print_json({"by": by, "groups": reports})
     else:
         for label, rep in reports.items():
-            console.rule(f"{by} = {label}")
+            console.rule(escape(f"{by} = {label}"))
             for w in rep["warnings"]:
                 err_console.print(f"[yellow]warning ({escape(w.split(':', 1)[0])}):[/] "
                                   f"{escape(w.split(': ', 1)[1])}", highlight=False, soft_wrap=True)
@@ -380,7 +380,7 @@ def _print_scores(rep: dict[str, Any]) -> None:
             line += f", {a['mean_coverage']:.0%} inside the mean band (the law's curve, not runs)"
         console.print(line)
     if "saved" in rep:
-        console.print(f"saved {rep['saved']}")
+        console.print(f"saved {escape(rep['saved'])}", highlight=False, soft_wrap=True)
 
 
 def _print_family(report: dict[str, Any]) -> None:
