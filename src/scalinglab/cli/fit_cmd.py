@@ -65,8 +65,7 @@ def fit_command(
                                         "power-law-n, power-law-d, power-law-c (C = 6ND).")] = "chinchilla",
     approach: Annotated[str, typer.Option("--approach", help="parametric (Approach 3), isoflop (Approach 2) or "
                                           "envelope (Approach 1).")] = "parametric",
-    profile: Annotated[str | None, typer.Option("--profile", help="isoflop: parabola (default) or "
-                                                "smooth.")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="isoflop: parabola (default) or smooth.")] = None,
     budget_width: Annotated[float | None, typer.Option("--budget-width", help="isoflop: chain budgets whose FLOPs "
                                                        "differ by < this many decades (default 1e-6: equal up "
                                                        "to rounding).")] = None,
@@ -89,27 +88,22 @@ def fit_command(
     holdout_fraction: Annotated[float, typer.Option("--holdout-fraction", help="Share held out by --audit.")] = 0.1,
     out: Annotated[str | None, typer.Option("--out", help="Save the law (and samples) as JSON.")] = None,
     json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    seed: Annotated[int, typer.Option("--seed", parser=whole("--seed"), metavar="N",
-                                      help="Bootstrap seed (a whole number >= 0).")] = 0,
+    seed: Annotated[int, typer.Option("--seed", parser=whole("--seed"), metavar="N", help="Bootstrap seed.")] = 0,
     level: Annotated[float, typer.Option("--level", help="Central probability of every interval and band "
                                          "(default 0.9).")] = DEFAULT_LEVEL,
 ) -> None:
     """Fit L = E + A/N^alpha + B/D^beta (Huber on log loss from Hoffmann's start grid; variable projection by
     default, --method joint for the five-parameter search from all 4,500 points), another law (--family), or the
     compute-optimal exponents from IsoFLOP profiles (--approach isoflop) or training curves (envelope)."""
-    check_choice("approach", approach, ("parametric", "isoflop", "envelope"))
-    _check_combination(approach, profile=profile, budget_width=budget_width, out=out, do_audit=do_audit)
-    _check_search(family, starts, method)
-    if out is not None:  # before the fit, so that a bad path cannot cost the work
-        check_writable(out, "out")
+    _check_options(approach, family=family, starts=starts, method=method, profile=profile,
+                   budget_width=budget_width, out=out, do_audit=do_audit)
     columns = dict(n_params_col=n_params_col, loss_col=loss_col, n_tokens_col=n_tokens_col, flops_col=flops_col,
                    run_col=run_col, tokens_seen_col=tokens_seen_col, unique_tokens_col=unique_tokens_col)
     runs, holdout, budgets = _read_runs(path, store, columns, sweep=sweep, by=by, approach=approach, where=where,
                                         drop_dups=drop_dups, drop_highest=drop_highest)
     opts = _Opts(approach=approach, profile=profile or "parabola", budget_width=budget_width, family=family, loss=loss,
-                 delta=delta, starts=starts, method=method,
-                 n_bootstrap=one_n_bootstrap(n_bootstrap, bootstrap_alias) or 0, do_audit=do_audit,
-                 holdout_fraction=holdout_fraction, seed=seed, drop_highest=drop_highest, level=check_level(level))
+                 delta=delta, starts=starts, method=method, n_bootstrap=one_n_bootstrap(n_bootstrap, bootstrap_alias) or 0,
+                 do_audit=do_audit, holdout_fraction=holdout_fraction, seed=seed, drop_highest=drop_highest, level=check_level(level))
     _fit_and_print(runs, opts, by=by, holdout=holdout, budgets=budgets, out=out, json=json)
 
 
@@ -232,9 +226,15 @@ def _fit_report(runs, o: _Opts, *, holdout=None, budgets=None, out: str | None =
     return _parametric(runs, o, holdout=holdout, out=out)
 
 
-def _check_combination(approach: str, *, profile: str | None, budget_width: float | None, out: str | None,
-                       do_audit: bool) -> None:
-    """Refuse an option that cannot act with ``approach`` (one line naming it), rather than ignore it."""
+def _check_options(approach: str, *, family: str, starts: str | None, method: str | None, profile: str | None,
+                   budget_width: float | None, out: str | None, do_audit: bool) -> None:
+    """Every check that needs no runs, before they are read: choices, an option that cannot act with
+    ``approach`` (refused in one line naming it, rather than ignored), and that ``out`` can be written (so
+    that a bad path cannot cost the fit)."""
+    check_choice("approach", approach, ("parametric", "isoflop", "envelope"))
+    _check_search(family, starts, method)
+    if out is not None:
+        check_writable(out, "out")
     if profile is not None:
         check_choice("profile", profile, PROFILES)
     for flag, given, needs, what in (

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from ..errors import ConfigError
 from . import app
-from ._common import (FLOPS_HELP, N_BOOTSTRAP_FLAG, console, one_budget, one_n_bootstrap, print_json, quantity,
-                      renamed)
+from ._common import (FLOPS_HELP, N_BOOTSTRAP_FLAG, console, n_bootstrap_option, one_budget, one_n_bootstrap,
+                      print_json, quantity, renamed)
 
 
 @app.command("report")
@@ -32,8 +33,8 @@ def report_command(
     track: Annotated[str | None, typer.Option("--track", help="Training log to track against the law.")] = None,
     track_n_params: Annotated[float | None, typer.Option("--track-n-params", parser=quantity("track_n_params"),
                                                          metavar="N", help="Parameters of the tracked run.")] = None,
-    n_bootstrap: Annotated[int | None, typer.Option(N_BOOTSTRAP_FLAG, help="Bootstrap refits of the fit to --runs or "
-                                                    "--store and of its IsoFLOP profiles (default 200).")] = None,
+    n_bootstrap: Annotated[int | None, n_bootstrap_option("Bootstrap refits of the fit to --runs or --store and of "
+                                                          "its IsoFLOP profiles (default 200).")] = None,
     bootstrap_alias: Annotated[int | None, renamed("--bootstrap", N_BOOTSTRAP_FLAG, count=True)] = None,
     json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
@@ -52,6 +53,9 @@ def report_command(
                    "flops_col": flops_col, "run_col": run_col, "budget_col": budget_col}
     law_spec = fit or law
     tracked = None
+    if track_n_params is not None and not track:
+        raise ConfigError(f"The '--track-n-params' option is the size of the run given by --track; it needs --track. "
+                          f"Got --track-n-params {track_n_params:g} without it.")
     if track:
         if track_n_params is None:
             raise ConfigError("The '--track' option needs '--track-n-params' (the tracked model's size). Got none.")
@@ -66,7 +70,7 @@ def report_command(
         print_json(result.as_dict())
         return
     for note in result.notes:
-        console.print(f"[dim]{note}[/]", highlight=False)
+        console.print(f"[dim]{escape(note)}[/]", highlight=False)
     if result.figures:
-        console.print(f"{len(result.figures)} figure files in {figures}", highlight=False)
-    console.print(f"report written to {result.path.resolve()}", highlight=False, soft_wrap=True)
+        console.print(escape(f"{len(result.figures)} figure files in {figures}"), highlight=False, soft_wrap=True)
+    console.print(escape(f"report written to {result.path.resolve()}"), highlight=False, soft_wrap=True)
