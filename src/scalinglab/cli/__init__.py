@@ -100,5 +100,7 @@ def main(argv: list[str] | None = None) -> None:
         text = text if len(text) <= 300 else text[:300] + " …"
         _error(f"internal error ({type(exc).__name__}): {text} — please report; set {DEBUG_ENV}=1 for the "
                "traceback", EXIT_INTERNAL)
+    if rv == 130:  # typer turns Ctrl-C inside a command into exit code 130, silently
+        err_console.print("[red]aborted[/]")
     if isinstance(rv, int) and rv:
         sys.exit(rv)
