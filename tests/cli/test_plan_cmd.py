@@ -67,7 +67,7 @@ def test_rich_output_renders(run):
     (("--flops", "1e23", "--law", "nope"), "'law' parameter must be one of"),
     (("--target-loss", "1.5"), "irreducible loss"),
     (("--flops", "1e23", "--mfu", "1.5"), "'mfu'"),
-    (("--flops", "1e23", "--gpus", "0"), "'n_gpus'"),
+    (("--flops", "1e23", "--gpus", "0"), "'--gpus'"),
     (("--flops", "1e23", "--params", "7B"), "exactly one of"),
     ((), "exactly one of"),
     (("--unique-tokens", "1B"), "needs '--flops'"),

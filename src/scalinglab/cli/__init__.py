@@ -1,12 +1,15 @@
 """The ``scalinglab`` command line: a thin layer over the library.
 
 Library errors become one red line on stderr and exit code 1; usage errors (bad flags, non-numeric
-values) one line and exit code 2. Never a traceback.
+values) one line and exit code 2; any other exception (a bug) one line "internal error" and exit code 70
+(EX_SOFTWARE), with the traceback only when ``SCALINGLAB_DEBUG`` is set; Ctrl-C one line and exit code 130.
+Never a traceback otherwise.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import warnings
 
@@ -62,24 +65,42 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
                       soft_wrap=True)
 
 
+#: exit code of an exception scalinglab did not raise on purpose (sysexits.h EX_SOFTWARE)
+EXIT_INTERNAL = 70
+#: environment variable that lets an internal error's traceback through
+DEBUG_ENV = "SCALINGLAB_DEBUG"
+
+
+def _error(message: str, code: int) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``scalinglab`` script."""
     warnings.showwarning = _show_warning
     args = sys.argv[1:] if argv is None else list(argv)
-    # `scalinglab plan ...` needs only `plan`; anything else (--help, no or an unknown command) lists them all
-    register(*(args[:1] if args and args[0] in COMMANDS else ()))
     try:
+        # `scalinglab plan ...` needs only `plan`; anything else (--help, no or an unknown command) lists them all
+        register(*(args[:1] if args and args[0] in COMMANDS else ()))
         rv = app(args=args, standalone_mode=False)
     except ScalingLabError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        sys.exit(1)
-    except typer.Abort:
+        _error(str(exc), 1)
+    except (typer.Abort, KeyboardInterrupt):
         err_console.print("[red]aborted[/]")
         sys.exit(130)
     except ClickException as exc:
         if exc.exit_code == 0:  # e.g. help shown for a bare group
             sys.exit(0)
-        err_console.print(f"[bold red]error:[/] {escape(exc.format_message())}", highlight=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
+        _error(exc.format_message(), exc.exit_code)
+    except Exception as exc:  # a bug: one line, not a traceback, unless asked for
+        if os.environ.get(DEBUG_ENV):
+            raise
+        text = " ".join(str(exc).split())  # one line, however the exception formats itself
+        text = text if len(text) <= 300 else text[:300] + " …"
+        _error(f"internal error ({type(exc).__name__}): {text} — please report; set {DEBUG_ENV}=1 for the "
+               "traceback", EXIT_INTERNAL)
+    if rv == 130:  # typer turns Ctrl-C inside a command into exit code 130, silently
+        err_console.print("[red]aborted[/]")
     if isinstance(rv, int) and rv:
         sys.exit(rv)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .._intervals import DEFAULT_LEVEL, central_interval, check_level, level_label
+from .._io import check_writable
 from ..errors import ConfigError, ScalingLabError
 from .._validate import check_choice
 from ..fit.parametric import METHODS
@@ -25,7 +28,11 @@ from ..fit.approach2 import isoflop_budgets
 from ..laws.io import save_fitted
 from . import app
 from ._fit_exponents import _exponents, _print_exponents
-from ._common import N_BOOTSTRAP_FLAG, console, err_console, one_n_bootstrap, print_json, renamed
+from ._common import (N_BOOTSTRAP_FLAG, console, err_console, n_bootstrap_option, one_n_bootstrap, print_json,
+                      renamed, whole)
+
+#: how ``--approach isoflop`` finds each budget's minimum (``method=`` of :func:`~scalinglab.fit.fit_approach2`)
+PROFILES = ("parabola", "smooth")
 
 
 def _where(items: list[str]) -> dict[str, str]:
@@ -59,7 +66,7 @@ def fit_command(
                                         "power-law-n, power-law-d, power-law-c (C = 6ND).")] = "chinchilla",
     approach: Annotated[str, typer.Option("--approach", help="parametric (Approach 3), isoflop (Approach 2) or "
                                           "envelope (Approach 1).")] = "parametric",
-    profile: Annotated[str, typer.Option("--profile", help="isoflop: parabola or smooth.")] = "parabola",
+    profile: Annotated[str | None, typer.Option("--profile", help="isoflop: parabola (default) or smooth.")] = None,
     budget_width: Annotated[float | None, typer.Option("--budget-width", help="isoflop: chain budgets whose FLOPs "
                                                        "differ by < this many decades (default 1e-6: equal up "
                                                        "to rounding).")] = None,
@@ -76,29 +83,28 @@ def fit_command(
     method: Annotated[str | None, typer.Option("--method", help="Chinchilla only: varpro (default): search (alpha, "
                                                "beta) from the grid's distinct exponents, solve (A, B, E) exactly; "
                                                "joint: search all five from every grid point (slower).")] = None,
-    n_bootstrap: Annotated[int | None, typer.Option(N_BOOTSTRAP_FLAG, help="Bootstrap refits (0: none).")] = None,
+    n_bootstrap: Annotated[int | None, n_bootstrap_option("Bootstrap refits (0: none).")] = None,
     bootstrap_alias: Annotated[int | None, renamed("--bootstrap", N_BOOTSTRAP_FLAG, count=True)] = None,
     do_audit: Annotated[bool, typer.Option("--audit", help="Hold out the largest-compute runs and score.")] = False,
     holdout_fraction: Annotated[float, typer.Option("--holdout-fraction", help="Share held out by --audit.")] = 0.1,
     out: Annotated[str | None, typer.Option("--out", help="Save the law (and samples) as JSON.")] = None,
     json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", parser=whole("--seed"), metavar="N", help="Bootstrap seed.")] = 0,
     level: Annotated[float, typer.Option("--level", help="Central probability of every interval and band "
                                          "(default 0.9).")] = DEFAULT_LEVEL,
 ) -> None:
     """Fit L = E + A/N^alpha + B/D^beta (Huber on log loss from Hoffmann's start grid; variable projection by
     default, --method joint for the five-parameter search from all 4,500 points), another law (--family), or the
     compute-optimal exponents from IsoFLOP profiles (--approach isoflop) or training curves (envelope)."""
-    check_choice("approach", approach, ("parametric", "isoflop", "envelope"))
+    _check_options(approach, family=family, starts=starts, method=method, profile=profile,
+                   budget_width=budget_width, out=out, do_audit=do_audit)
     columns = dict(n_params_col=n_params_col, loss_col=loss_col, n_tokens_col=n_tokens_col, flops_col=flops_col,
                    run_col=run_col, tokens_seen_col=tokens_seen_col, unique_tokens_col=unique_tokens_col)
     runs, holdout, budgets = _read_runs(path, store, columns, sweep=sweep, by=by, approach=approach, where=where,
                                         drop_dups=drop_dups, drop_highest=drop_highest)
-    opts = _Opts(approach=approach, profile=profile, budget_width=budget_width, family=family, loss=loss,
-                 delta=delta, starts=starts, method=method,
-                 n_bootstrap=one_n_bootstrap(n_bootstrap, bootstrap_alias) or 0, do_audit=do_audit,
-                 holdout_fraction=holdout_fraction, seed=seed, drop_highest=drop_highest, level=check_level(level))
-    _check_search(family, starts, method)
+    opts = _Opts(approach=approach, profile=profile or "parabola", budget_width=budget_width, family=family, loss=loss,
+                 delta=delta, starts=starts, method=method, n_bootstrap=one_n_bootstrap(n_bootstrap, bootstrap_alias) or 0,
+                 do_audit=do_audit, holdout_fraction=holdout_fraction, seed=seed, drop_highest=drop_highest, level=check_level(level))
     _fit_and_print(runs, opts, by=by, holdout=holdout, budgets=budgets, out=out, json=json)
 
 
@@ -136,34 +142,42 @@ def _fit_and_print(runs, opts: _Opts, *, by: str | None, holdout, budgets, out: 
         print_json(report)
     else:
         _print_report(report)
+    if "save_error" in report:  # the fit is printed above, not lost; the file is what failed
+        raise ConfigError(report["save_error"])
 
 
 def _fit_groups(runs, by: str, opts: _Opts, *, out: str | None, json: bool) -> None:
     """One fit and report per value of column ``by``; exit code 1 when any group failed."""
     failed = 0
     reports: dict[str, dict[str, Any]] = {}
-    for label, part in split_groups(runs, by).items():
+    groups = split_groups(runs, by)
+    paths = _group_paths(out, list(groups)) if out else {}
+    for p in paths.values():  # every group's file, before the first fit
+        check_writable(p, "out")
+    for label, part in groups.items():
         # each group's warnings travel with its report (and print in its section), not all up front
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                reports[label] = _fit_report(part, opts, out=_group_path(out, label) if out else None)
+                reports[label] = _fit_report(part, opts, out=paths.get(label))
             except ScalingLabError as exc:  # one group's failure must not hide the others' results
                 reports[label] = {"error": str(exc), "n_runs": len(part)}
-                failed += 1
+        failed += "error" in reports[label] or "save_error" in reports[label]
         reports[label]["warnings"] = [f"{w.category.__name__}: {w.message}" for w in caught]
     if json:
         print_json({"by": by, "groups": reports})
     else:
         for label, rep in reports.items():
-            console.rule(f"{by} = {label}")
+            console.rule(escape(f"{by} = {label}"))
             for w in rep["warnings"]:
                 err_console.print(f"[yellow]warning ({escape(w.split(':', 1)[0])}):[/] "
                                   f"{escape(w.split(': ', 1)[1])}", highlight=False, soft_wrap=True)
             if "error" in rep:
-                err_console.print(f"[red]error:[/] {escape(rep['error'])}")
+                err_console.print(f"[red]error:[/] {escape(rep['error'])}", highlight=False, soft_wrap=True)
             else:
                 _print_report(rep)
+            if "save_error" in rep:
+                err_console.print(f"[red]error:[/] {escape(rep['save_error'])}", highlight=False, soft_wrap=True)
     if failed:
         raise typer.Exit(1)
 
@@ -186,11 +200,23 @@ class _Opts:
     level: float = DEFAULT_LEVEL
 
 
-def _group_path(out: str, label: str) -> str:
-    """``fit.json`` -> ``fit-<label>.json`` (label made filename-safe)."""
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("_") or "group"
+#: longest label kept whole in a group's file name (a file name has at most 255 bytes)
+_MAX_LABEL = 80
+
+
+def _group_paths(out: str, labels: list[str]) -> dict[str, str]:
+    """``fit.json`` -> ``fit-<label>.json`` for each group, the label made filename-safe. Labels that come out
+    the same (``a/b`` and ``a b``, or ``A`` and ``a`` on a case-blind disk) or are cut short also get 8 hex
+    digits of the label's SHA-1, so that no group's file overwrites another's."""
+    safe = {lab: re.sub(r"[^A-Za-z0-9._-]+", "_", lab).strip("._") or "group" for lab in labels}
+    seen = Counter(s.lower() for s in safe.values())
     path = Path(out)
-    return str(path.with_name(f"{path.stem}-{safe}{path.suffix}"))
+    paths = {}
+    for lab, s in safe.items():
+        if seen[s.lower()] > 1 or len(s) > _MAX_LABEL:
+            s = f"{s[:_MAX_LABEL]}-{hashlib.sha1(lab.encode('utf-8')).hexdigest()[:8]}"
+        paths[lab] = str(path.with_name(f"{path.stem}-{s}{path.suffix}"))
+    return paths
 
 
 def _fit_report(runs, o: _Opts, *, holdout=None, budgets=None, out: str | None = None) -> dict[str, Any]:
@@ -199,6 +225,27 @@ def _fit_report(runs, o: _Opts, *, holdout=None, budgets=None, out: str | None =
         return _exponents(runs, o.approach, profile=o.profile, budgets=isoflop_budgets(budgets, o.budget_width),
                           n_bootstrap=o.n_bootstrap, seed=o.seed, holdout=holdout, level=o.level)
     return _parametric(runs, o, holdout=holdout, out=out)
+
+
+def _check_options(approach: str, *, family: str, starts: str | None, method: str | None, profile: str | None,
+                   budget_width: float | None, out: str | None, do_audit: bool) -> None:
+    """Every check that needs no runs, before they are read: choices, an option that cannot act with
+    ``approach`` (refused in one line naming it, rather than ignored), and that ``out`` can be written (so
+    that a bad path cannot cost the fit)."""
+    check_choice("approach", approach, ("parametric", "isoflop", "envelope"))
+    _check_search(family, starts, method)
+    if out is not None:
+        check_writable(out, "out")
+    if profile is not None:
+        check_choice("profile", profile, PROFILES)
+    for flag, given, needs, what in (
+            ("--profile", profile is not None, "isoflop", "shapes the IsoFLOP profiles"),
+            ("--budget-width", budget_width is not None, "isoflop", "groups runs into IsoFLOP budgets"),
+            ("--out", out is not None, "parametric", "saves a fitted law"),
+            ("--audit", do_audit, "parametric", "refits a law without the largest-compute runs")):
+        if given and approach != needs:
+            raise ConfigError(f"The '{flag}' option {what}, so it needs --approach {needs}. Got {flag} with "
+                              f"--approach {approach}.")
 
 
 def _check_search(family: str, starts: str | None, method: str | None) -> None:
@@ -215,7 +262,7 @@ def _parametric(runs, o: _Opts, *, holdout=None, out: str | None = None) -> dict
     """Approach 3 for any family, through :func:`~scalinglab.fit.fit_law`: one FittedLaw, rendered."""
     what = (f"the {o.starts or 'hoffmann'} start grid ({o.method or 'varpro'})" if o.family == "chinchilla"
             else f"the {o.family} law")
-    with Progress(console=err_console, transient=True) as bar:
+    with Progress(console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
         task = bar.add_task(f"fitting {len(runs)} runs ({what})", total=o.n_bootstrap or None)
         fitted = fit_law(runs, o.family, loss=o.loss, delta=o.delta, starts=o.starts, method=o.method,
                          n_bootstrap=o.n_bootstrap, seed=o.seed, level=o.level,
@@ -234,7 +281,10 @@ def _parametric(runs, o: _Opts, *, holdout=None, out: str | None = None) -> dict
     if holdout is not None:
         report["holdout"] = score_runs(fitted, holdout.n_params, holdout.n_tokens, holdout.loss)
     if out:
-        report["saved"] = str(save_fitted(fitted, out))
+        try:
+            report["saved"] = str(save_fitted(fitted, out))
+        except ScalingLabError as exc:  # kept with the report: the fit is printed, then the failure
+            report["save_error"] = str(exc)
     return report
 
 
@@ -331,7 +381,7 @@ def _print_scores(rep: dict[str, Any]) -> None:
             line += f", {a['mean_coverage']:.0%} inside the mean band (the law's curve, not runs)"
         console.print(line)
     if "saved" in rep:
-        console.print(f"saved {rep['saved']}")
+        console.print(f"saved {escape(rep['saved'])}", highlight=False, soft_wrap=True)
 
 
 def _print_family(report: dict[str, Any]) -> None:

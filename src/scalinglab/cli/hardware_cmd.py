@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..hardware import list_gpus
@@ -27,7 +28,8 @@ def gpus(json: Annotated[bool, typer.Option("--json", help="Print JSON instead o
         t.add_column(col, justify="right" if col not in ("name", "label") else "left")
     for g in items:
         price = f"{g.usd_per_hour:.2f}" + ("*" if g.price_estimated else "")
-        t.add_row(g.name, f"{g.peak_flops / 1e12:,.0f}", f"{g.memory_gb:g}", f"{g.power_w:g}", price, g.label)
+        t.add_row(escape(g.name), f"{g.peak_flops / 1e12:,.0f}", f"{g.memory_gb:g}", f"{g.power_w:g}", price,
+                  escape(g.label))
     console.print(t)
     console.print("[dim]specs: Epoch AI chip DB (gaps from vendor datasheets); prices: medians of Epoch AI's "
                   "2025 on-demand hardware prices. `scalinglab gpus --json` gives the source of each.[/]")

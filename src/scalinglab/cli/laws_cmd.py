@@ -9,7 +9,7 @@ from rich.table import Table
 
 from ..laws import DEFAULT_LAW, list_laws, resolve_law
 from . import app
-from ._common import console, print_json
+from ._common import console, print_json, user_text
 
 laws_app = typer.Typer(help="The catalog of published scaling laws.", no_args_is_help=False)
 app.add_typer(laws_app, name="laws")
@@ -32,7 +32,7 @@ def laws_list(ctx: typer.Context, json: JsonOpt = False) -> None:
     for law in laws:
         mark = "*" if law.name == DEFAULT_LAW else ""
         c = law.citation
-        table.add_row(law.name + mark, law.family, law.formula, f"{c.authors} {c.year}")
+        table.add_row(user_text(law.name) + mark, law.family, user_text(law.formula), user_text(f"{c.authors} {c.year}"))
     console.print(table)
 
 
@@ -47,14 +47,15 @@ def laws_show(
     if json:
         print_json(info)
         return
-    console.print(f"[bold]{law.name}[/]  ({law.family})")
-    console.print(f"  {law.formula}")
+    console.print(f"[bold]{user_text(law.name)}[/]  ({user_text(law.family)})", soft_wrap=True)
+    console.print(f"  {user_text(law.formula)}", highlight=False)
     table = Table(show_header=True)
     table.add_column("coefficient")
     table.add_column("value", justify="right")
     for k, v in info["coefficients"].items():
-        table.add_row(k, f"{v:.6g}")
+        table.add_row(user_text(k, 80), f"{v:.6g}")
     console.print(table)
-    console.print(f"[dim]source:[/] {info['citation']}")
+    # soft_wrap: long text goes to the terminal as it is (rich's own folding of a long word is quadratic)
+    console.print(f"[dim]source:[/] {user_text(info['citation'])}", highlight=False, soft_wrap=True)
     if law.notes:
-        console.print(f"[dim]notes:[/] {law.notes}")
+        console.print(f"[dim]notes:[/] {user_text(law.notes)}", highlight=False, soft_wrap=True)

@@ -58,7 +58,7 @@ def models_list(ctx: typer.Context, law: LawOpt = None, json: JsonOpt = False) -
     if json:
         print_json([p.as_dict() for p in placements])
         return
-    table = Table(title=f"Reference models against the compute-optimal frontier of law {placements[0].law}",
+    table = Table(title=f"Reference models against the compute-optimal frontier of law {escape(placements[0].law)}",
                   caption=_CAPTION, box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0, 0, 1))
     columns = ["model", "N", "D", "tokens\n/param", "compute\n6ND", "over-\ntrain", "loss", "loss\ngap",
                "inf.\nsaving"]
@@ -78,7 +78,7 @@ def models_list(ctx: typer.Context, law: LawOpt = None, json: JsonOpt = False) -
             justify = "left" if col == "model" else "right"
             table.add_column(col, justify=justify, no_wrap=True, min_width=width)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(escape(cell) for cell in row))  # widths from the text itself, markup escaped after
     console.print(table)
 
 

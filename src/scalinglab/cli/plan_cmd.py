@@ -4,28 +4,33 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import math
+
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from .._intervals import level_label
 from .._units import format_si
 from ..catalog import get_model
+from .._validate import check_choice
 from ..errors import ConfigError
 from ..hardware import get_gpu
 from ..plan import (
     Plan,
     implied_inference_tokens,
     inference_sweep,
+    optimal_split,
     plan_compute,
     plan_inference,
     plan_params,
     plan_target_loss,
     plan_unique_tokens,
 )
-from ..plan.resources import with_hardware
+from ..plan.optimal import resolve_plan_law
+from ..plan.resources import MAX_GPUS, MAX_GPUS_SEARCHED, with_hardware
 from . import app
-from ._common import FLOPS_HELP, console, one_budget, print_json, quantity, renamed
-
+from ._common import FLOPS_HELP, console, one_budget, print_json, quantity, renamed, whole
 
 
 def _opt(name: str, help: str, *flags: str, allow_zero: bool = False) -> Any:
@@ -79,7 +84,8 @@ def plan_cmd(
                                                 "2023); with --flops.", "--unique-tokens")] = None,
     law: Annotated[str | None, typer.Option("--law", help="Law name or fitted-law .json (default epoch2024).")] = None,
     gpu: Annotated[str, typer.Option("--gpu", help="GPU model (see the hardware table in the docs).")] = "H100-SXM",
-    gpus: Annotated[int, typer.Option("--gpus", help="Number of GPUs.")] = 1,
+    gpus: Annotated[int, typer.Option("--gpus", parser=whole("--gpus", minimum=1, maximum=MAX_GPUS), metavar="N",
+                                      help="Number of GPUs.")] = 1,
     mfu: Annotated[float, typer.Option("--mfu", help="Model FLOPs utilisation in (0, 1].")] = 0.4,
     usd_per_hour: Annotated[float | None, typer.Option("--usd-per-hour", help="Price per GPU-hour "
                                                        "(default: the catalogue's).")] = None,
@@ -87,9 +93,10 @@ def plan_cmd(
                                                       "TFLOP/s.")] = None,
     gpu_memory_gb: Annotated[float | None, typer.Option("--gpu-memory-gb", help="Override the GPU's memory.")] = None,
     gpu_power_w: Annotated[float | None, typer.Option("--gpu-power-w", help="Override the GPU's board power.")] = None,
-    objective: Annotated[str, typer.Option("--objective", help="Inference plans: minimise 'flops' or 'usd'.")] = "flops",
+    objective: Annotated[str | None, typer.Option("--objective", help="Inference plans: minimise 'flops' "
+                                                  "(default) or 'usd'.")] = None,
     inference_mfu: Annotated[float | None, typer.Option("--inference-mfu", help="MFU while serving "
-                                                        "(objective usd).")] = None,
+                                                        "(with --objective usd).")] = None,
     allow_unidentified: Annotated[bool, typer.Option("--allow-unidentified", help="Plan from a fitted law its "
                                                      "runs do not identify; every output is stamped NOT "
                                                      "IDENTIFIED.")] = False,
@@ -97,8 +104,11 @@ def plan_cmd(
 ) -> None:
     """Plan a training run. Exactly one question: --flops, --params, --target-loss,
     --inference-tokens (with --target-loss or --flops) or --unique-tokens (with --flops)."""
-    plan = _question(one_budget(flops, compute, "--compute"), params, target_loss, inference_tokens,
-                     unique_tokens, tokens_per_param, law, objective, mfu, inference_mfu, allow_unidentified)
+    flops = one_budget(flops, compute, "--compute")
+    _check_inference_options(inference_tokens, objective, inference_mfu)
+    plan = _question(flops, params, target_loss, inference_tokens, unique_tokens, tokens_per_param, law,
+                     objective or "flops", mfu, inference_mfu, allow_unidentified)
+    _check_size(plan, law, flops if params is None and target_loss is None else None)
     overrides = {k: v for k, v in (("peak_flops", None if peak_tflops is None else peak_tflops * 1e12),
                                    ("memory_gb", gpu_memory_gb), ("power_w", gpu_power_w)) if v is not None}
     plan = with_hardware(plan, get_gpu(gpu, **overrides), n_gpus=gpus, mfu=mfu, usd_per_hour=usd_per_hour)
@@ -118,6 +128,44 @@ def plan_cmd(
         print_json({**plan.as_dict(), **extra})
         return
     _render(plan, extra)
+
+
+def _check_inference_options(inference_tokens: float | None, objective: str | None,
+                             inference_mfu: float | None) -> None:
+    """--objective and --inference-mfu shape inference plans only (--inference-mfu: with --objective usd)."""
+    if objective is not None:
+        check_choice("objective", objective, ("flops", "usd"))
+        if inference_tokens is None:
+            raise ConfigError(f"The '--objective' option chooses what an inference plan minimises; it needs "
+                              f"--inference-tokens. Got --objective {objective} without it.")
+    if inference_mfu is not None and objective != "usd":
+        raise ConfigError(f"The '--inference-mfu' option weighs serving time in an inference plan; it needs "
+                          f"--inference-tokens and --objective usd. Got --inference-mfu {inference_mfu:g} with "
+                          f"--objective {objective or 'flops (the default)'}.")
+
+
+def _check_size(plan: Plan, law: str | None, flops: float | None) -> None:
+    """Refuse a plan of less than one parameter or one token (a budget far too small for the law); for a
+    --flops plan, name the smallest budget that gives at least one of each."""
+    if plan.n_params >= 1 and plan.n_tokens >= 1:
+        return
+    what = f"a model of {plan.n_params:.3g} parameters on {plan.n_tokens:.3g} tokens under law {plan.law}"
+    if flops is None:
+        raise ConfigError(f"The plan must have at least 1 parameter and 1 token; the question asked gives {what}.")
+    raise ConfigError(f"The '--flops' budget must give at least 1 parameter and 1 token; it gives {what}. The smallest "
+                      f"such budget is {_smallest_budget(law):.3g} FLOPs. Got {flops:g}.")
+
+
+def _smallest_budget(law: str | None) -> float:
+    """The least budget (rounded up to 3 digits) whose compute-optimal model has N* >= 1 and D* >= 1:
+    bisection in log10 C over [0, 60]; N* and D* both grow with C."""
+    joint = resolve_plan_law(law, allow_unidentified=True)[0]
+    lo, hi = 0.0, 60.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if min(optimal_split(joint, 10.0 ** mid)) >= 1 else (mid, hi)
+    step = 10.0 ** (math.floor(hi) - 2)
+    return math.ceil(10.0 ** hi / step) * step
 
 
 def _interval(plan: Plan, key: str) -> str:
@@ -151,19 +199,19 @@ def _render(plan: Plan, extra: dict[str, Any]) -> None:
                       "scatter; no bootstrap refits, so no mean band).[/]")
     if plan.reference:
         ref = plan.reference
-        console.print(f"[dim]reference ({ref['what']}):[/] " + ", ".join(
-            f"{k.replace('_', ' ')} {_fmt_ref(k, v)}" for k, v in ref.items() if k != "what"))
+        console.print(f"[dim]reference ({escape(str(ref['what']))}):[/] " + escape(", ".join(
+            f"{k.replace('_', ' ')} {_fmt_ref(k, v)}" for k, v in ref.items() if k != "what")))
     _print_resources(plan)
     if "sweep" in extra:
         _print_sweep(extra["sweep"], extra["example"])
     for note in plan.notes:
-        console.print(f"[dim]note: {note}[/]")
+        console.print(f"[dim]note: {escape(note)}[/]")
 
 
 def _plan_table(plan: Plan) -> Table:
     """The planned quantities, with an interval column when the plan carries intervals."""
-    stamp = f"[bold red]{plan.stamp}[/] — " if plan.stamp else ""
-    t = Table(title=f"{stamp}Plan ({plan.question}) under law {plan.law}", show_header=True)
+    stamp = f"[bold red]{escape(plan.stamp)}[/] — " if plan.stamp else ""
+    t = Table(title=f"{stamp}Plan ({plan.question}) under law {escape(plan.law)}", show_header=True)
     t.add_column("quantity")
     t.add_column("value", justify="right")
     if plan.intervals:
@@ -194,7 +242,7 @@ def _print_resources(plan: Plan) -> None:
     c = plan.cost
     if c:
         console.print(
-            f"[bold]cost[/] on {c['n_gpus']} × {c['gpu']} at MFU {c['mfu']:.2f}: "
+            f"[bold]cost[/] on {c['n_gpus']} × {escape(c['gpu'])} at MFU {c['mfu']:.2f}: "
             f"{format_si(c['gpu_hours'])} GPU-hours, {c['wall_hours'] / 24:.3g} days wall, "
             f"${format_si(c['usd'])} at ${c['usd_per_hour']:.2f}/GPU-h, {format_si(c['energy_kwh'])} kWh"
         )
@@ -204,7 +252,7 @@ def _print_resources(plan: Plan) -> None:
         console.print(
             f"[bold]memory[/] training {tr['per_gpu'] / 1e9:.3g} GB per GPU "
             f"({'fits' if tr['fits'] else 'does not fit'}; smallest power-of-two count that fits: "
-            f"{m['min_gpus_to_train']}), inference {inf['total'] / 1e9:.3g} GB "
+            f"{m['min_gpus_to_train'] or f'none up to {MAX_GPUS_SEARCHED:,} (2^20)'}), inference {inf['total'] / 1e9:.3g} GB "
             f"(weights + KV cache, {'fits' if inf['fits'] else 'does not fit'} on one GPU)"
         )
 
@@ -219,6 +267,6 @@ def _print_sweep(sweep: list[dict[str, Any]], ex: dict[str, Any]) -> None:
                   f"{row['tokens_per_param']:.4g}", f"{100 * max(row['fraction_saved'], 0.0):.1f}%")
     console.print(s)
     if ex["implied_inference_tokens"]:
-        console.print(f"[dim]{ex['model']} ({format_si(ex['n_params'])} on {format_si(ex['n_tokens'])} tokens, "
+        console.print(f"[dim]{escape(ex['model'])} ({format_si(ex['n_params'])} on {format_si(ex['n_tokens'])} tokens, "
                       f"{ex['tokens_per_param']:,.0f}:1) is the optimal recipe at its own loss if it serves "
                       f"≈{format_si(ex['implied_inference_tokens'])} tokens in its lifetime.[/]")

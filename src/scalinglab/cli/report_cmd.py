@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from ..errors import ConfigError
 from . import app
-from ._common import (FLOPS_HELP, N_BOOTSTRAP_FLAG, console, one_budget, one_n_bootstrap, print_json, quantity,
-                      renamed)
+from ._common import (FLOPS_HELP, N_BOOTSTRAP_FLAG, console, n_bootstrap_option, one_budget, one_n_bootstrap,
+                      print_json, quantity, renamed)
 
 
 @app.command("report")
@@ -32,13 +33,13 @@ def report_command(
     track: Annotated[str | None, typer.Option("--track", help="Training log to track against the law.")] = None,
     track_n_params: Annotated[float | None, typer.Option("--track-n-params", parser=quantity("track_n_params"),
                                                          metavar="N", help="Parameters of the tracked run.")] = None,
-    n_bootstrap: Annotated[int | None, typer.Option(N_BOOTSTRAP_FLAG, help="Bootstrap refits of the fit to --runs or "
-                                                    "--store and of its IsoFLOP profiles (default 200).")] = None,
+    n_bootstrap: Annotated[int | None, n_bootstrap_option("Bootstrap refits of the fit to --runs or --store and of "
+                                                          "its IsoFLOP profiles (default 200).")] = None,
     bootstrap_alias: Annotated[int | None, renamed("--bootstrap", N_BOOTSTRAP_FLAG, count=True)] = None,
     json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Write a self-contained HTML report: data, law and intervals, figures, audit, plan, provenance."""
-    from ..report import make_report, read_training_log, track_run
+    from ..report import make_report
 
     if fit and law:
         raise ConfigError(f"Give the law once: --fit or --law. Got --fit {fit!r} and --law {law!r}.")
@@ -51,22 +52,31 @@ def report_command(
         columns = {"n_params_col": n_params_col, "loss_col": loss_col, "n_tokens_col": n_tokens_col,
                    "flops_col": flops_col, "run_col": run_col, "budget_col": budget_col}
     law_spec = fit or law
-    tracked = None
-    if track:
-        if track_n_params is None:
-            raise ConfigError("The '--track' option needs '--track-n-params' (the tracked model's size). Got none.")
-        from ..laws import resolve_fitted
-
-        log = read_training_log(track)
-        tracked = track_run(log.tokens, log.loss, law=resolve_fitted(law_spec), n_params=track_n_params)
     result = make_report(law=law_spec, runs=runs, runs_columns=columns, store=store,
-                         flops=one_budget(flops, budget, "--budget"), out=out,
-                         figures_dir=figures, track=tracked, n_bootstrap=200 if n_bootstrap is None else n_bootstrap)
+                         flops=one_budget(flops, budget, "--budget"), out=out, figures_dir=figures,
+                         track=_tracked(track, track_n_params, law_spec),
+                         n_bootstrap=200 if n_bootstrap is None else n_bootstrap)
     if json:
         print_json(result.as_dict())
         return
     for note in result.notes:
-        console.print(f"[dim]{note}[/]", highlight=False)
+        console.print(f"[dim]{escape(note)}[/]", highlight=False)
     if result.figures:
-        console.print(f"{len(result.figures)} figure files in {figures}", highlight=False)
-    console.print(f"report written to {result.path.resolve()}", highlight=False, soft_wrap=True)
+        console.print(escape(f"{len(result.figures)} figure files in {figures}"), highlight=False, soft_wrap=True)
+    console.print(escape(f"report written to {result.path.resolve()}"), highlight=False, soft_wrap=True)
+
+
+def _tracked(track: str | None, track_n_params: float | None, law_spec: str | None) -> Any:
+    """The run of --track against the report's law (a TrackResult), or None; each option needs the other."""
+    if track_n_params is not None and not track:
+        raise ConfigError(f"The '--track-n-params' option is the size of the run given by --track; it needs --track. "
+                          f"Got --track-n-params {track_n_params:g} without it.")
+    if not track:
+        return None
+    if track_n_params is None:
+        raise ConfigError("The '--track' option needs '--track-n-params' (the tracked model's size). Got none.")
+    from ..laws import resolve_fitted
+    from ..report import read_training_log, track_run
+
+    log = read_training_log(track)
+    return track_run(log.tokens, log.loss, law=resolve_fitted(law_spec), n_params=track_n_params)

@@ -84,9 +84,9 @@ def fitted_from_dict(d: dict[str, Any]) -> FittedLaw:
 
 
 def save_fitted(fitted: FittedLaw, path: str | Path) -> Path:
-    path = Path(path)
-    path.write_text(json.dumps(fitted_to_dict(fitted), indent=2, default=_json_default) + "\n")
-    return path
+    from .._io import write_atomic  # all or nothing: a failed write leaves the old file as it was
+
+    return write_atomic(path, json.dumps(fitted_to_dict(fitted), indent=2, default=_json_default) + "\n", "path")
 
 
 def _json_default(x: Any) -> Any:
@@ -101,9 +101,9 @@ def load_fitted(path: str | Path) -> FittedLaw:
 
 
 def save_law(law: Law, path: str | Path, provenance: dict[str, Any] | None = None) -> Path:
-    path = Path(path)
-    path.write_text(json.dumps(law_to_dict(law, provenance), indent=2) + "\n")
-    return path
+    from .._io import write_atomic  # all or nothing: a failed write leaves the old file as it was
+
+    return write_atomic(path, json.dumps(law_to_dict(law, provenance), indent=2) + "\n", "path")
 
 
 def load_law(path: str | Path) -> Law:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import PurePath
 from typing import Any
 
 import numpy as np
@@ -77,7 +78,10 @@ def resolve_plan_law(law: LawSpec, *, allow_unidentified: bool = False,
                      what: str = "plan a training run") -> tuple[JointLaw, FittedLaw, tuple[str, ...]]:
     """The point law, its FittedLaw, and the stamp every output carries when an unidentified law is used
     on request. A law the data cannot identify stops here with one line saying why (PlanError)."""
-    fitted = resolve_fitted(law)
+    if not (law is None or isinstance(law, (str, PurePath, Law, FittedLaw))):
+        raise ConfigError("The 'law' parameter must be a catalog name, a saved-law .json path, a Law, a FittedLaw "
+                          f"or None (the default law). Got {type(law).__name__} {law!r:.80}.")
+    fitted = resolve_fitted(str(law) if isinstance(law, PurePath) else law)
     if not fitted.is_joint:
         raise ConfigError(
             f"The 'law' parameter must name a law of both N and D to plan with; {fitted.name!r} is a "

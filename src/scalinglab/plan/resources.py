@@ -4,18 +4,35 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .._validate import check_positive
+from ..errors import ConfigError
 from ..cost import training_cost
 from ..flops import Architecture
 from ..hardware import GPU, get_gpu
 from ..memory import inference_memory, training_memory
 from ._types import Plan
 
-__all__ = ["with_hardware", "min_gpus_to_fit"]
+__all__ = ["with_hardware", "min_gpus_to_fit", "MAX_GPUS", "MAX_GPUS_SEARCHED"]
+
+#: most GPUs a plan may be costed on (16.8M, far beyond any cluster; a bound keeps the arithmetic finite)
+MAX_GPUS = 1 << 24
+#: largest GPU count :func:`min_gpus_to_fit` tries (2^20); None beyond it
+MAX_GPUS_SEARCHED = 1 << 20
 
 
-def min_gpus_to_fit(arch: Architecture, gpu: GPU, *, max_gpus: int = 1 << 20, **kw) -> int | None:
-    """Smallest power-of-two GPU count whose per-GPU training memory fits (ZeRO-3 sharding)."""
+def _check_count(name: str, value: object, maximum: int) -> int:
+    """``value`` as an int when it is a whole number in [1, maximum] (2.0 passes, 1.5 and True do not)."""
+    try:
+        ok = not isinstance(value, bool) and float(value) == int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok or not 1 <= int(value) <= maximum:  # type: ignore[call-overload]
+        raise ConfigError(f"The {name!r} parameter must be a whole number from 1 to {maximum:,}. Got {value!r:.80}.")
+    return int(value)  # type: ignore[call-overload]
+
+
+def min_gpus_to_fit(arch: Architecture, gpu: GPU, *, max_gpus: int = MAX_GPUS_SEARCHED, **kw) -> int | None:
+    """Smallest power-of-two GPU count whose per-GPU training memory fits (ZeRO-3 sharding); None when even
+    ``max_gpus`` GPUs do not hold it."""
     n = 1
     while n <= max_gpus:
         if training_memory(arch, n_gpus=n, gpu=gpu, **kw).fits:
@@ -41,13 +58,14 @@ def with_hardware(
     training with mixed-precision AdamW sharded ZeRO-3 over ``n_gpus``, activation checkpointing, micro
     batch 1; inference in bf16 with the KV cache of ``inference_batch`` sequences of full context.
     """
-    check_positive("n_gpus", n_gpus)
+    n_gpus = _check_count("n_gpus", n_gpus, MAX_GPUS)
+    inference_batch = _check_count("inference_batch", inference_batch, MAX_GPUS)
     g = get_gpu(gpu) if isinstance(gpu, str) else gpu
     if usd_per_hour is not None:
         g = g.with_overrides(usd_per_hour=usd_per_hour)
-    cost = training_cost(plan.flops, g, n_gpus=int(n_gpus), mfu=mfu, pue=pue)
+    cost = training_cost(plan.flops, g, n_gpus=n_gpus, mfu=mfu, pue=pue)
     arch = Architecture.from_n_params(plan.n_params)
-    train = training_memory(arch, n_gpus=int(n_gpus), gpu=g)
+    train = training_memory(arch, n_gpus=n_gpus, gpu=g)
     infer = inference_memory(arch, batch_size=inference_batch, context=inference_context, gpu=g)
     memory = {
         "architecture": {"n_layers": arch.n_layers, "d_model": arch.d_model, "n_heads": arch.n_heads,
@@ -60,7 +78,7 @@ def with_hardware(
     cost_d = cost.as_dict()
     if plan.inference_flops is not None:
         # serving cost at the same MFU and price, for the planned lifetime demand
-        serve = training_cost(plan.inference_flops, g, n_gpus=int(n_gpus), mfu=mfu, pue=pue) \
+        serve = training_cost(plan.inference_flops, g, n_gpus=n_gpus, mfu=mfu, pue=pue) \
             if plan.inference_flops > 0 else None
         cost_d["inference_gpu_hours"] = serve.gpu_hours if serve else 0.0
         cost_d["inference_usd"] = serve.usd if serve else 0.0

@@ -3,6 +3,8 @@ user's budget, an optional tracked run, and the provenance of every number."""
 
 from __future__ import annotations
 
+import io
+import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -11,13 +13,14 @@ from typing import Any
 import numpy as np
 
 from .._intervals import band_label, level_label
+from .._io import check_writable, write_atomic
 from ..errors import ConfigError, PlanError, ScalingLabError
 from ..laws.fitted import FittedLaw
 from ..plan import plan_compute, with_hardware
 from ._approach2 import approach2_line, approach2_section
 from ..fit.approach2 import budget_labels
 from ._inputs import Data, data_from_store, resolve_law_input, resolve_runs
-from ._mpl import png_bytes, png_data_uri, save_figure
+from ._mpl import png_bytes, png_data_uri
 from ._sections import audit_rows, data_section, law_section, plan_section, provenance_section, verdict_section
 from .html import esc, page, table
 
@@ -144,27 +147,68 @@ def _plan(fitted: FittedLaw, flops: float) -> tuple[Any, str | None]:
         return None, str(exc)
 
 
+#: the formats ``figures_dir`` takes
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
+
+def _check_figures_dir(figures_dir: str | Path | None, formats: tuple[str, ...]) -> Path | None:
+    """``figures_dir`` as a Path when its figures can be written: an existing writable folder, or a new one
+    in an existing folder (one level is created, at the end; a typo must not make ``/nonexistent/...``)."""
+    for fmt in formats:
+        if fmt not in FIGURE_FORMATS:
+            raise ConfigError(f"The 'formats' entries must be png, svg or pdf. Got {fmt!r}.")
+    if figures_dir is None:
+        return None
+    if str(figures_dir).strip() == "":
+        raise ConfigError("The 'figures_dir' parameter must name a folder. Got ''.")
+    d = Path(figures_dir)
+    if d.exists() and not d.is_dir():
+        raise ConfigError(f"The 'figures_dir' parameter must be a folder, not a file. Got {str(d)!r}.")
+    parent = d if d.is_dir() else (d.parent if str(d.parent) else Path("."))
+    if not parent.is_dir():
+        raise ConfigError(f"The 'figures_dir' parameter must be an existing folder or a new one in an existing "
+                          f"folder; {str(parent)!r} does not exist. Got {str(d)!r}.")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"The 'figures_dir' parameter must be a writable folder; permission denied. Got {str(d)!r}.")
+    return d
+
+
 class _Figures:
-    """Collects figures: embeds each as a PNG data URI and exports it when a directory is given."""
+    """Collects figures: embeds each as a PNG data URI and, when a directory is given, keeps each export
+    in memory for :meth:`write` (after the report, so that a failure cannot leave figures of no report)."""
 
     def __init__(self, figures_dir: Path | None, formats: tuple[str, ...]) -> None:
         self.dir, self.formats, self.files = figures_dir, formats, []
-        if figures_dir is not None:
-            figures_dir.mkdir(parents=True, exist_ok=True)
+        self.pending: list[tuple[Path, bytes]] = []
 
     def html(self, name: str, fig: Any, caption: str, source: str) -> str:
         png = png_bytes(fig, dpi=_DPI)
         w, h = (int(round(v * _DPI)) for v in fig.get_size_inches())
         if self.dir is not None:
-            others = tuple(f for f in self.formats if f != "png")
-            if "png" in self.formats:  # the embedded rendering, not drawn twice
-                (self.dir / f"{name}.png").write_bytes(png)
-                self.files.append(self.dir / f"{name}.png")
-            if others:
-                self.files += save_figure(fig, self.dir / name, others)
+            for fmt in self.formats:  # the png is the embedded rendering, not drawn twice
+                self.pending.append((self.dir / f"{name}.{fmt}", png if fmt == "png" else _render(fig, fmt)))
         return (f'<figure id="fig-{esc(name)}"><img src="{png_data_uri(png)}" width="{w}" height="{h}" '
                 f'alt="{esc(name)}"><figcaption>{caption} <span class="src">Source: {esc(source)}</span>'
                 "</figcaption></figure>")
+
+
+def _render(fig: Any, fmt: str) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=150)
+    return buf.getvalue()
+
+
+def _write(out: Path, html: str, figs: _Figures) -> None:
+    """The report (atomically), then its figure files (each atomically) in ``figs.dir``, made if missing."""
+    write_atomic(out, html, "out")
+    if figs.dir is None:
+        return
+    try:
+        figs.dir.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"The 'figures_dir' folder could not be made ({exc.strerror}). Got {str(figs.dir)!r}.") from None
+    for path, data in figs.pending:
+        figs.files.append(write_atomic(path, data, "figures_dir"))
 
 
 def make_report(
@@ -176,6 +220,7 @@ def make_report(
     """Write the report; see :func:`build_report`. Returns the path, exported figure files and notes."""
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     notes: list[str] = []
+    out, figures_dir = check_writable(out, "out"), _check_figures_dir(figures_dir, tuple(formats))  # before the work
     if store is not None and runs is not None:
         raise ConfigError("Give runs from one source: 'runs' or 'store'. Got both.")
     data = data_from_store(store) if store is not None else resolve_runs(runs, runs_columns)
@@ -194,7 +239,7 @@ def make_report(
     if held_out is None and aud and data is not None and aud.get("flops_cut"):
         held_out = data.flops >= aud["flops_cut"]
     plan, no_plan = _plan(fitted, flops)
-    figs = _Figures(Path(figures_dir) if figures_dir else None, tuple(formats))
+    figs = _Figures(figures_dir, tuple(formats))
     describe = _describe_source(data.source) if data is not None else ""
     a2, no_a2 = _approach2(data, n_bootstrap, seed, fitted.level) if data is not None else (None, None)
     sections = [("verdict", "Can this law be trusted?", verdict_section(fitted, law_src, aud)
@@ -212,9 +257,7 @@ def make_report(
     if track is not None:
         sections.append(("track", "Tracked run", _track_html(figs, track)))
     sections.append(("provenance", "Provenance", provenance_section(created, law_src, data, flops, notes, describe)))
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page(title or f"scalinglab report: {fitted.name}", sections), encoding="utf-8")
+    _write(out, page(title or f"scalinglab report: {fitted.name}", sections), figs)
     return ReportResult(out, tuple(figs.files), tuple(notes))
 
 

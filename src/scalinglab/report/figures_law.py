@@ -123,7 +123,14 @@ def _contours(law: JointLaw, ns: np.ndarray, ds: np.ndarray, n_contours: int) ->
     # viridis reversed, without its pale-yellow end (unreadable on white)
     cmap = mpl.colors.ListedColormap(mpl.colormaps["viridis"](np.linspace(0.82, 0.0, 256)))
     cs = ax.contour(grid_n, grid_d, z, levels=levels, cmap=cmap, linewidths=0.9)
-    ax.clabel(cs, fontsize=7, fmt=f"%.{decimals}f")
+    try:
+        ax.clabel(cs, fontsize=7, fmt=f"%.{decimals}f")
+    except (IndexError, ValueError):
+        # matplotlib's inline labeller fails on some contour paths (where the law is nearly flat at E, at budgets
+        # of 1e55 FLOPs and beyond): redraw the lines unlabelled and give their levels on a colour bar instead
+        cs.remove()
+        cs = ax.contour(grid_n, grid_d, z, levels=levels, cmap=cmap, linewidths=0.9)
+        fig.colorbar(cs, ax=ax, label="loss (nats/token)", format=f"%.{decimals}f")
     return fig, ax
 
 

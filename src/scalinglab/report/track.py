@@ -9,8 +9,10 @@ anneals, so early deviations are expected to be positive; judge a run by its lat
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,11 @@ from ..errors import ConfigError, DataError
 from ..laws.base import JointLaw
 from ..laws.fitted import FittedLaw
 
-__all__ = ["TrackResult", "track_run", "read_training_log", "TrainingLog"]
+__all__ = ["TrackResult", "track_run", "read_training_log", "TrainingLog", "LogWarning"]
+
+
+class LogWarning(UserWarning):
+    """A training log read with a correction: a restarted run whose earlier rows were replaced."""
 
 _TOKEN_NAMES = ("tokens", "tokens_seen", "n_tokens", "num_tokens", "total_tokens", "consumed_tokens")
 _LOSS_NAMES = ("loss", "train_loss", "train/loss", "val_loss", "val/loss", "eval/loss")
@@ -40,22 +46,64 @@ class TrainingLog:
     loss_col: str
     n_rows: int
     n_skipped: int
+    #: rows of a restarted run's earlier segments that its later rows replaced (see :func:`read_training_log`)
+    n_replaced: int = 0
+
+
+def _text(path: Path) -> str:
+    """The log as text: UTF-8 without NUL bytes, else one DataError (a binary file is not a log)."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"The training log must be UTF-8 text (CSV or JSONL); byte {exc.object[exc.start]:#04x} at "
+                        f"offset {exc.start} is not. Got {str(path)!r}.") from None
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise DataError(f"The training log must be text (CSV or JSONL); it holds a NUL byte at offset {nul}. "
+                        f"Got {str(path)!r}.")
+    return text
 
 
 def _read_rows(path: Path) -> tuple[list[str], list[dict[str, Any]]]:
+    text = _text(path)
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         rows = []
-        for lineno, line in enumerate(path.read_text().splitlines(), 1):
+        for lineno, line in enumerate(text.splitlines(), 1):
             if line.strip():
                 try:
-                    rows.append(json.loads(line))
+                    row = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise DataError(f"Line {lineno} of {path.name!r} must be a JSON object ({exc.msg}).") from None
+                if not isinstance(row, dict):
+                    raise DataError(f"Line {lineno} of {path.name!r} must be a JSON object. Got a JSON "
+                                    f"{type(row).__name__}: {line.strip()[:40]!r}.")
+                rows.append(row)
         return list(dict.fromkeys(k for r in rows for k in r)), rows
-    with open(path, newline="") as fh:
-        reader = csv.DictReader(fh)
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
         rows = list(reader)
-        return list(reader.fieldnames or []), rows
+    except csv.Error as exc:
+        raise DataError(f"The training log {path.name!r} must be a readable CSV file ({exc}).") from None
+    return list(reader.fieldnames or []), rows
+
+
+def _latest_segments(t: np.ndarray, rows: np.ndarray, name: str) -> tuple[np.ndarray, int]:
+    """Which rows to keep of a log whose tokens go back (a run restarted from a checkpoint): each row that
+    a later segment covers again (tokens at or past the later segment's start) is replaced by it, with one
+    :class:`LogWarning`. ``t``: tokens in file order; ``rows``: their 1-based data rows."""
+    back = np.flatnonzero(t[1:] < t[:-1]) + 1
+    if back.size == 0:
+        return np.ones(t.size, bool), 0
+    later_min = np.minimum.accumulate(t[::-1])[::-1]  # least tokens at or after each row
+    keep = np.append(t[:-1] < later_min[1:], True)
+    n = int((~keep).sum())
+    i = back[0]
+    warnings.warn(f"The training log {name!r} goes back {back.size} time{'s' if back.size > 1 else ''} (first at "
+                  f"data row {rows[i]}: {t[i]:.4g} tokens after {t[i - 1]:.4g}), a restarted run: {n} earlier "
+                  f"row{'s' if n != 1 else ''} that a later segment logs again {'were' if n != 1 else 'was'} "
+                  "replaced by the later rows.", LogWarning, stacklevel=3)
+    return keep, n
 
 
 def _is_aggregate(col: str) -> bool:
@@ -104,11 +152,19 @@ def read_training_log(path: str | Path, *, tokens_col: str | None = None, loss_c
     "loss" (a TensorBoard export's ``Value`` column is used when nothing else matches). W&B ``__MIN`` /
     ``__MAX`` columns are ignored. With ``tokens_per_step`` the tokens are ``step × tokens_per_step`` from
     ``step_col`` (default: a column named "step" or "Step"). Rows with a missing or non-positive value are
-    skipped (W&B leaves cells empty where a metric was not logged).
+    skipped (W&B leaves cells empty where a metric was not logged). A log whose tokens go back (a run
+    restarted from a checkpoint, logging into the same file) keeps the later rows where segments overlap,
+    with a :class:`LogWarning` saying how many were replaced.
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"The training log must exist. Got {str(path)!r}.")
+    if tokens_per_step is not None and tokens_col is not None:
+        raise ConfigError(f"Give the tokens one way: a tokens column (--tokens-col {tokens_col}) or steps times "
+                          f"--tokens-per-step ({tokens_per_step:g}). Got both.")
+    if step_col is not None and tokens_per_step is None:
+        raise ConfigError(f"The step column (--step-col {step_col}) counts optimizer steps; it needs "
+                          "--tokens-per-step (tokens = step x tokens per step). Got none.")
     columns, rows = _read_rows(path)
     if not rows:
         raise DataError(f"The training log {path.name!r} must hold at least one row. Got none.")
@@ -126,9 +182,11 @@ def read_training_log(path: str | Path, *, tokens_col: str | None = None, loss_c
     if ok.sum() < 1:
         raise DataError(f"The training log {path.name!r} must hold rows with positive {tok_c!r} and "
                         f"{loss_c!r}. Got none of {len(rows)}.")
-    order = np.argsort(t[ok], kind="stable")
-    return TrainingLog(t[ok][order], y[ok][order], str(path), tok_c + (f" × {scale:g}" if scale != 1 else ""),
-                       loss_c, len(rows), int((~ok).sum()))
+    keep, replaced = _latest_segments(t[ok], np.flatnonzero(ok) + 1, path.name)
+    t, y = t[ok][keep], y[ok][keep]
+    order = np.argsort(t, kind="stable")
+    return TrainingLog(t[order], y[order], str(path), tok_c + (f" × {scale:g}" if scale != 1 else ""),
+                       loss_c, len(rows), int((~ok).sum()), replaced)
 
 
 @dataclass(frozen=True, eq=False)
