@@ -282,7 +282,7 @@ def _parametric(runs, o: _Opts, *, holdout=None, out: str | None = None) -> dict
         report["holdout"] = score_runs(fitted, holdout.n_params, holdout.n_tokens, holdout.loss)
     if out:
         try:
-            report["saved"] = str(save_fitted(fitted, out))
+            report["saved"] = str(save_fitted(fitted, out, name="out"))
         except ScalingLabError as exc:  # kept with the report: the fit is printed, then the failure
             report["save_error"] = str(exc)
     return report

@@ -23,6 +23,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .._io import write_atomic
 from ._read import (COEFFICIENTS, FITTED_FORMAT_VERSION, FORMAT_VERSION, FORMATS, MAX_DEPTH, Checker, build_law,
                     read_json)
 from .base import Law
@@ -83,10 +84,10 @@ def fitted_from_dict(d: dict[str, Any]) -> FittedLaw:
     return Checker().fitted(d)
 
 
-def save_fitted(fitted: FittedLaw, path: str | Path) -> Path:
-    from .._io import write_atomic  # all or nothing: a failed write leaves the old file as it was
-
-    return write_atomic(path, json.dumps(fitted_to_dict(fitted), indent=2, default=_json_default) + "\n", "path")
+def save_fitted(fitted: FittedLaw, path: str | Path, *, name: str = "path") -> Path:
+    """Write ``fitted`` as versioned JSON, atomically (a failed write leaves the old file as it was); ``name``
+    is the parameter an error names (the CLI's ``out``)."""
+    return write_atomic(path, json.dumps(fitted_to_dict(fitted), indent=2, default=_json_default) + "\n", name)
 
 
 def _json_default(x: Any) -> Any:
@@ -100,10 +101,9 @@ def load_fitted(path: str | Path) -> FittedLaw:
     return Checker(path).fitted(read_json(path))
 
 
-def save_law(law: Law, path: str | Path, provenance: dict[str, Any] | None = None) -> Path:
-    from .._io import write_atomic  # all or nothing: a failed write leaves the old file as it was
-
-    return write_atomic(path, json.dumps(law_to_dict(law, provenance), indent=2) + "\n", "path")
+def save_law(law: Law, path: str | Path, provenance: dict[str, Any] | None = None, *, name: str = "path") -> Path:
+    """Write ``law`` as JSON, atomically; ``name`` is the parameter an error names."""
+    return write_atomic(path, json.dumps(law_to_dict(law, provenance), indent=2) + "\n", name)
 
 
 def load_law(path: str | Path) -> Law:
