@@ -84,8 +84,8 @@ def test_build_report_reads_a_store_through_to_arrays(tmp_path, monkeypatch, iso
               "holdout": r["budgets"] >= 1e20, "run_hash": r["names"]}
 
     class FakeStore:
-        def __init__(self, path, *, create=True):
-            assert create is False
+        def __init__(self, path, *, readonly=False):
+            assert readonly is True  # the report only reads: the store is opened read-only
 
         def __enter__(self):
             return self
