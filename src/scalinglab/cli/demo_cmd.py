@@ -45,7 +45,7 @@ def _steps(with_lab: bool) -> list[tuple[str, list[str]]]:
 def demo() -> None:
     """A tour on built-in defaults: the law catalog, a compute-optimal plan at Chinchilla's budget, an
     inference-aware plan, a data-constrained plan, reference models against the frontier, then (with the
-    [lab] extra) a small IsoFLOP sweep trained here, its fit and held-out check, and an HTML report."""
+    \\[lab] extra) a small IsoFLOP sweep trained here, its fit and held-out check, and an HTML report."""
     from . import main as run
 
     with_lab = importlib.util.find_spec("torch") is not None
