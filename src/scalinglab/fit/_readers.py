@@ -181,18 +181,24 @@ def _kind(raw: bytes) -> str | None:
 
 def _text(raw: bytes, name: str, fmt: str) -> str:
     what = {"csv": "CSV", "tsv": "TSV", "jsonl": "JSON Lines", "json": "JSON"}[fmt]
+    return decode_text(raw, f"The runs file {name}", what)
+
+
+def decode_text(raw: bytes, subject: str, what: str) -> str:
+    """``raw`` as UTF-8 text (a byte-order mark dropped), or one DataError starting with ``subject`` ("The runs
+    file x.csv") that says what it is instead: compressed or binary bytes, another encoding, NUL bytes."""
     kind = _kind(raw)
     if kind:
-        raise DataError(f"The runs file {name} must be {what} text (UTF-8). Got {kind}.")
+        raise DataError(f"{subject} must be {what} text (UTF-8). Got {kind}.")
     try:
         text = raw.decode("utf-8-sig")  # -sig: a byte-order mark must not glue itself to the first column
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise DataError(f"The runs file {name} must be UTF-8 text. Got byte 0x{raw[exc.start]:02x} on line "
+        raise DataError(f"{subject} must be UTF-8 text. Got byte 0x{raw[exc.start]:02x} on line "
                         f"{line} (Latin-1 or another encoding? save it as UTF-8).") from None
     nul = text.find("\x00")
     if nul >= 0:
-        raise DataError(f"The runs file {name} must be {what} text. Got a NUL byte on line "
+        raise DataError(f"{subject} must be {what} text. Got a NUL byte on line "
                         f"{text.count(chr(10), 0, nul) + 1} (a binary file?).")
     return text
 

@@ -22,6 +22,7 @@ import numpy as np
 from .._intervals import DEFAULT_LEVEL, band_label
 from .._validate import check_positive
 from ..errors import ConfigError, DataError
+from ..fit._readers import decode_text
 from ..laws.base import JointLaw
 from ..laws.fitted import FittedLaw
 
@@ -52,17 +53,7 @@ class TrainingLog:
 
 def _text(path: Path) -> str:
     """The log as text: UTF-8 without NUL bytes, else one DataError (a binary file is not a log)."""
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"The training log must be UTF-8 text (CSV or JSONL); byte {exc.object[exc.start]:#04x} at "
-                        f"offset {exc.start} is not. Got {str(path)!r}.") from None
-    nul = text.find("\x00")
-    if nul >= 0:
-        raise DataError(f"The training log must be text (CSV or JSONL); it holds a NUL byte at offset {nul}. "
-                        f"Got {str(path)!r}.")
-    return text
+    return decode_text(path.read_bytes(), f"The training log {str(path)!r}", "CSV or JSONL")
 
 
 def _read_rows(path: Path) -> tuple[list[str], list[dict[str, Any]]]:
