@@ -11,15 +11,20 @@ SMALL = [("d=96_l=8_h=4", 1.0), ("d=512_l=8_h=4", 1.0), ("d=576_l=24_h=8", 1.0),
 TARGETS = {("open_lm_1b", 32.0): 0.7103, ("open_lm_7b", 1.0): 0.7320}  # % relative error, notebook output
 
 
-@pytest.mark.shared_data
-@pytest.mark.parametrize("loss", ["mse", "huber"])
-def test_over_training_fit_predicts_large_runs_within_about_one_percent(shared_data, loss):
+def _rpj(shared_data):
+    """Gadre et al.'s RedPajama rows by (config, multiplier), and the five default fit runs as Runs."""
     with open(shared_data / "gadre-overtraining" / "gadre_models_losses.csv", newline="") as f:
         rows = {(r["model_config"], float(r["chinchilla_multiplier"])): r for r in csv.DictReader(f)
                 if r["dataset"] == "rpj"}
     pick = [rows[k] for k in SMALL]
-    runs = Runs.from_arrays([float(r["params"]) for r in pick], [float(r["tokens"]) for r in pick],
-                            [float(r["loss_c4_val"]) for r in pick])
+    return rows, Runs.from_arrays([float(r["params"]) for r in pick], [float(r["tokens"]) for r in pick],
+                                  [float(r["loss_c4_val"]) for r in pick])
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("loss", ["mse", "huber"])
+def test_over_training_fit_predicts_large_runs_within_about_one_percent(shared_data, loss):
+    rows, runs = _rpj(shared_data)
     law = ParametricFitter("over-training", loss=loss).fit(runs).result_.law
     for key, published in TARGETS.items():
         r = rows[key]
@@ -35,12 +40,7 @@ def test_over_training_fit_predicts_large_runs_within_about_one_percent(shared_d
 def test_the_papers_objective_reproduces_the_published_errors_to_four_digits(shared_data):
     """Gadre et al. fit least squares on the loss itself (scipy curve_fit); residuals="loss" is that
     objective, and the published 0.7103% / 0.7320% (notebook output) come out to the printed digits."""
-    with open(shared_data / "gadre-overtraining" / "gadre_models_losses.csv", newline="") as f:
-        rows = {(r["model_config"], float(r["chinchilla_multiplier"])): r for r in csv.DictReader(f)
-                if r["dataset"] == "rpj"}
-    pick = [rows[k] for k in SMALL]
-    runs = Runs.from_arrays([float(r["params"]) for r in pick], [float(r["tokens"]) for r in pick],
-                            [float(r["loss_c4_val"]) for r in pick])
+    rows, runs = _rpj(shared_data)
     fit = ParametricFitter("over-training", loss="mse", residuals="loss").fit(runs).result_
     assert fit.residuals == "loss" and fit.as_dict()["residuals"] == "loss"
     for key, published in TARGETS.items():

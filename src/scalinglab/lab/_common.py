@@ -45,13 +45,17 @@ class SweepEvent:
     message: str = ""
 
 
+
+def _missing(module: str) -> bool:
+    """Whether ``module`` cannot be imported here (found without importing it)."""
+    try:
+        return importlib.util.find_spec(module) is None
+    except (ImportError, ValueError):
+        return True
+
 def check_lab_dependencies() -> None:
     """Raise a one-line :class:`ConfigError` when PyTorch (the ``[lab]`` extra) is missing."""
-    try:
-        missing = importlib.util.find_spec("torch") is None
-    except (ImportError, ValueError):
-        missing = True
-    if missing:
+    if _missing("torch"):
         raise ConfigError("The lab needs PyTorch: pip install 'scalinglab[lab]'")
 
 
@@ -66,11 +70,7 @@ def check_sweep_options(executor: str, workers: object, threads_per_worker: obje
     if address is not None and executor != "ray":
         raise ConfigError(f"The 'address' parameter needs executor='ray'. Got executor={executor!r}.")
     if executor == "ray":
-        try:
-            missing = importlib.util.find_spec("ray") is None
-        except (ImportError, ValueError):
-            missing = True
-        if missing:
+        if _missing("ray"):
             raise ConfigError("The Ray executor needs Ray: pip install 'scalinglab[distributed]'")
 
 
