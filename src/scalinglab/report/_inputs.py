@@ -3,6 +3,7 @@ into plain arrays and dicts (with the provenance of each)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, DataError
+from ..fit.approach2 import budget_labels
 from ..fit.data import Runs, file_sha256 as sha256, load_runs
 from ..flops import tokens_for_flops
 from ..laws.base import JointLaw, Law
@@ -50,6 +52,13 @@ class Data:
     @property
     def flops(self) -> np.ndarray:
         return self.runs.flops
+
+    @functools.cached_property
+    def budget_groups(self) -> np.ndarray | None:
+        """The IsoFLOP budget of each run, one choice for the IsoFLOP figure and Approach 2: the runs' labels (a
+        sweep's, or a budget column) when they have them, else budgets found where compute repeats
+        (:func:`~scalinglab.fit.approach2.budget_labels`; NaN for runs in none)."""
+        return self.budgets if self.budgets is not None else budget_labels(self.flops)
 
     def __len__(self) -> int:
         return len(self.runs)

@@ -18,7 +18,6 @@ from ..errors import ConfigError, PlanError, ScalingLabError
 from ..laws.fitted import FittedLaw
 from ..plan import plan_compute, with_hardware
 from ._approach2 import approach2_line, approach2_section
-from ..fit.approach2 import budget_labels
 from ._inputs import Data, data_from_store, resolve_law_input, resolve_runs
 from ._mpl import png_bytes, png_data_uri
 from ._sections import audit_rows, data_section, law_section, plan_section, provenance_section, verdict_section
@@ -94,7 +93,7 @@ def _approach2(data: Data, n_bootstrap: int, seed: int, level: float) -> tuple[d
     from ..fit.approach2 import fit_approach2, isoflop_budgets, not_isoflop_design
 
     fit_rows = np.ones(len(data), bool) if data.held_out is None else ~data.held_out
-    labels = _budgets(data)
+    labels = data.budget_groups
     outside = 0
     if labels is not None:  # runs in no budget are left out, as the IsoFLOP figure leaves them out, and counted
         outside = int((fit_rows & ~np.isfinite(labels)).sum())
@@ -115,12 +114,6 @@ def _approach2(data: Data, n_bootstrap: int, seed: int, level: float) -> tuple[d
         out["notes"] = [*out["notes"], f"{outside} run{'s' if outside > 1 else ''} in no IsoFLOP budget (compute "
                         "not repeated by 3 or more runs) left out of Approach 2, as from the IsoFLOP figure"]
     return out, None
-
-
-def _budgets(data: Data) -> np.ndarray | None:
-    """The IsoFLOP budget of each run, one choice for the IsoFLOP figure and Approach 2: the runs' labels (a
-    sweep's, or a budget column) when they have them, else budgets found where compute repeats."""
-    return data.budgets if data.budgets is not None else budget_labels(data.flops)
 
 
 def _complete(aud: dict[str, Any]) -> dict[str, Any]:
@@ -271,7 +264,7 @@ def _figures(figs: _Figures, fitted: FittedLaw, data: Data | None, held_out: Any
     joint, src_law, parts = fitted.joint_law(), f"law {fitted.name}", []
     runs_kw = {} if data is None else {"n_params": data.n_params, "n_tokens": data.n_tokens}
     if data is not None:
-        budgets = _budgets(data)
+        budgets = data.budget_groups
         if budgets is not None:
             parts.append(figs.html("isoflop", ff.isoflop_figure(data.n_params, data.loss, budgets, law=joint,
                                                                      held_out=held_out),
