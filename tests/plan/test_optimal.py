@@ -7,6 +7,7 @@ from scalinglab.errors import ConfigError, PlanError
 from scalinglab.laws import Chinchilla, ChinchillaParams, JointLaw, get_law, list_laws
 from scalinglab.plan import plan_compute, plan_params, plan_target_loss
 from scalinglab.plan._numeric import numeric_compute_optimal
+from scalinglab.plan.optimal import smallest_budget
 from scalinglab.plan.inference import tokens_for_loss
 
 JOINT = [law for law in list_laws() if isinstance(law, JointLaw)]
@@ -81,3 +82,15 @@ def test_intervals_come_from_law_variants():
     assert not any("No mean band" in n for n in p.notes)
     # the published law has no samples and says so
     assert any("No mean band" in n for n in plan_compute(1e23).notes)
+
+
+def test_budget_below_one_parameter_is_refused_naming_the_smallest_budget():
+    with pytest.raises(PlanError, match=r"^The 'flops' parameter must give at least 1 parameter and 1 token; it "
+                                        r"gives a model of 0.0477 parameters .* smallest such budget is 378 FLOPs\. "
+                                        r"Got 1\.$"):
+        plan_compute(1)
+    smallest = smallest_budget(get_law("epoch2024"))
+    p = plan_compute(smallest)
+    assert p.n_params >= 1 and p.n_tokens >= 1
+    with pytest.raises(PlanError, match="smallest such budget"):
+        plan_compute(smallest * 0.99)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import math
-
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -20,14 +18,13 @@ from ..plan import (
     Plan,
     implied_inference_tokens,
     inference_sweep,
-    optimal_split,
     plan_compute,
     plan_inference,
     plan_params,
     plan_target_loss,
     plan_unique_tokens,
 )
-from ..plan.optimal import resolve_plan_law
+from ..plan.optimal import check_budget, resolve_plan_law
 from ..plan.resources import MAX_GPUS, MAX_GPUS_SEARCHED, with_hardware
 from . import app
 from ._common import FLOPS_HELP, console, one_budget, print_json, quantity, renamed, whole
@@ -106,9 +103,13 @@ def plan_cmd(
     --inference-tokens (with --target-loss or --flops) or --unique-tokens (with --flops)."""
     flops = one_budget(flops, compute, "--compute")
     _check_inference_options(inference_tokens, objective, inference_mfu)
+    if flops is not None and params is None and target_loss is None:
+        # a budget too small for the law: one line naming the flag and the smallest budget (as plan_compute does)
+        budget_law = law if law is not None or unique_tokens is None else "muennighoff2023"
+        check_budget(resolve_plan_law(budget_law, allow_unidentified=True)[0], flops, name="The '--flops' budget")
     plan = _question(flops, params, target_loss, inference_tokens, unique_tokens, tokens_per_param, law,
                      objective or "flops", mfu, inference_mfu, allow_unidentified)
-    _check_size(plan, law, flops if params is None and target_loss is None else None)
+    _check_size(plan)
     overrides = {k: v for k, v in (("peak_flops", None if peak_tflops is None else peak_tflops * 1e12),
                                    ("memory_gb", gpu_memory_gb), ("power_w", gpu_power_w)) if v is not None}
     plan = with_hardware(plan, get_gpu(gpu, **overrides), n_gpus=gpus, mfu=mfu, usd_per_hour=usd_per_hour)
@@ -144,28 +145,12 @@ def _check_inference_options(inference_tokens: float | None, objective: str | No
                           f"--objective {objective or 'flops (the default)'}.")
 
 
-def _check_size(plan: Plan, law: str | None, flops: float | None) -> None:
-    """Refuse a plan of less than one parameter or one token (a budget far too small for the law); for a
-    --flops plan, name the smallest budget that gives at least one of each."""
+def _check_size(plan: Plan) -> None:
+    """Refuse a plan of less than one parameter or one token (a question far too small for the law)."""
     if plan.n_params >= 1 and plan.n_tokens >= 1:
         return
-    what = f"a model of {plan.n_params:.3g} parameters on {plan.n_tokens:.3g} tokens under law {plan.law}"
-    if flops is None:
-        raise ConfigError(f"The plan must have at least 1 parameter and 1 token; the question asked gives {what}.")
-    raise ConfigError(f"The '--flops' budget must give at least 1 parameter and 1 token; it gives {what}. The smallest "
-                      f"such budget is {_smallest_budget(law):.3g} FLOPs. Got {flops:g}.")
-
-
-def _smallest_budget(law: str | None) -> float:
-    """The least budget (rounded up to 3 digits) whose compute-optimal model has N* >= 1 and D* >= 1:
-    bisection in log10 C over [0, 60]; N* and D* both grow with C."""
-    joint = resolve_plan_law(law, allow_unidentified=True)[0]
-    lo, hi = 0.0, 60.0
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        lo, hi = (lo, mid) if min(optimal_split(joint, 10.0 ** mid)) >= 1 else (mid, hi)
-    step = 10.0 ** (math.floor(hi) - 2)
-    return math.ceil(10.0 ** hi / step) * step
+    raise ConfigError(f"The plan must have at least 1 parameter and 1 token; the question asked gives a model of "
+                      f"{plan.n_params:.3g} parameters on {plan.n_tokens:.3g} tokens under law {plan.law}.")
 
 
 def _interval(plan: Plan, key: str) -> str:

@@ -35,6 +35,8 @@ __all__ = [
     "optimal_flops_for_loss",
     "with_intervals",
     "resolve_plan_law",
+    "check_budget",
+    "smallest_budget",
     "LawSpec",
 ]
 
@@ -172,13 +174,37 @@ def with_intervals(plan: Plan, fitted: FittedLaw | JointLaw, solve: Callable[[Jo
     return out
 
 
+def smallest_budget(law: JointLaw) -> float:
+    """The least budget (rounded up to 3 significant digits) whose compute-optimal model has N* >= 1 and
+    D* >= 1: bisection in log10 C over [0, 60]; N* and D* both grow with C."""
+    lo, hi = 0.0, 60.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if min(optimal_split(law, 10.0 ** mid)) >= 1 else (mid, hi)
+    step = 10.0 ** (np.floor(hi) - 2)
+    return float(np.ceil(10.0 ** hi / step) * step)
+
+
+def check_budget(law: JointLaw, flops: float, *, name: str = "The 'flops' parameter", got: str | None = None) -> None:
+    """Refuse a budget whose compute-optimal model has less than one parameter or one token (PlanError naming
+    :func:`smallest_budget`). ``name`` and ``got`` word the message for the caller (the CLI names its flag)."""
+    n, d = optimal_split(law, flops)
+    if n >= 1 and d >= 1:
+        return
+    raise PlanError(f"{name} must give at least 1 parameter and 1 token; it gives a model of {n:.3g} parameters "
+                    f"on {d:.3g} tokens under law {law.name}. The smallest such budget is "
+                    f"{smallest_budget(law):.3g} FLOPs. Got {got if got is not None else f'{flops:g}'}.")
+
+
 def plan_compute(flops: float, *, law: LawSpec = None, allow_unidentified: bool = False) -> Plan:
     """Compute-optimal model size and tokens for a training budget of ``flops``.
 
-    Hoffmann et al. (2022) Eq. 4 for Chinchilla-type laws; numeric argmin for the rest.
+    Hoffmann et al. (2022) Eq. 4 for Chinchilla-type laws; numeric argmin for the rest. A budget too small
+    for one parameter and one token is refused (:func:`check_budget`).
     """
     flops = check_positive("flops", flops)
     law, fitted, stamp = resolve_plan_law(law, allow_unidentified=allow_unidentified)
+    check_budget(law, flops)
 
     def solve(lw: JointLaw) -> Plan:
         n, d = optimal_split(lw, flops)
