@@ -1,0 +1,121 @@
+"""How ``scalinglab plan`` prints a plan: its table, intervals, reference, cost, memory and inference sweep."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.markup import escape
+from rich.table import Table
+
+from .._intervals import level_label
+from .._units import format_si
+from ..plan import Plan
+from ..plan.resources import MAX_GPUS_SEARCHED
+from ._common import console
+
+__all__ = ["render"]
+
+
+def _interval(plan: Plan, key: str) -> str:
+    iv = plan.intervals.get(key)
+    if not iv or abs(iv.high - iv.low) <= 1e-9 * abs(iv.low):  # e.g. the fixed budget of --flops
+        return ""
+    return f"[{_fmt_ref(key, iv.low)}, {_fmt_ref(key, iv.high)}]"
+
+
+def _fmt_ref(key: str, value: Any) -> str:
+    if not isinstance(value, float):
+        return str(value)
+    if "flops" in key:
+        return f"{value:.3g}"
+    if key.startswith("fraction"):
+        return f"{max(value, 0.0) * 100:.1f}%"
+    if key in ("loss", "tokens_per_param", "target_loss"):
+        return f"{value:.4g}"
+    return format_si(value)
+
+
+def render(plan: Plan, extra: dict[str, Any]) -> None:
+    """The plan as rich text on stdout."""
+    console.print(_plan_table(plan))
+    if plan.intervals:
+        level = next(iter(plan.intervals.values())).level
+        n_ref = max((iv.n_samples for k, iv in plan.intervals.items() if iv.band == "mean"), default=0)
+        console.print(f"[dim]intervals: the {level_label(level)} mean band across {n_ref} bootstrap refits (where "
+                      "the law's mean puts each number); the run row is the prediction band (refits + run-to-run "
+                      "scatter): where one training run's loss would fall.[/]" if n_ref else
+                      f"[dim]interval: the {level_label(level)} prediction band of one run's loss (run-to-run "
+                      "scatter; no bootstrap refits, so no mean band).[/]")
+    if plan.reference:
+        ref = plan.reference
+        console.print(f"[dim]reference ({escape(str(ref['what']))}):[/] " + escape(", ".join(
+            f"{k.replace('_', ' ')} {_fmt_ref(k, v)}" for k, v in ref.items() if k != "what")))
+    _print_resources(plan)
+    if "sweep" in extra:
+        _print_sweep(extra["sweep"], extra["example"])
+    for note in plan.notes:
+        console.print(f"[dim]note: {escape(note)}[/]")
+
+
+def _plan_table(plan: Plan) -> Table:
+    """The planned quantities, with an interval column when the plan carries intervals."""
+    stamp = f"[bold red]{escape(plan.stamp)}[/] — " if plan.stamp else ""
+    t = Table(title=f"{stamp}Plan ({plan.question}) under law {escape(plan.law)}", show_header=True)
+    t.add_column("quantity")
+    t.add_column("value", justify="right")
+    if plan.intervals:
+        level = next(iter(plan.intervals.values())).level
+        t.add_column(f"{level_label(level)} interval", justify="right")
+    rows = [("parameters N", format_si(plan.n_params), _interval(plan, "n_params")),
+            ("tokens D", format_si(plan.n_tokens), _interval(plan, "n_tokens")),
+            ("tokens / parameter", f"{plan.tokens_per_param:.4g}", _interval(plan, "tokens_per_param")),
+            ("training compute (FLOPs)", f"{plan.flops:.3g}", _interval(plan, "flops")),
+            ("predicted loss (mean curve)", f"{plan.loss:.4f}", _interval(plan, "loss"))]
+    if "loss_new_run" in plan.intervals:
+        rows.append(("loss of a run trained so", f"{plan.loss:.4f}", _interval(plan, "loss_new_run")))
+    if plan.epochs is not None:
+        rows += [("unique tokens", format_si(plan.unique_tokens), ""), ("epochs", f"{plan.epochs:.3g}", ""),
+                 ("effective tokens D'", format_si(plan.effective_tokens), ""),
+                 ("effective params N'", format_si(plan.effective_params), "")]
+    if plan.inference_tokens is not None:
+        rows += [("inference tokens", format_si(plan.inference_tokens), ""),
+                 ("inference FLOPs", f"{plan.inference_flops:.3g}", ""),
+                 ("training + inference FLOPs", f"{plan.total_flops:.3g}", _interval(plan, "total_flops"))]
+    for r in rows:
+        t.add_row(*(r if plan.intervals else r[:2]))
+    return t
+
+
+def _print_resources(plan: Plan) -> None:
+    """The cost and memory lines of a plan with hardware (:func:`~scalinglab.plan.with_hardware`)."""
+    c = plan.cost
+    if c:
+        console.print(
+            f"[bold]cost[/] on {c['n_gpus']} × {escape(c['gpu'])} at MFU {c['mfu']:.2f}: "
+            f"{format_si(c['gpu_hours'])} GPU-hours, {c['wall_hours'] / 24:.3g} days wall, "
+            f"${format_si(c['usd'])} at ${c['usd_per_hour']:.2f}/GPU-h, {format_si(c['energy_kwh'])} kWh"
+        )
+    m = plan.memory
+    if m:
+        tr, inf = m["training"], m["inference"]
+        console.print(
+            f"[bold]memory[/] training {tr['per_gpu'] / 1e9:.3g} GB per GPU "
+            f"({'fits' if tr['fits'] else 'does not fit'}; smallest power-of-two count that fits: "
+            f"{m['min_gpus_to_train'] or f'none up to {MAX_GPUS_SEARCHED:,} (2^20)'}), inference {inf['total'] / 1e9:.3g} GB "
+            f"(weights + KV cache, {'fits' if inf['fits'] else 'does not fit'} on one GPU)"
+        )
+
+
+def _print_sweep(sweep: list[dict[str, Any]], ex: dict[str, Any]) -> None:
+    """How the inference-aware optimum moves with lifetime demand, and the demand that makes ``ex`` optimal."""
+    s = Table(title="Optimum vs lifetime inference demand (same loss)")
+    for col in ("inference tokens", "N", "D", "tokens/param", "saved vs compute-optimal"):
+        s.add_column(col, justify="right")
+    for row in sweep:
+        s.add_row(format_si(row["inference_tokens"]), format_si(row["n_params"]), format_si(row["n_tokens"]),
+                  f"{row['tokens_per_param']:.4g}", f"{100 * max(row['fraction_saved'], 0.0):.1f}%")
+    console.print(s)
+    if ex["implied_inference_tokens"]:
+        console.print(f"[dim]{escape(ex['model'])} ({format_si(ex['n_params'])} on {format_si(ex['n_tokens'])} tokens, "
+                      f"{ex['tokens_per_param']:,.0f}:1) is the optimal recipe at its own loss if it serves "
+                      f"≈{format_si(ex['implied_inference_tokens'])} tokens in its lifetime.[/]")
