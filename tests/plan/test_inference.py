@@ -1,10 +1,12 @@
 """Inference-aware plans (Sardana et al. 2024)."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from scalinglab.errors import ConfigError
-from scalinglab.laws import get_law
+from scalinglab.laws import Chinchilla, get_law
 from scalinglab.plan import implied_inference_tokens, inference_sweep, plan_compute, plan_inference
 from scalinglab.plan.optimal import optimal_flops_for_params
 
@@ -68,3 +70,83 @@ def test_needs_exactly_one_quality():
         plan_inference(-1, flops=1e22)
     with pytest.raises(ConfigError, match="'objective' parameter"):
         plan_inference(1e12, flops=1e22, objective="joules")
+
+
+# --- compute-held plans: least loss with training + inference compute at the budget -----------------------------
+
+DEMANDS = [0.0, 1e11, 1e12, 1e13, 1e14, 1e15]
+
+
+def test_compute_held_spends_exactly_the_budget_and_shrinks_the_model_as_demand_grows():
+    c = 5.76e23
+    ref = plan_compute(c)
+    plans = [plan_inference(t, flops=c, hold="compute") for t in DEMANDS]
+    for p in plans:
+        assert p.hold == "compute" and p.as_dict()["hold"] == "compute"
+        assert p.total_flops == pytest.approx(c, rel=1e-9)
+        assert p.flops + p.inference_flops == pytest.approx(c, rel=1e-9)
+        assert p.loss >= ref.loss - 1e-12
+        assert p.reference["loss_given_up"] == pytest.approx(p.loss - ref.loss, abs=1e-12)
+    assert all(np.diff([p.n_params for p in plans]) < 0)
+    assert all(np.diff([p.loss for p in plans]) > 0)
+    # no demand: exactly the compute-optimal plan
+    assert (plans[0].n_params, plans[0].n_tokens, plans[0].loss) == (ref.n_params, ref.n_tokens, ref.loss)
+
+
+def test_compute_held_is_the_least_loss_within_the_budget():
+    c, t = 1e23, 1e13
+    p = plan_inference(t, flops=c, hold="compute")
+    law = get_law("epoch2024")
+    for f in (0.8, 0.95, 1.05, 1.25):
+        n = p.n_params * f
+        assert law.loss(n, (c - 2 * n * t) / (6 * n)) > p.loss
+
+
+def test_compute_held_lies_on_the_loss_held_frontier():
+    """The two readings are duals: the compute-held model is Sardana's optimum for the loss it reaches."""
+    p = plan_inference(1e13, flops=5.76e23, hold="compute")
+    q = plan_inference(1e13, target_loss=p.loss)
+    assert q.n_params == pytest.approx(p.n_params, rel=1e-4)
+    assert q.total_flops == pytest.approx(p.total_flops, rel=1e-6)
+
+
+def test_loss_held_reports_the_training_compute_added_over_the_budget():
+    p = plan_inference(1e13, flops=5.76e23)
+    assert p.hold == "loss" and p.loss == pytest.approx(plan_compute(5.76e23).loss, rel=1e-9)
+    assert p.flops > 5.76e23
+    assert p.reference["flops_added"] == pytest.approx(p.flops - 5.76e23, rel=1e-6)
+    assert p.reference["fraction_flops_added"] == pytest.approx(p.flops / 5.76e23 - 1, rel=1e-6)
+
+
+def test_compute_held_usd_holds_gpu_time():
+    c, t = 1e23, 1e13
+    p = plan_inference(t, flops=c, hold="compute", objective="usd", train_mfu=0.4, inference_mfu=0.1)
+    assert p.flops / 0.4 + p.inference_flops / 0.1 == pytest.approx(c / 0.4, rel=1e-9)
+    assert p.n_params < plan_inference(t, flops=c, hold="compute").n_params  # slow serving: smaller still
+
+
+def test_compute_held_carries_intervals_from_the_law_variants():
+    base = get_law("epoch2024")
+    rng = np.random.default_rng(0)
+    samples = tuple(replace(base.params, E=base.params.E * np.exp(0.003 * a), alpha=base.params.alpha + 0.002 * b,
+                            beta=base.params.beta + 0.002 * c) for a, b, c in rng.standard_normal((40, 3)))
+    law = Chinchilla("sampled", base.params, base.citation, samples=samples)
+    p = plan_inference(1e13, flops=1e23, hold="compute", law=law)
+    n_iv, loss_iv = p.intervals["n_params"], p.intervals["loss"]
+    assert n_iv.n_samples == 40 and n_iv.low < p.n_params < n_iv.high and loss_iv.low < p.loss < loss_iv.high
+    total = p.intervals["total_flops"]  # held: every variant spends the same budget
+    assert total.low == pytest.approx(1e23, rel=1e-9) and total.high == pytest.approx(1e23, rel=1e-9)
+
+
+def test_sweep_holds_what_the_plan_holds():
+    sweep = inference_sweep([0.0, 1e12, 1e13], flops=1e23, hold="compute")
+    assert [p.hold for p in sweep] == ["compute"] * 3
+    assert sweep[2].n_params == pytest.approx(plan_inference(1e13, flops=1e23, hold="compute").n_params, rel=1e-12)
+    np.testing.assert_allclose([p.total_flops for p in sweep], 1e23, rtol=1e-9)
+
+
+def test_hold_is_checked():
+    with pytest.raises(ConfigError, match="'hold' parameter must be one of loss, compute. Got 'budget'"):
+        plan_inference(1e12, flops=1e22, hold="budget")
+    with pytest.raises(ConfigError, match="'hold' parameter 'compute' .* needs 'flops'.*target_loss=2.1"):
+        plan_inference(1e12, target_loss=2.1, hold="compute")

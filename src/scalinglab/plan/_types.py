@@ -52,6 +52,7 @@ class Plan:
     inference_tokens: float | None = None
     inference_flops: float | None = None
     total_flops: float | None = None
+    hold: str | None = None  # "loss" (Sardana et al.) or "compute" (training + inference at the budget)
     # a plan to compare with (the compute-optimal one at the same loss or budget)
     reference: dict[str, Any] | None = None
     # uncertainty from the law's variants, by field name
@@ -88,7 +89,7 @@ class Plan:
         }
         d = asdict(self)
         for key in ("unique_tokens", "epochs", "effective_tokens", "effective_params", "inference_tokens",
-                    "inference_flops", "total_flops", "reference", "cost", "memory"):
+                    "inference_flops", "total_flops", "hold", "reference", "cost", "memory"):
             if d[key] is not None:
                 out[key] = d[key]
         out["intervals"] = {k: {**asdict(v), "label": v.label} for k, v in self.intervals.items()}
