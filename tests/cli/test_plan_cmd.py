@@ -90,3 +90,60 @@ def test_older_name_compute_still_plans_the_same_and_both_names_are_refused(run)
     assert code != 0 and "Give the compute budget once" in err and "--compute" in err
     code, out, _ = run("plan", "--help")
     assert "--flops" in out and "--compute" not in out
+
+
+def _inference(run, *argv):
+    code, out, err = run("plan", "--inference-tokens", "10T", "--flops", "5.76e23", *argv)
+    assert code == 0, err
+    return json.loads(out) if "--json" in argv else " ".join(out.split())
+
+
+def test_inference_plan_holds_the_loss_by_default_and_the_compute_on_request(run):
+    optimum = json.loads(run("plan", "--flops", "5.76e23", "--json")[1])
+    by_loss, by_compute = _inference(run, "--json"), _inference(run, "--hold", "compute", "--json")
+    assert by_loss == _inference(run, "--hold", "loss", "--json")
+    assert by_loss["hold"] == "loss" and by_compute["hold"] == "compute"
+    # loss held: the compute-optimal model's loss, more training compute than the budget
+    assert by_loss["loss"] == pytest.approx(optimum["loss"], rel=1e-9) and by_loss["flops"] > 5.76e23
+    assert by_loss["reference"]["flops_added"] == pytest.approx(by_loss["flops"] - 5.76e23, rel=1e-6)
+    # compute held: training + inference = the budget, a worse loss, a smaller model
+    assert by_compute["total_flops"] == pytest.approx(5.76e23, rel=1e-9) and by_compute["flops"] < 5.76e23
+    assert by_compute["loss"] > optimum["loss"]
+    assert by_compute["reference"]["loss_given_up"] == pytest.approx(by_compute["loss"] - optimum["loss"], rel=1e-9)
+    assert by_compute["n_params"] < by_loss["n_params"] < optimum["n_params"]
+
+
+@pytest.mark.parametrize("hold", ["loss", "compute"])
+def test_inference_sweep_holds_what_the_plan_holds(run, hold):
+    d = _inference(run, "--hold", hold, "--json")
+    rows = {row["inference_tokens"]: row for row in d["sweep"]}
+    assert rows[1e13]["n_params"] == pytest.approx(d["n_params"], rel=1e-9)  # the plan's own demand is a row
+    assert rows[0.0]["n_params"] == pytest.approx(json.loads(run("plan", "--flops", "5.76e23", "--json")[1])
+                                                  ["n_params"], rel=1e-6)
+    assert all(b["n_params"] < a["n_params"] for a, b in zip(d["sweep"][2:], d["sweep"][3:]))
+    held = [row["total_flops"] if hold == "compute" else row["loss"] for row in d["sweep"]]
+    assert held == pytest.approx([held[0]] * len(held), rel=1e-9)
+
+
+def test_inference_plan_says_what_is_held(run):
+    text = _inference(run)
+    assert "Plan (inference, loss held)" in text and "held: loss 1.9740" in text
+    assert "adds 1.86e+23 (32.4%) to the budget" in text and "--hold compute keeps" in text
+    assert "same loss, 1.9740" in text
+    text = _inference(run, "--hold", "compute")
+    assert "Plan (inference, compute held)" in text and "held: compute" in text
+    assert "training + inference at the budget of 5.76e+23 FLOPs" in text and "gives up 0.0384" in text
+    assert "same training + inference compute, 5.76e+23 FLOPs" in text and "loss given up" in text
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (("--flops", "1e23", "--hold", "compute"), "'--hold' option chooses what an inference plan holds; it needs "
+                                               "--inference-tokens. Got --hold compute without it."),
+    (("--inference-tokens", "1T", "--target-loss", "2.1", "--hold", "compute"), "Got --hold compute with "
+                                                                                 "--target-loss 2.1."),
+    (("--inference-tokens", "1T", "--flops", "1e23", "--hold", "budget"), "'hold' parameter must be one of loss, "
+                                                                          "compute. Got 'budget'."),
+])
+def test_hold_is_refused_where_it_cannot_act(run, argv, fragment):
+    code, _, err = run("plan", *argv)
+    assert code == 1 and fragment in " ".join(err.split()) and len(err.strip().splitlines()) == 1

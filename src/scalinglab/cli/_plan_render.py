@@ -30,7 +30,7 @@ def _fmt_ref(key: str, value: Any) -> str:
         return f"{value:.3g}"
     if key.startswith("fraction"):
         return f"{max(value, 0.0) * 100:.1f}%"
-    if key in ("loss", "tokens_per_param", "target_loss"):
+    if key in ("loss", "tokens_per_param", "target_loss", "loss_given_up"):
         return f"{value:.4g}"
     return format_si(value)
 
@@ -49,18 +49,25 @@ def render(plan: Plan, extra: dict[str, Any]) -> None:
     if plan.reference:
         ref = plan.reference
         console.print(f"[dim]reference ({escape(str(ref['what']))}):[/] " + escape(", ".join(
-            f"{k.replace('_', ' ')} {_fmt_ref(k, v)}" for k, v in ref.items() if k != "what")))
+            f"{k.replace('_', ' ')} {_fmt_ref(k, v)}" for k, v in ref.items() if k not in _SAID_BY_HELD)))
+    if plan.hold:
+        console.print(_held(plan, extra.get("budget")))
     _print_resources(plan)
     if "sweep" in extra:
-        _print_sweep(extra["sweep"], extra["example"])
+        _print_sweep(plan, extra["sweep"], extra["example"])
     for note in plan.notes:
         console.print(f"[dim]note: {escape(note)}[/]")
+
+
+#: reference keys the "held" line states (and "what", the reference's title): not repeated in the reference line
+_SAID_BY_HELD = ("what", "flops_added", "fraction_flops_added", "loss_given_up")
 
 
 def _plan_table(plan: Plan) -> Table:
     """The planned quantities, with an interval column when the plan carries intervals."""
     stamp = f"[bold red]{escape(plan.stamp)}[/] — " if plan.stamp else ""
-    t = Table(title=f"{stamp}Plan ({plan.question}) under law {escape(plan.law)}", show_header=True)
+    held = f", {plan.hold} held" if plan.hold else ""
+    t = Table(title=f"{stamp}Plan ({plan.question}{held}) under law {escape(plan.law)}", show_header=True)
     t.add_column("quantity")
     t.add_column("value", justify="right")
     if plan.intervals:
@@ -106,14 +113,40 @@ def _print_resources(plan: Plan) -> None:
         )
 
 
-def _print_sweep(sweep: list[dict[str, Any]], ex: dict[str, Any]) -> None:
-    """How the inference-aware optimum moves with lifetime demand, and the demand that makes ``ex`` optimal."""
-    s = Table(title="Optimum vs lifetime inference demand (same loss)")
-    for col in ("inference tokens", "N", "D", "tokens/param", "saved vs compute-optimal"):
+def _held(plan: Plan, budget: dict[str, Any] | None) -> str:
+    """What an inference plan holds fixed, and what moves instead: the training compute added (loss held) or
+    the loss given up (compute held), against the compute-optimal model."""
+    ref = plan.reference or {}
+    if plan.hold == "compute":
+        return (f"[bold]held: compute[/] — training + inference at the budget of {ref['flops']:.3g} FLOPs "
+                f"({plan.flops:.3g} training + {plan.inference_flops:.3g} inference); the loss {plan.loss:.4f} gives "
+                f"up {ref['loss_given_up']:.4f} against the compute-optimal model of the budget ({ref['loss']:.4f}, "
+                "which ignores inference).")
+    if budget is not None:
+        return (f"[bold]held: loss[/] {plan.loss:.4f}, the compute-optimal model's at the budget of "
+                f"{budget['flops']:.3g} FLOPs; training compute {plan.flops:.3g} FLOPs adds "
+                f"{ref['flops_added']:.3g} ({100 * ref['fraction_flops_added']:.1f}%) to the budget. "
+                "--hold compute keeps training + inference at the budget instead.")
+    return (f"[bold]held: loss[/] {plan.loss:.4f} (--target-loss); training compute {plan.flops:.3g} FLOPs adds "
+            f"{ref['flops_added']:.3g} ({100 * ref['fraction_flops_added']:.1f}%) to the compute-optimal model of "
+            "that loss.")
+
+
+def _print_sweep(plan: Plan, sweep: list[dict[str, Any]], ex: dict[str, Any]) -> None:
+    """How the inference-aware optimum moves with lifetime demand (holding what the plan holds), and the
+    demand that makes ``ex`` optimal."""
+    by_compute = plan.hold == "compute"
+    s = Table(title="Optimum vs lifetime inference demand ("
+              + (f"same training + inference compute, {sweep[0]['total_flops']:.3g} FLOPs)" if by_compute
+                 else f"same loss, {plan.loss:.4f})"))
+    last = ("loss", "loss given up") if by_compute else ("saved vs compute-optimal",)
+    for col in ("inference tokens", "N", "D", "tokens/param", *last):
         s.add_column(col, justify="right")
     for row in sweep:
+        tail = ((f"{row['loss']:.4f}", f"{row['loss_given_up']:.4f}") if by_compute
+                else (f"{100 * max(row['fraction_saved'], 0.0):.1f}%",))
         s.add_row(format_si(row["inference_tokens"]), format_si(row["n_params"]), format_si(row["n_tokens"]),
-                  f"{row['tokens_per_param']:.4g}", f"{100 * max(row['fraction_saved'], 0.0):.1f}%")
+                  f"{row['tokens_per_param']:.4g}", *tail)
     console.print(s)
     if ex["implied_inference_tokens"]:
         console.print(f"[dim]{escape(ex['model'])} ({format_si(ex['n_params'])} on {format_si(ex['n_tokens'])} tokens, "

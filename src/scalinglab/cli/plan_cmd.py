@@ -35,11 +35,11 @@ SWEEP_TOKENS = (0.0, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15)
 
 
 def _question(compute, params, target_loss, inference_tokens, unique_tokens, tokens_per_param, law,
-              objective, mfu, inference_mfu, allow: bool = False) -> Plan:
+              objective, mfu, inference_mfu, hold, allow: bool = False) -> Plan:
     if inference_tokens is not None:
         if unique_tokens is not None or params is not None:
             raise ConfigError("The '--inference-tokens' option combines with --target-loss or --flops only.")
-        return plan_inference(inference_tokens, target_loss=target_loss, flops=compute, law=law,
+        return plan_inference(inference_tokens, target_loss=target_loss, flops=compute, hold=hold, law=law,
                               objective=objective, train_mfu=mfu, inference_mfu=inference_mfu,
                               allow_unidentified=allow)
     if unique_tokens is not None:
@@ -87,6 +87,10 @@ def plan_cmd(
                                                       "TFLOP/s.")] = None,
     gpu_memory_gb: Annotated[float | None, typer.Option("--gpu-memory-gb", help="Override the GPU's memory.")] = None,
     gpu_power_w: Annotated[float | None, typer.Option("--gpu-power-w", help="Override the GPU's board power.")] = None,
+    hold: Annotated[str | None, typer.Option("--hold", help="Inference plans with --flops: hold the 'loss' of the "
+                                             "budget's compute-optimal model (default; training compute rises "
+                                             "above the budget) or the 'compute' (training + inference = the "
+                                             "budget; the loss rises).")] = None,
     objective: Annotated[str | None, typer.Option("--objective", help="Inference plans: minimise 'flops' "
                                                   "(default) or 'usd'.")] = None,
     inference_mfu: Annotated[float | None, typer.Option("--inference-mfu", help="MFU while serving "
@@ -99,24 +103,29 @@ def plan_cmd(
     """Plan a training run. Exactly one question: --flops, --params, --target-loss,
     --inference-tokens (with --target-loss or --flops) or --unique-tokens (with --flops)."""
     flops = one_budget(flops, compute, "--compute")
-    _check_inference_options(inference_tokens, objective, inference_mfu)
+    _check_inference_options(inference_tokens, objective, inference_mfu, hold, target_loss)
     if flops is not None and params is None and target_loss is None:
         # a budget too small for the law: one line naming the flag and the smallest budget (as plan_compute does)
         budget_law = law if law is not None or unique_tokens is None else "muennighoff2023"
         check_budget(resolve_plan_law(budget_law, allow_unidentified=True)[0], flops, name="The '--flops' budget")
     plan = _question(flops, params, target_loss, inference_tokens, unique_tokens, tokens_per_param, law,
-                     objective or "flops", mfu, inference_mfu, allow_unidentified)
+                     objective or "flops", mfu, inference_mfu, hold or "loss", allow_unidentified)
     _check_size(plan)
     overrides = {k: v for k, v in (("peak_flops", None if peak_tflops is None else peak_tflops * 1e12),
                                    ("memory_gb", gpu_memory_gb), ("power_w", gpu_power_w)) if v is not None}
     plan = with_hardware(plan, get_gpu(gpu, **overrides), n_gpus=gpus, mfu=mfu, usd_per_hour=usd_per_hour)
     extra: dict[str, Any] = {}
+    if flops is not None and params is None and target_loss is None:
+        extra["budget"] = {"flops": flops, "source": "--flops"}
     if plan.question == "inference":
-        quality = {"target_loss": plan.loss}
-        sweep = inference_sweep(list(SWEEP_TOKENS), law=law, allow_unidentified=allow_unidentified, **quality)
-        extra["sweep"] = [{"inference_tokens": p.inference_tokens, "n_params": p.n_params,
-                           "n_tokens": p.n_tokens, "tokens_per_param": p.tokens_per_param,
-                           "fraction_saved": p.reference["fraction_saved"]} for p in sweep]
+        # the same question as the plan at each demand: same quality or budget, same hold and objective
+        sweep = inference_sweep(list(SWEEP_TOKENS), target_loss=target_loss, flops=flops, hold=plan.hold or "loss",
+                                law=law, objective=objective or "flops", train_mfu=mfu, inference_mfu=inference_mfu,
+                                allow_unidentified=allow_unidentified)
+        extra["sweep"] = [{"inference_tokens": p.inference_tokens, "n_params": p.n_params, "n_tokens": p.n_tokens,
+                           "tokens_per_param": p.tokens_per_param, "loss": p.loss, "total_flops": p.total_flops,
+                           **{k: p.reference[k] for k in ("fraction_saved", "loss_given_up") if k in p.reference}}
+                          for p in sweep]
         smol = get_model("SmolLM3")
         extra["example"] = {"model": smol.name, "n_params": smol.n_params, "n_tokens": smol.n_tokens,
                             "tokens_per_param": smol.tokens_per_param,
@@ -129,8 +138,17 @@ def plan_cmd(
 
 
 def _check_inference_options(inference_tokens: float | None, objective: str | None,
-                             inference_mfu: float | None) -> None:
-    """--objective and --inference-mfu shape inference plans only (--inference-mfu: with --objective usd)."""
+                             inference_mfu: float | None, hold: str | None, target_loss: float | None) -> None:
+    """--objective, --hold and --inference-mfu shape inference plans only (--inference-mfu: with --objective usd;
+    --hold compute: with a budget, not --target-loss)."""
+    if hold is not None:
+        check_choice("hold", hold, ("loss", "compute"))
+        if inference_tokens is None:
+            raise ConfigError(f"The '--hold' option chooses what an inference plan holds; it needs --inference-tokens. "
+                              f"Got --hold {hold} without it.")
+        if hold == "compute" and target_loss is not None:
+            raise ConfigError(f"The '--hold compute' option holds a compute budget (--flops); a --target-loss plan "
+                              f"holds the loss. Got --hold compute with --target-loss {target_loss:g}.")
     if objective is not None:
         check_choice("objective", objective, ("flops", "usd"))
         if inference_tokens is None:
