@@ -75,3 +75,16 @@ def test_training_cost_invalid_arguments_raise_config_error(kwargs, match):
 def test_training_cost_rejects_non_positive_flops():
     with pytest.raises(ConfigError, match="'flops'"):
         training_cost(0.0, "h100")
+
+
+def test_flops_in_days_is_the_product_and_inverts_the_wall_time():
+    from scalinglab.cost import flops_in_days
+
+    c = flops_in_days("H100", n_gpus=512, days=30, mfu=0.4)
+    assert c == pytest.approx(512 * 9.894e14 * 0.4 * 30 * 86400, rel=1e-12)
+    assert training_cost(c, "H100-SXM", n_gpus=512, mfu=0.4).wall_days == pytest.approx(30, rel=1e-12)
+    assert flops_in_days(get_gpu("A100", peak_flops=1e15), days=1, mfu=1) == pytest.approx(86400e15, rel=1e-12)
+    for kw, fragment in (({"days": 0}, "'days' parameter must be > 0"), ({"days": 1, "mfu": 1.5}, "'mfu'"),
+                         ({"days": 1, "n_gpus": 0}, "'n_gpus'")):
+        with pytest.raises(ConfigError, match=fragment):
+            flops_in_days("H100", **kw)

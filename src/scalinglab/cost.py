@@ -27,10 +27,11 @@ from ._validate import check_fraction, check_positive
 from .errors import ConfigError
 from .hardware import GPU, get_gpu
 
-__all__ = ["TrainingCost", "training_cost", "DEFAULT_MFU"]
+__all__ = ["TrainingCost", "training_cost", "flops_in_days", "DEFAULT_MFU"]
 
 DEFAULT_MFU = 0.4
 _SECONDS_PER_HOUR = 3600.0
+_SECONDS_PER_DAY = 86400.0
 
 
 @dataclass(frozen=True)
@@ -123,3 +124,18 @@ def training_cost(
         energy_kwh=gpu_hours * spec.power_w / 1000.0 * p,
         pue=p,
     )
+
+
+def flops_in_days(gpu: GPU | str, *, n_gpus: int = 1, days: float, mfu: float = DEFAULT_MFU) -> float:
+    """The training compute ``n_gpus`` of ``gpu`` deliver in ``days`` of wall time at ``mfu``::
+
+        C = n_gpus · peak_flops · MFU · days · 86,400 s
+
+    the inverse of :func:`training_cost`'s wall time (``training_cost(C, ...).wall_days == days``): a budget
+    from a reservation of hardware and time.
+    """
+    spec = get_gpu(gpu)
+    n = _check_n_gpus(n_gpus)
+    d = check_positive("days", days)
+    u = check_fraction("mfu", mfu)
+    return n * spec.peak_flops * u * d * _SECONDS_PER_DAY

@@ -147,3 +147,57 @@ def test_inference_plan_says_what_is_held(run):
 def test_hold_is_refused_where_it_cannot_act(run, argv, fragment):
     code, _, err = run("plan", *argv)
     assert code == 1 and fragment in " ".join(err.split()) and len(err.strip().splitlines()) == 1
+
+
+# --- a budget from hardware and time: --days ----------------------------------------------------------------
+
+DAYS = ("--gpu", "H100", "--gpus", "512", "--days", "30", "--mfu", "0.4")
+DAYS_FLOPS = 512 * 9.894e14 * 0.4 * 30 * 86400
+
+
+@pytest.mark.parametrize("question", [(), ("--inference-tokens", "10T"), ("--inference-tokens", "10T", "--hold",
+                                                                          "compute"), ("--unique-tokens", "100B")])
+def test_days_budget_is_gpus_times_peak_times_mfu_times_time_and_plans_as_flops(run, question):
+    code, out, err = run("plan", *DAYS, *question, "--json")
+    assert code == 0, err
+    by_days = json.loads(out)
+    assert by_days["budget"]["flops"] == pytest.approx(DAYS_FLOPS, rel=1e-12)
+    assert by_days["budget"] == {"flops": by_days["budget"]["flops"], "source": "--days", "days": 30.0,
+                                 "n_gpus": 512, "gpu": "H100-SXM", "peak_flops": 9.894e14, "mfu": 0.4}
+    code, out, err = run("plan", "--flops", repr(by_days["budget"]["flops"]), "--gpu", "H100", "--gpus", "512",
+                         *question, "--json")
+    by_flops = json.loads(out)
+    assert by_flops["budget"]["source"] == "--flops"
+    for d in (by_days, by_flops):
+        d.pop("budget")
+    assert by_days == by_flops
+    if not question:
+        assert by_days["cost"]["wall_days"] == pytest.approx(30, rel=1e-12)
+
+
+def test_days_budget_says_how_it_was_derived_and_uses_the_gpu_overrides(run):
+    code, out, err = run("plan", *DAYS)
+    assert code == 0, err
+    assert ("budget from --days: 512 × H100-SXM × 989 TFLOP/s peak × MFU 0.40 × 30 days × 86,400 s = 5.25e+23 "
+            "FLOPs") in " ".join(out.split())
+    _, out, _ = run("plan", *DAYS, "--peak-tflops", "500", "--json")
+    assert json.loads(out)["budget"]["flops"] == pytest.approx(512 * 5e14 * 0.4 * 30 * 86400, rel=1e-12)
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (("--flops", "1e23"), "Give the compute budget once: --flops (1e+23) or --days (30 days on the GPUs). Got both."),
+    (("--compute", "1e23"), "Give the compute budget once"),
+    (("--params", "7B"), "exactly one of --flops (or --days), --params, --target-loss, --inference-tokens, "
+                         "--unique-tokens. Got --days, --params."),
+    (("--target-loss", "2.1"), "Got --days, --target-loss."),
+])
+def test_days_is_refused_beside_another_question(run, argv, fragment):
+    code, _, err = run("plan", *DAYS, *argv)
+    assert code == 1 and fragment in " ".join(err.split()) and len(err.strip().splitlines()) == 1
+
+
+def test_days_too_short_for_one_parameter_names_the_smallest_budget(run):
+    code, _, err = run("plan", "--days", "1e-18")
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "The '--days' budget must give at least 1 parameter" in err and "378 FLOPs. Got 1e-18 days = 34.2 " \
+                                                                           "FLOPs." in " ".join(err.split())

@@ -37,6 +37,11 @@ def _fmt_ref(key: str, value: Any) -> str:
 
 def render(plan: Plan, extra: dict[str, Any]) -> None:
     """The plan as rich text on stdout."""
+    budget = extra.get("budget")
+    if budget and budget["source"] == "--days":
+        console.print(f"[bold]budget[/] from --days: {budget['n_gpus']:,} × {escape(budget['gpu'])} × "
+                      f"{budget['peak_flops'] / 1e12:,.0f} TFLOP/s peak × MFU {budget['mfu']:.2f} × "
+                      f"{budget['days']:g} days × 86,400 s = {budget['flops']:.3g} FLOPs")
     console.print(_plan_table(plan))
     if plan.intervals:
         level = next(iter(plan.intervals.values())).level

@@ -9,7 +9,8 @@ import typer
 from ..catalog import get_model
 from .._validate import check_choice
 from ..errors import ConfigError
-from ..hardware import get_gpu
+from ..cost import flops_in_days
+from ..hardware import GPU, get_gpu
 from ..plan import (
     Plan,
     implied_inference_tokens,
@@ -35,23 +36,25 @@ SWEEP_TOKENS = (0.0, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15)
 
 
 def _question(compute, params, target_loss, inference_tokens, unique_tokens, tokens_per_param, law,
-              objective, mfu, inference_mfu, hold, allow: bool = False) -> Plan:
+              objective, mfu, inference_mfu, hold, allow: bool = False, flag: str = "--flops") -> Plan:
+    """The plan that answers the one question asked; ``flag`` names where the budget ``compute`` came from."""
     if inference_tokens is not None:
         if unique_tokens is not None or params is not None:
-            raise ConfigError("The '--inference-tokens' option combines with --target-loss or --flops only.")
+            raise ConfigError("The '--inference-tokens' option combines with --target-loss, --flops or --days only.")
         return plan_inference(inference_tokens, target_loss=target_loss, flops=compute, hold=hold, law=law,
                               objective=objective, train_mfu=mfu, inference_mfu=inference_mfu,
                               allow_unidentified=allow)
     if unique_tokens is not None:
         if compute is None:
-            raise ConfigError("The '--unique-tokens' option needs '--flops' (the compute budget to spend). Got none.")
+            raise ConfigError("The '--unique-tokens' option needs '--flops' or '--days' (the compute budget to "
+                              "spend). Got neither.")
         return plan_unique_tokens(unique_tokens, flops=compute, n_params=params,
                                   law=law if law is not None else "muennighoff2023", allow_unidentified=allow)
-    given = [f for f, v in (("--flops", compute), ("--params", params), ("--target-loss", target_loss))
+    given = [f for f, v in ((flag, compute), ("--params", params), ("--target-loss", target_loss))
              if v is not None]
     if len(given) != 1:
         raise ConfigError(
-            "The plan needs exactly one of --flops, --params, --target-loss, --inference-tokens, "
+            "The plan needs exactly one of --flops (or --days), --params, --target-loss, --inference-tokens, "
             f"--unique-tokens. Got {', '.join(given) if given else 'none'}."
         )
     if tokens_per_param is not None and params is None:
@@ -72,10 +75,13 @@ def plan_cmd(
                                                    "(default: compute-optimal).", "--tokens-per-param")] = None,
     target_loss: Annotated[float | None, typer.Option("--target-loss", help="Loss to reach (nats/token).")] = None,
     inference_tokens: Annotated[float | None, _opt("inference_tokens", "Lifetime inference tokens (Sardana et "
-                                                   "al. 2024); with --target-loss or --flops.",
+                                                   "al. 2024); with --target-loss, --flops or --days.",
                                                    "--inference-tokens", allow_zero=True)] = None,
     unique_tokens: Annotated[float | None, _opt("unique_tokens", "Unique tokens available (Muennighoff et al. "
-                                                "2023); with --flops.", "--unique-tokens")] = None,
+                                                "2023); with --flops or --days.", "--unique-tokens")] = None,
+    days: Annotated[float | None, _opt("days", "Training time in days, as the budget instead of --flops: "
+                                       "C = --gpus × the GPU's peak FLOP/s × --mfu × days × 86,400 s.",
+                                       "--days")] = None,
     law: Annotated[str | None, typer.Option("--law", help="Law name or fitted-law .json (default epoch2024).")] = None,
     gpu: Annotated[str, typer.Option("--gpu", help="GPU model (see the hardware table in the docs).")] = "H100-SXM",
     gpus: Annotated[int, typer.Option("--gpus", parser=whole("--gpus", minimum=1, maximum=MAX_GPUS), metavar="N",
@@ -100,23 +106,28 @@ def plan_cmd(
                                                      "IDENTIFIED.")] = False,
     json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Plan a training run. Exactly one question: --flops, --params, --target-loss,
-    --inference-tokens (with --target-loss or --flops) or --unique-tokens (with --flops)."""
+    """Plan a training run. Exactly one question: --flops (or --days on --gpus), --params, --target-loss,
+    --inference-tokens (with --target-loss or a budget) or --unique-tokens (with a budget)."""
     flops = one_budget(flops, compute, "--compute")
+    overrides = {k: v for k, v in (("peak_flops", None if peak_tflops is None else peak_tflops * 1e12),
+                                   ("memory_gb", gpu_memory_gb), ("power_w", gpu_power_w)) if v is not None}
+    hw = get_gpu(gpu, **overrides)
+    budget = _budget(flops, days, hw, gpus, mfu)
+    flops = None if budget is None else budget["flops"]
+    flag = "--days" if days is not None else "--flops"
     _check_inference_options(inference_tokens, objective, inference_mfu, hold, target_loss)
     if flops is not None and params is None and target_loss is None:
         # a budget too small for the law: one line naming the flag and the smallest budget (as plan_compute does)
         budget_law = law if law is not None or unique_tokens is None else "muennighoff2023"
-        check_budget(resolve_plan_law(budget_law, allow_unidentified=True)[0], flops, name="The '--flops' budget")
+        check_budget(resolve_plan_law(budget_law, allow_unidentified=True)[0], flops, name=f"The '{flag}' budget",
+                     got=None if days is None else f"{days:g} days = {flops:.3g} FLOPs")
     plan = _question(flops, params, target_loss, inference_tokens, unique_tokens, tokens_per_param, law,
-                     objective or "flops", mfu, inference_mfu, hold or "loss", allow_unidentified)
+                     objective or "flops", mfu, inference_mfu, hold or "loss", allow_unidentified, flag)
     _check_size(plan)
-    overrides = {k: v for k, v in (("peak_flops", None if peak_tflops is None else peak_tflops * 1e12),
-                                   ("memory_gb", gpu_memory_gb), ("power_w", gpu_power_w)) if v is not None}
-    plan = with_hardware(plan, get_gpu(gpu, **overrides), n_gpus=gpus, mfu=mfu, usd_per_hour=usd_per_hour)
+    plan = with_hardware(plan, hw, n_gpus=gpus, mfu=mfu, usd_per_hour=usd_per_hour)
     extra: dict[str, Any] = {}
-    if flops is not None and params is None and target_loss is None:
-        extra["budget"] = {"flops": flops, "source": "--flops"}
+    if budget is not None and params is None and target_loss is None:
+        extra["budget"] = budget
     if plan.question == "inference":
         # the same question as the plan at each demand: same quality or budget, same hold and objective
         sweep = inference_sweep(list(SWEEP_TOKENS), target_loss=target_loss, flops=flops, hold=plan.hold or "loss",
@@ -135,6 +146,17 @@ def plan_cmd(
         print_json({**plan.as_dict(), **extra})
         return
     render(plan, extra)
+
+
+def _budget(flops: float | None, days: float | None, gpu: GPU, n_gpus: int, mfu: float) -> dict[str, Any] | None:
+    """The compute budget and where it comes from: --flops, or --days on the GPUs at the MFU."""
+    if days is None:
+        return None if flops is None else {"flops": flops, "source": "--flops"}
+    if flops is not None:
+        raise ConfigError(f"Give the compute budget once: --flops ({flops:g}) or --days ({days:g} days on the GPUs). "
+                          "Got both.")
+    return {"flops": flops_in_days(gpu, n_gpus=n_gpus, days=days, mfu=mfu), "source": "--days", "days": days,
+            "n_gpus": n_gpus, "gpu": gpu.name, "peak_flops": gpu.peak_flops, "mfu": mfu}
 
 
 def _check_inference_options(inference_tokens: float | None, objective: str | None,
