@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,13 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real-data tests need {SHARED_DATA} (present in CI and the dev image, not in a user's clone)")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _no_user_config(monkeypatch):
+    """Every test reads an empty config file (not the developer's ~/.config/scalinglab/config.toml); a test of the
+    config sets SCALINGLAB_CONFIG itself."""
+    monkeypatch.setenv("SCALINGLAB_CONFIG", os.devnull)
 
 
 @pytest.fixture

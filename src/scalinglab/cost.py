@@ -27,9 +27,11 @@ from ._validate import check_fraction, check_positive
 from .errors import ConfigError
 from .hardware import GPU, get_gpu
 
-__all__ = ["TrainingCost", "training_cost", "flops_in_days", "DEFAULT_MFU"]
+__all__ = ["TrainingCost", "training_cost", "flops_in_days", "DEFAULT_MFU", "MAX_GPUS"]
 
 DEFAULT_MFU = 0.4
+#: most GPUs a plan may be costed on (16.8M, far beyond any cluster; a bound keeps the arithmetic finite)
+MAX_GPUS = 1 << 24
 _SECONDS_PER_HOUR = 3600.0
 _SECONDS_PER_DAY = 86400.0
 

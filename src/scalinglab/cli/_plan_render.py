@@ -58,6 +58,10 @@ def render(plan: Plan, extra: dict[str, Any]) -> None:
     if plan.hold:
         console.print(_held(plan, extra.get("budget")))
     _print_resources(plan)
+    if "config" in extra:
+        cfg = extra["config"]
+        console.print(f"[dim]from config file {escape(cfg['path'])}: " + escape(", ".join(
+            f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in cfg["used"].items())) + "[/]")
     if "sweep" in extra:
         _print_sweep(plan, extra["sweep"], extra["example"])
     for note in plan.notes:

@@ -10,7 +10,8 @@ from ..catalog import get_model
 from .._validate import check_choice
 from ..errors import ConfigError
 from ..cost import flops_in_days
-from ..hardware import GPU, get_gpu
+from ..config import load_config, shown
+from ..hardware import GPU
 from ..plan import (
     Plan,
     implied_inference_tokens,
@@ -83,12 +84,15 @@ def plan_cmd(
                                        "C = --gpus × the GPU's peak FLOP/s × --mfu × days × 86,400 s.",
                                        "--days")] = None,
     law: Annotated[str | None, typer.Option("--law", help="Law name or fitted-law .json (default epoch2024).")] = None,
-    gpu: Annotated[str, typer.Option("--gpu", help="GPU model (see the hardware table in the docs).")] = "H100-SXM",
-    gpus: Annotated[int, typer.Option("--gpus", parser=whole("--gpus", minimum=1, maximum=MAX_GPUS), metavar="N",
-                                      help="Number of GPUs.")] = 1,
-    mfu: Annotated[float, typer.Option("--mfu", help="Model FLOPs utilisation in (0, 1].")] = 0.4,
+    gpu: Annotated[str | None, typer.Option("--gpu", help="GPU model (`scalinglab gpus`; default: the config "
+                                            "file's, else H100-SXM).")] = None,
+    gpus: Annotated[int | None, typer.Option("--gpus", parser=whole("--gpus", minimum=1, maximum=MAX_GPUS),
+                                             metavar="N", help="Number of GPUs (default: the config file's, "
+                                                               "else 1).")] = None,
+    mfu: Annotated[float | None, typer.Option("--mfu", help="Model FLOPs utilisation in (0, 1] (default: the "
+                                                            "config file's, else 0.4).")] = None,
     usd_per_hour: Annotated[float | None, typer.Option("--usd-per-hour", help="Price per GPU-hour "
-                                                       "(default: the catalogue's).")] = None,
+                                                       "(default: the config file's, else the catalogue's).")] = None,
     peak_tflops: Annotated[float | None, typer.Option("--peak-tflops", help="Override the GPU's peak dense "
                                                       "TFLOP/s.")] = None,
     gpu_memory_gb: Annotated[float | None, typer.Option("--gpu-memory-gb", help="Override the GPU's memory.")] = None,
@@ -107,12 +111,15 @@ def plan_cmd(
     json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Plan a training run. Exactly one question: --flops (or --days on --gpus), --params, --target-loss,
-    --inference-tokens (with --target-loss or a budget) or --unique-tokens (with a budget)."""
+    --inference-tokens (with --target-loss or a budget) or --unique-tokens (with a budget).
+
+    Defaults of --gpu, --gpus, --mfu and each GPU's price and figures come from the config file
+    ($SCALINGLAB_CONFIG, else $XDG_CONFIG_HOME or ~/.config, /scalinglab/config.toml) when it sets them."""
     flops = one_budget(flops, compute, "--compute")
-    overrides = {k: v for k, v in (("peak_flops", None if peak_tflops is None else peak_tflops * 1e12),
-                                   ("memory_gb", gpu_memory_gb), ("power_w", gpu_power_w)) if v is not None}
-    hw = get_gpu(gpu, **overrides)
-    budget = _budget(flops, days, hw, gpus, mfu)
+    hw = load_config().resolve(gpu=gpu, n_gpus=gpus, mfu=mfu, usd_per_hour=usd_per_hour, peak_tflops=peak_tflops,
+                               memory_gb=gpu_memory_gb, power_w=gpu_power_w)
+    mfu = hw.mfu
+    budget = _budget(flops, days, hw.gpu, hw.n_gpus, mfu)
     flops = None if budget is None else budget["flops"]
     flag = "--days" if days is not None else "--flops"
     _check_inference_options(inference_tokens, objective, inference_mfu, hold, target_loss)
@@ -124,8 +131,10 @@ def plan_cmd(
     plan = _question(flops, params, target_loss, inference_tokens, unique_tokens, tokens_per_param, law,
                      objective or "flops", mfu, inference_mfu, hold or "loss", allow_unidentified, flag)
     _check_size(plan)
-    plan = with_hardware(plan, hw, n_gpus=gpus, mfu=mfu, usd_per_hour=usd_per_hour)
+    plan = with_hardware(plan, hw.gpu, n_gpus=hw.n_gpus, mfu=mfu)
     extra: dict[str, Any] = {}
+    if hw.from_file:
+        extra["config"] = {"path": shown(hw.path), "used": hw.from_file}
     if budget is not None and params is None and target_loss is None:
         extra["budget"] = budget
     if plan.question == "inference":

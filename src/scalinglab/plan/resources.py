@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..errors import ConfigError
-from ..cost import training_cost
+from ..cost import MAX_GPUS, training_cost
 from ..flops import Architecture
 from ..hardware import GPU, get_gpu
 from ..memory import inference_memory, training_memory
@@ -13,8 +13,6 @@ from ._types import Plan
 
 __all__ = ["with_hardware", "min_gpus_to_fit", "MAX_GPUS", "MAX_GPUS_SEARCHED"]
 
-#: most GPUs a plan may be costed on (16.8M, far beyond any cluster; a bound keeps the arithmetic finite)
-MAX_GPUS = 1 << 24
 #: largest GPU count :func:`min_gpus_to_fit` tries (2^20); None beyond it
 MAX_GPUS_SEARCHED = 1 << 20
 
