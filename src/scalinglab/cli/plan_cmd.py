@@ -97,10 +97,10 @@ def plan_cmd(
                                                       "TFLOP/s.")] = None,
     gpu_memory_gb: Annotated[float | None, typer.Option("--gpu-memory-gb", help="Override the GPU's memory.")] = None,
     gpu_power_w: Annotated[float | None, typer.Option("--gpu-power-w", help="Override the GPU's board power.")] = None,
-    hold: Annotated[str | None, typer.Option("--hold", help="Inference plans with --flops: hold the 'loss' of the "
-                                             "budget's compute-optimal model (default; training compute rises "
-                                             "above the budget) or the 'compute' (training + inference = the "
-                                             "budget; the loss rises).")] = None,
+    hold: Annotated[str | None, typer.Option("--hold", help="Inference plans with a budget (--flops or --days): "
+                                             "hold the 'loss' of the budget's compute-optimal model (default; "
+                                             "training compute rises above the budget) or the 'compute' (training "
+                                             "+ inference = the budget; the loss rises).")] = None,
     objective: Annotated[str | None, typer.Option("--objective", help="Inference plans: minimise 'flops' "
                                                   "(default) or 'usd'.")] = None,
     inference_mfu: Annotated[float | None, typer.Option("--inference-mfu", help="MFU while serving "
@@ -113,8 +113,8 @@ def plan_cmd(
     """Plan a training run. Exactly one question: --flops (or --days on --gpus), --params, --target-loss,
     --inference-tokens (with --target-loss or a budget) or --unique-tokens (with a budget).
 
-    Defaults of --gpu, --gpus, --mfu and each GPU's price and figures come from the config file
-    ($SCALINGLAB_CONFIG, else $XDG_CONFIG_HOME or ~/.config, /scalinglab/config.toml) when it sets them."""
+    Defaults of --gpu, --gpus, --mfu and each GPU's price and figures come from the config file when it sets
+    them: the file $SCALINGLAB_CONFIG names, else scalinglab/config.toml under $XDG_CONFIG_HOME or ~/.config."""
     flops = one_budget(flops, compute, "--compute")
     hw = load_config().resolve(gpu=gpu, n_gpus=gpus, mfu=mfu, usd_per_hour=usd_per_hour, peak_tflops=peak_tflops,
                                memory_gb=gpu_memory_gb, power_w=gpu_power_w)
