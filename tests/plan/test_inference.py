@@ -91,6 +91,8 @@ def test_compute_held_spends_exactly_the_budget_and_shrinks_the_model_as_demand_
     assert all(np.diff([p.loss for p in plans]) > 0)
     # no demand: exactly the compute-optimal plan
     assert (plans[0].n_params, plans[0].n_tokens, plans[0].loss) == (ref.n_params, ref.n_tokens, ref.loss)
+    assert "Plan question inference (compute held)" in plans[1]._repr_html_()
+    assert "(loss held)" in plan_inference(1e12, flops=c)._repr_html_() and "held" not in ref._repr_html_()
 
 
 def test_compute_held_is_the_least_loss_within_the_budget():

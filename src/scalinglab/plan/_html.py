@@ -39,6 +39,7 @@ def plan_html(plan: Any) -> str:
         rows.append(["cost (USD)", cost.get("usd")] + (["—"] if iv else []))
     notes = "".join(f"<li>{esc(n)}</li>" for n in d.get("notes", []))
     n_samples = next(iter(iv.values()))["n_samples"] if iv else 0
-    caption = (f'<p class="src">Plan question {esc(d["question"])!s} under law {esc(d["law"])}'
+    held = f" ({esc(d['hold'])} held)" if d.get("hold") else ""
+    caption = (f'<p class="src">Plan question {esc(d["question"])!s}{held} under law {esc(d["law"])}'
                + (f"; intervals from {n_samples} law variants" if iv else "") + ".</p>")
     return table(rows, header) + caption + (f"<ul>{notes}</ul>" if notes else "")
