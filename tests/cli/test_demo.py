@@ -25,4 +25,5 @@ def test_demo_preset_is_a_few_minutes_and_brackets_400_tokens_per_param():
     for b in {r.budget for r in grid}:
         tpp = sorted(r.tokens_per_param for r in grid if r.budget == b)
         assert tpp[0] < 400 < tpp[-1]
-    assert sweep.estimated_wall_seconds(2) < 8 * 60  # measured: 2.7 min with 2 workers on this machine
+    # measured with 2 workers on 2 cores: ~6 min on an idle machine, 13.4 min with the cores shared
+    assert sweep.estimated_wall_seconds(2) < 8 * 60

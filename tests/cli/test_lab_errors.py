@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -193,3 +195,17 @@ def test_register_sweep_refuses_runs_already_stored_under_another_sweep(tmp_path
         register_sweep(store, load_sweep_file(file, name="second"))
     with Store(store, readonly=True) as s:
         assert [w["name"] for w in s.sweeps()] == ["first"]
+
+
+@pytest.mark.filterwarnings("always::scalinglab.fit.result.FitWarning")  # the CLI prints them as one line each
+@pytest.mark.parametrize("reader", list(READERS))
+def test_cli_reading_a_copied_store_leaves_no_wal_or_shm_file(run, tmp_path, finished_store, reader):
+    made = finished_store(tmp_path / "made.db", PLANS, _curve)
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    path = Path(shutil.copy(made, copy / "lab.db"))
+    before = (path.read_bytes(), path.stat().st_mtime_ns)
+    code, _, err = run(*READERS[reader](path, tmp_path))
+    assert code == 0, err
+    assert sorted(os.listdir(copy)) == ["lab.db"]
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before

@@ -73,3 +73,55 @@ def test_report_cmd_refuses_bootstrap_without_runs(run, tmp_path):
     code, _, err = run("report", "--law", "epoch2024", "--n-bootstrap", "50", "--out", str(tmp_path / "r.html"))
     assert code != 0 and not (tmp_path / "r.html").exists()
     assert "The '--n-bootstrap' option refits runs; it needs --runs or --store. Got --n-bootstrap 50" in err
+
+
+def _flags(text: str) -> set[str]:
+    return set(re.findall(r"--[a-z][a-z-]*[a-z]", text))
+
+
+@pytest.fixture
+def step_log(tmp_path):
+    law = get_law("epoch2024")
+    steps = np.arange(1, 41) * 100
+    p = tmp_path / "steps.csv"
+    p.write_text("step,loss\n" + "".join(f"{s},{float(law.loss(1e9, s * 2.5e6))!r}\n" for s in steps))
+    return p
+
+
+def test_track_cmd_log_of_steps_points_to_tokens_per_step(run, step_log):
+    code, _, err = run("track", str(step_log), "--law", "epoch2024", "--n-params", "1B")
+    assert code == 1 and err.count("\n") == 1 and "it has the step column 'step'" in err
+    assert _flags(err) == {"--tokens-per-step", "--tokens-col"}
+    code, out, err = run("track", str(step_log), "--law", "epoch2024", "--n-params", "1B", "--tokens-per-step",
+                         "2.5M", "--json")
+    assert code == 0, err
+    assert json.loads(out)["latest"]["tokens"] == 4000 * 2.5e6
+
+
+def test_report_track_errors_name_report_options_and_they_work(run, step_log, tmp_path):
+    code, out, _ = run("report", "--help")
+    offered = _flags(out)
+    base = ("report", "--law", "epoch2024", "--out", str(tmp_path / "r.html"), "--track", str(step_log),
+            "--track-n-params", "1B")
+    code, _, err = run(*base)
+    assert code == 1 and "it has the step column 'step'" in err
+    assert _flags(err) == {"--track-tokens-per-step", "--track-tokens-col"} and _flags(err) <= offered
+    code, _, err = run(*base, "--track-step-col", "step")
+    assert code == 1 and _flags(err) == {"--track-step-col", "--track-tokens-per-step"} <= offered, err
+    code, out, err = run(*base, "--track-tokens-per-step", "2.5M", "--json")
+    assert code == 0, err
+    assert json.loads(out)["report"] == str(tmp_path / "r.html") and "Tracked run" in (tmp_path / "r.html").read_text()
+
+    ambiguous = tmp_path / "two.csv"
+    ambiguous.write_text("tokens,a_loss,b_loss\n1e9,3.0,3.1\n2e9,2.9,3.0\n")
+    code, _, err = run(*base[:-3], str(ambiguous), *base[-2:])
+    assert code == 1 and "choose one with --track-loss-col" in err and _flags(err) <= offered
+    code, _, err = run(*base[:-3], str(ambiguous), *base[-2:], "--track-loss-col", "b_loss")
+    assert code == 0, err
+
+
+def test_report_track_options_need_track(run, tmp_path):
+    code, _, err = run("report", "--law", "epoch2024", "--out", str(tmp_path / "r.html"), "--track-tokens-per-step",
+                       "1M")
+    assert code == 1 and "The '--track-tokens-per-step' option describes the run given by --track; it needs --track" \
+        in err and not (tmp_path / "r.html").exists()

@@ -74,3 +74,23 @@ def test_read_training_log_tokens_from_steps(tmp_path):
     assert log.tokens.tolist() == [5e7, 1e8] and log.loss_col == "Value"
     with pytest.raises(DataError, match="No tokens column found.*Got columns: Wall time, Step, Value"):
         read_training_log(p)
+
+
+def test_read_training_log_of_steps_points_to_tokens_per_step(tmp_path):
+    p = tmp_path / "steps.csv"
+    p.write_text("step,loss\n100,3.2\n200,3.0\n")
+    with pytest.raises(DataError, match=r"No tokens column found in the log .*; it has the step column 'step': give "
+                                        r"the tokens per optimizer step with --tokens-per-step \(tokens = step x "
+                                        r"tokens per step\), or name a tokens column with --tokens-col. Got columns: "
+                                        r"step, loss.$"):
+        read_training_log(p)
+    with pytest.raises(DataError, match="with --track-tokens-per-step .* with --track-tokens-col"):
+        read_training_log(p, flags="--track-")
+    assert read_training_log(p, tokens_per_step=1000).tokens.tolist() == [1e5, 2e5]
+
+
+def test_read_training_log_without_tokens_or_steps_names_the_tokens_column_flag(tmp_path):
+    p = tmp_path / "bare.csv"
+    p.write_text("epoch,loss\n1,3.2\n")
+    with pytest.raises(DataError, match=r"'token'\); name it with --tokens-col. Got columns: epoch, loss.$"):
+        read_training_log(p)

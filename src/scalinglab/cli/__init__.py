@@ -12,6 +12,7 @@ import importlib
 import os
 import sys
 import warnings
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -21,21 +22,34 @@ try:  # typer >= 0.25 vendors click
 except ImportError:  # pragma: no cover - older typer depends on click
     from click.exceptions import ClickException  # type: ignore[no-redef]
 
+from .._version import __version__
 from ..errors import ScalingLabError
 from ._common import err_console
+
+#: the program name in usage lines and shell completion, however the CLI was started (``python -m scalinglab``)
+PROG = "scalinglab"
+#: environment variable through which a shell's completion script asks for completions (typer/click protocol)
+COMPLETE_ENV = "_SCALINGLAB_COMPLETE"
 
 app = typer.Typer(
     name="scalinglab",
     help="Scaling laws of language models turned into training decisions.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"{PROG} {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _group() -> None:
+def _group(version: Annotated[bool, typer.Option("--version", "-V", is_eager=True, callback=_print_version,
+                                                 help="Print the version and exit.")] = False) -> None:
     # a callback keeps `app` a group of sub-commands even when main() has registered only one
     pass
 
@@ -76,14 +90,24 @@ def _error(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def _register_for(args: list[str]) -> None:
+    # `scalinglab plan ...` needs only `plan`; --version none; anything else (--help, no or an unknown command,
+    # and a shell asking for completions, whose words are not in args) lists them all
+    if os.environ.get(COMPLETE_ENV):
+        register()
+    elif args[:1] in (["--version"], ["-V"]):
+        return
+    else:
+        register(*(args[:1] if args and args[0] in COMMANDS else ()))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``scalinglab`` script."""
     warnings.showwarning = _show_warning
     args = sys.argv[1:] if argv is None else list(argv)
     try:
-        # `scalinglab plan ...` needs only `plan`; anything else (--help, no or an unknown command) lists them all
-        register(*(args[:1] if args and args[0] in COMMANDS else ()))
-        rv = app(args=args, standalone_mode=False)
+        _register_for(args)
+        rv = app(args=args, prog_name=PROG, standalone_mode=False)
     except ScalingLabError as exc:
         _error(str(exc), 1)
     except (typer.Abort, KeyboardInterrupt):

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 import typer
 from rich import box
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .._units import parse_quantity
-from ..errors import ConfigError
-from ..lab.executors import EXECUTORS, SweepEvent, check_lab_dependencies, check_sweep_options, run_sweep
+from ..errors import ConfigError, ScalingLabError
+from ..lab.executors import EXECUTORS, check_lab_dependencies, check_sweep_options, run_sweep
 from ..lab.registry import register_sweep
 from ..lab.sweep import CPU_1THREAD, PRESETS, Sweep, estimate_seconds, load_sweep_file, preset_sweep
 from ..store import Store
 from . import app
 from ._common import console, err_console, print_json
+from ._sweep_progress import config_of, sweep_progress
+from ._sweep_progress import minutes as _minutes
 
 # Every string from the user or the store (sweep names, paths, run errors) is printed through escape(): rich
 # would read "[/]" in a sweep name as markup and crash, or swallow "[lab]" in an error message.
@@ -52,10 +52,6 @@ def _si(x: float) -> str:
         if x >= scale:
             return f"{x / scale:.3g}{suffix}"
     return f"{x:.3g}"
-
-
-def _minutes(seconds: float) -> str:
-    return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
 def _plan_rows(sweep: Sweep) -> list[dict[str, Any]]:
@@ -92,50 +88,6 @@ def plan_sweep_command(preset: PresetOpt = "smoke", budgets: BudgetsOpt = None, 
                   f" · [bold]{workers} worker(s) ≈ {_minutes(wall)}[/] (float32 CPU, one thread per worker)")
 
 
-class _SweepDisplay:
-    """Rich progress for a sweep: runs done/total with an ETA, and each worker's current run."""
-
-    def __init__(self, progress: Progress, store_runs: list[dict[str, Any]], workers: int) -> None:
-        self.progress, self.workers = progress, workers
-        self.est = {r["run_hash"]: estimate_seconds(_cfg(r)) for r in store_runs}
-        self.left = {r["run_hash"] for r in store_runs if r["status"] in ("pending", "running")}
-        done = len(store_runs) - len(self.left)
-        self.overall = progress.add_task("runs", total=len(store_runs), completed=done, info="")
-        self.rows: dict[str, TaskID] = {}
-        self.started: dict[str, float] = {}
-        self.scale = [0.0, 0.0]  # measured / estimated seconds of runs finished here (calibrates the ETA)
-
-    def __call__(self, ev: SweepEvent) -> None:
-        p = self.progress
-        if ev.kind == "start":
-            task = self.rows.get(ev.worker)
-            text = escape(f"  {ev.worker.rsplit(':', 1)[-1]} N={ev.n_params:,} D={ev.n_tokens:,}")
-            if task is None:
-                self.rows[ev.worker] = p.add_task(text, total=ev.total_steps or 1, info="")
-            else:
-                p.reset(task, total=ev.total_steps or 1, description=text, info="")
-            self.started[ev.run_hash] = time.monotonic()
-        elif ev.kind == "progress" and ev.worker in self.rows:
-            p.update(self.rows[ev.worker], completed=ev.step, total=ev.total_steps,
-                     info=f"loss {ev.loss:.3f} · {ev.tokens_per_s:,.0f} tok/s")
-        elif ev.kind in ("done", "failed", "released", "unrecorded"):
-            self.left.discard(ev.run_hash)
-            if ev.kind == "done" and ev.run_hash in self.started:
-                self.scale[0] += time.monotonic() - self.started[ev.run_hash]
-                self.scale[1] += self.est.get(ev.run_hash, 0.0)
-            if ev.kind in ("done", "failed"):
-                p.advance(self.overall)
-        factor = self.scale[0] / self.scale[1] if self.scale[1] > 0 else 1.0
-        eta = factor * sum(self.est.get(h, 0.0) for h in self.left) / self.workers
-        p.update(self.overall, info=f"ETA ~{_minutes(eta)}" if self.left else "")
-
-
-def _cfg(run: dict[str, Any]) -> Any:
-    from ..lab.config import TrainConfig
-
-    return TrainConfig.from_dict(run["config"])
-
-
 def _require_torch() -> None:
     # Printed here, escaped: the generic error handler would read "[lab]" as rich markup and drop it.
     try:
@@ -163,39 +115,46 @@ def sweep_command(
         _require_torch()
     sweep = _design(preset, budgets, file, name)
     stored = register_sweep(store, sweep, retry_failed=retry_failed)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("{task.fields[info]}"))
-    with Progress(*columns, console=err_console, transient=True) as bar:
-        display = _SweepDisplay(bar, stored, workers)
+    with sweep_progress(err_console, stored, workers, sweep.name) as display:
         summary = run_sweep(store, sweep.name, executor=executor, workers=workers, threads_per_worker=threads,
                             address=address, progress=display)
     purpose = PRESETS[preset].purpose if file is None and preset in PRESETS else ""
-    c = summary.counts
+    with Store(store, readonly=True) as db:
+        runs = db.runs(None, sweep=summary.sweep)
+    failures = [r for r in runs if r["status"] == "failed"]
     if json:
         print_json({"sweep": summary.sweep, "executor": summary.executor, "workers": summary.workers,
                     "trained": summary.trained, "failed": summary.failed, "seconds": summary.seconds,
-                    "counts": c, "store": store, "purpose": purpose})
+                    "counts": summary.counts, "store": store, "purpose": purpose,
+                    "failures": [{"run_hash": r["run_hash"], "error": r["error"]} for r in failures]})
     else:
-        _print_summary(summary, store, purpose)
-    if c["failed"] and c["failed"] == c["total"]:
-        raise ConfigError(f"Every run of sweep {summary.sweep!r} failed ({c['failed']} of {c['total']}); see "
-                          f"their errors with scalinglab lab status --store {store}.")
+        _print_summary(summary, store, purpose, runs)
+    if failures:  # an unfinished sweep is not a success: its finished runs stay in the store
+        c = summary.counts
+        fix = (f"once the cause is fixed (errors: scalinglab lab status --store {store}), train them again by adding "
+               "--retry-failed.")
+        if len(failures) == c["total"]:
+            raise ScalingLabError(f"Every run of sweep {summary.sweep!r} failed ({c['failed']} of {c['total']}); "
+                                  + fix)
+        raise ScalingLabError(f"{len(failures)} of {c['total']} runs of sweep {summary.sweep!r} failed; the "
+                              f"{c['done']} done are kept in {store}; " + fix)
 
 
-def _print_summary(summary: Any, store: str, purpose: str) -> None:
+def _print_summary(summary: Any, store: str, purpose: str, runs: list[dict[str, Any]]) -> None:
     c = summary.counts
-    with Store(store, readonly=True) as db:
-        stale = sum(r["stale"] for r in db.runs("running", sweep=summary.sweep))
+    stale = sum(r["stale"] for r in runs)
     console.print(escape(f"sweep {summary.sweep!r}: trained {summary.trained} run(s) in {_minutes(summary.seconds)}; "
                          f"{c['done']}/{c['total']} done, {c['failed']} failed, {c['running'] - stale} running "
                          f"elsewhere, {stale} stale, {c['pending']} pending."), highlight=False)
+    for r in runs:
+        if r["status"] == "failed":
+            cfg = config_of(r)
+            console.print(escape(f"  failed {r['run_hash']} ({_shape(cfg)}, D={_si(cfg.n_tokens)}, attempt "
+                                 f"{r['attempts']}): {r['error']}"), highlight=False, soft_wrap=True)
     if purpose:
         console.print(f"[yellow]{escape(purpose)}[/]")
     if c["done"] == c["total"]:
         console.print(escape(f"fit it: scalinglab fit --store {store} --n-bootstrap 100"), highlight=False)
-    elif c["failed"]:
-        console.print(escape(f"see the errors: scalinglab lab status --store {store} · retry: add --retry-failed"),
-                      highlight=False)
 
 
 @lab_app.command("status")

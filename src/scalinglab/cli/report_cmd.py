@@ -33,6 +33,15 @@ def report_command(
     track: Annotated[str | None, typer.Option("--track", help="Training log to track against the law.")] = None,
     track_n_params: Annotated[float | None, typer.Option("--track-n-params", parser=quantity("track_n_params"),
                                                          metavar="N", help="Parameters of the tracked run.")] = None,
+    track_tokens_col: Annotated[str | None, typer.Option("--track-tokens-col", help="Column of tokens seen in the "
+                                                         "--track log.")] = None,
+    track_loss_col: Annotated[str | None, typer.Option("--track-loss-col", help="Column of the loss in the --track "
+                                                       "log.")] = None,
+    track_tokens_per_step: Annotated[float | None, typer.Option(
+        "--track-tokens-per-step", parser=quantity("track_tokens_per_step"), metavar="NUM",
+        help="Tokens per optimizer step of the tracked run (for a log without a tokens column).")] = None,
+    track_step_col: Annotated[str | None, typer.Option("--track-step-col", help="Column of optimizer steps, with "
+                                                       "--track-tokens-per-step.")] = None,
     n_bootstrap: Annotated[int | None, n_bootstrap_option("Bootstrap refits of the fit to --runs or --store and of "
                                                           "its IsoFLOP profiles (default 200).")] = None,
     bootstrap_alias: Annotated[int | None, renamed("--bootstrap", N_BOOTSTRAP_FLAG, count=True)] = None,
@@ -54,7 +63,9 @@ def report_command(
     law_spec = fit or law
     result = make_report(law=law_spec, runs=runs, runs_columns=columns, store=store,
                          flops=one_budget(flops, budget, "--budget"), out=out, figures_dir=figures,
-                         track=_tracked(track, track_n_params, law_spec),
+                         track=_tracked(track, track_n_params, law_spec, tokens_col=track_tokens_col,
+                                        loss_col=track_loss_col, tokens_per_step=track_tokens_per_step,
+                                        step_col=track_step_col),
                          n_bootstrap=200 if n_bootstrap is None else n_bootstrap)
     if json:
         print_json(result.as_dict())
@@ -66,17 +77,21 @@ def report_command(
     console.print(escape(f"report written to {result.path.resolve()}"), highlight=False, soft_wrap=True)
 
 
-def _tracked(track: str | None, track_n_params: float | None, law_spec: str | None) -> Any:
-    """The run of --track against the report's law (a TrackResult), or None; each option needs the other."""
-    if track_n_params is not None and not track:
-        raise ConfigError(f"The '--track-n-params' option is the size of the run given by --track; it needs --track. "
-                          f"Got --track-n-params {track_n_params:g} without it.")
+def _tracked(track: str | None, track_n_params: float | None, law_spec: str | None, **log_options: Any) -> Any:
+    """The run of --track against the report's law (a TrackResult), or None; the --track-* options need --track
+    (``log_options``: the column options of :func:`~scalinglab.report.read_training_log`)."""
+    given = {"n-params": track_n_params, **{k.replace("_", "-"): v for k, v in log_options.items()}}
     if not track:
+        for name, value in given.items():
+            if value is not None:
+                shown = f"{value:g}" if isinstance(value, float) else value
+                raise ConfigError(f"The '--track-{name}' option describes the run given by --track; it needs --track. "
+                                  f"Got --track-{name} {shown} without it.")
         return None
     if track_n_params is None:
         raise ConfigError("The '--track' option needs '--track-n-params' (the tracked model's size). Got none.")
     from ..laws import resolve_fitted
     from ..report import read_training_log, track_run
 
-    log = read_training_log(track)
+    log = read_training_log(track, flags="--track-", **log_options)
     return track_run(log.tokens, log.loss, law=resolve_fitted(law_spec), n_params=track_n_params)

@@ -33,6 +33,7 @@ class LogWarning(UserWarning):
     """A training log read with a correction: a restarted run whose earlier rows were replaced."""
 
 _TOKEN_NAMES = ("tokens", "tokens_seen", "n_tokens", "num_tokens", "total_tokens", "consumed_tokens")
+_STEP_NAMES = ("step", "_step", "global_step")
 _LOSS_NAMES = ("loss", "train_loss", "train/loss", "val_loss", "val/loss", "eval/loss")
 
 
@@ -103,7 +104,9 @@ def _is_aggregate(col: str) -> bool:
 
 
 def _pick(columns: list[str], explicit: str | None, what: str, names: tuple[str, ...], needle: str,
-          fallback: str | None = None) -> str:
+          fallback: str | None = None, *, flags: str = "--", fix: str | None = None) -> str:
+    """The column of ``what``: ``explicit``, else one of ``names``, else the one containing ``needle``.
+    Messages name the option ``{flags}{what}-col``; ``fix`` replaces their advice when none matches."""
     if explicit is not None:
         if explicit not in columns:
             raise DataError(f"The {what} column {explicit!r} must exist in the log. Got columns: "
@@ -118,10 +121,10 @@ def _pick(columns: list[str], explicit: str | None, what: str, names: tuple[str,
         return cands[0]
     if not cands and fallback is not None and fallback in columns:
         return fallback
-    flag = f"--{what}-col"
+    flag = f"{flags}{what}-col"
     if not cands:
         raise DataError(f"No {what} column found in the log (looked for names containing {needle!r}); "
-                        f"name it with {flag}. Got columns: {', '.join(columns)}.")
+                        f"{fix or f'name it with {flag}'}. Got columns: {', '.join(columns)}.")
     raise DataError(f"The {what} column is ambiguous: {', '.join(cands)}; choose one with {flag}. "
                     f"Got columns: {', '.join(columns)}.")
 
@@ -134,8 +137,18 @@ def _float(value: Any) -> float:
     return x
 
 
+def _step_fix(columns: list[str], flags: str) -> str | None:
+    """Advice for a log without a tokens column but with a step column: tokens = step × tokens per step."""
+    steps = [c for c in columns if c.lower() in _STEP_NAMES]
+    if not steps:
+        return None
+    return (f"it has the step column {steps[0]!r}: give the tokens per optimizer step with {flags}tokens-per-step "
+            f"(tokens = step x tokens per step), or name a tokens column with {flags}tokens-col")
+
+
 def read_training_log(path: str | Path, *, tokens_col: str | None = None, loss_col: str | None = None,
-                      tokens_per_step: float | None = None, step_col: str | None = None) -> TrainingLog:
+                      tokens_per_step: float | None = None, step_col: str | None = None,
+                      flags: str = "--") -> TrainingLog:
     """Tokens seen and loss from a CSV or JSONL training log (W&B / TensorBoard CSV exports included).
 
     Columns are auto-detected when not named: tokens from ``tokens``, ``tokens_seen``, ... or the one
@@ -145,27 +158,29 @@ def read_training_log(path: str | Path, *, tokens_col: str | None = None, loss_c
     ``step_col`` (default: a column named "step" or "Step"). Rows with a missing or non-positive value are
     skipped (W&B leaves cells empty where a metric was not logged). A log whose tokens go back (a run
     restarted from a checkpoint, logging into the same file) keeps the later rows where segments overlap,
-    with a :class:`LogWarning` saying how many were replaced.
+    with a :class:`LogWarning` saying how many were replaced. Error messages name the options
+    ``{flags}tokens-col``, ``{flags}tokens-per-step``, ... (``scalinglab report`` passes "--track-").
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"The training log must exist. Got {str(path)!r}.")
     if tokens_per_step is not None and tokens_col is not None:
-        raise ConfigError(f"Give the tokens one way: a tokens column (--tokens-col {tokens_col}) or steps times "
-                          f"--tokens-per-step ({tokens_per_step:g}). Got both.")
+        raise ConfigError(f"Give the tokens one way: a tokens column ({flags}tokens-col {tokens_col}) or steps "
+                          f"times {flags}tokens-per-step ({tokens_per_step:g}). Got both.")
     if step_col is not None and tokens_per_step is None:
-        raise ConfigError(f"The step column (--step-col {step_col}) counts optimizer steps; it needs "
-                          "--tokens-per-step (tokens = step x tokens per step). Got none.")
+        raise ConfigError(f"The step column ({flags}step-col {step_col}) counts optimizer steps; it needs "
+                          f"{flags}tokens-per-step (tokens = step x tokens per step). Got none.")
     columns, rows = _read_rows(path)
     if not rows:
         raise DataError(f"The training log {path.name!r} must hold at least one row. Got none.")
-    loss_c = _pick(columns, loss_col, "loss", _LOSS_NAMES, "loss", fallback="Value")
+    loss_c = _pick(columns, loss_col, "loss", _LOSS_NAMES, "loss", fallback="Value", flags=flags)
     if tokens_per_step is not None:
         tokens_per_step = check_positive("tokens_per_step", tokens_per_step)
-        tok_c = _pick(columns, step_col, "step", ("step", "_step", "global_step"), "step")
+        tok_c = _pick(columns, step_col, "step", _STEP_NAMES, "step", flags=flags)
         scale = tokens_per_step
     else:
-        tok_c = _pick(columns, tokens_col, "tokens", _TOKEN_NAMES, "token")
+        tok_c = _pick(columns, tokens_col, "tokens", _TOKEN_NAMES, "token", flags=flags,
+                      fix=_step_fix(columns, flags))
         scale = 1.0
     t = np.array([_float(r.get(tok_c)) for r in rows]) * scale
     y = np.array([_float(r.get(loss_c)) for r in rows])

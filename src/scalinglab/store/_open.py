@@ -3,8 +3,12 @@
 A reading command (``lab status``, ``fit --store``, ``report --store``) opens the file with SQLite's
 ``mode=ro``: nothing is migrated, no pragma is written, the file's bytes stay as they are. In a folder it
 cannot write to (where SQLite cannot create the ``-shm`` file a WAL database needs) it falls back to
-``immutable=1``, which is safe there because no writer can be at work in such a folder either. A store
-in WAL mode gets SQLite's own ``-wal``/``-shm`` companions next to it when read, as any reader's would.
+``immutable=1``, which is safe there because no writer can be at work in such a folder either.
+
+A ``mode=ro`` connection to a store in WAL mode creates the ``-wal``/``-shm`` companion files, and may not
+delete them when it closes: SQLite leaves that to the last connection that can write. So a reader that found
+no companions when it opened closes with :func:`tidy_companions`, which has SQLite's own rule remove them
+(and leaves them to a writer still at work).
 
 A database without scalinglab's ``schema_version`` table that holds other tables is somebody else's: it
 is refused before anything is written to it, in either mode.
@@ -20,7 +24,7 @@ from urllib.parse import quote
 from ..errors import StoreError
 from .migrations import LATEST_VERSION, expected_columns, migrate, schema_version
 
-__all__ = ["open_connection", "prepare"]
+__all__ = ["has_companions", "open_connection", "prepare", "tidy_companions"]
 
 
 def _connect(path: Path, query: str, timeout_s: float) -> sqlite3.Connection:
@@ -64,6 +68,29 @@ def open_connection(path: Path, *, readonly: bool, timeout_s: float) -> sqlite3.
         return _connect(path, "mode=ro&immutable=1", timeout_s)
     except sqlite3.Error as exc:
         raise StoreError(f"The store {where} must be a readable SQLite database: {exc}.") from None
+
+
+def has_companions(path: Path) -> bool:
+    """Whether SQLite's ``-wal`` or ``-shm`` file exists next to ``path``."""
+    return any(Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-shm"))
+
+
+def tidy_companions(path: Path, timeout_s: float) -> None:
+    """Remove the ``-wal``/``-shm`` files a read-only connection left next to ``path`` the way SQLite does:
+    the last connection to close a WAL database merges the ``-wal`` file (empty after a read) and deletes
+    both. A short read-write connection that only reads the schema closes in the reader's place; while
+    another connection is open (a sweep at work) it is not the last, and the files stay, as they must."""
+    if not has_companions(path):
+        return
+    try:
+        conn = _connect(path, "mode=rw", timeout_s)  # mode=rw: never creates a file that went away
+        try:
+            conn.execute("PRAGMA query_only = 1")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error:  # a damaged or unwritable file: the companions stay, as with any reader
+        pass
 
 
 def prepare(conn: sqlite3.Connection, where: str, *, readonly: bool, timeout_s: float) -> int:

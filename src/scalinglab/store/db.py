@@ -31,7 +31,7 @@ from typing import Any, Self
 import numpy as np
 
 from ..errors import StoreError
-from ._open import open_connection, prepare
+from ._open import has_companions, open_connection, prepare, tidy_companions
 from ._owner import pid_alive as _pid_alive
 from ._rows import check_choice, check_number, json_object, run_config
 from .records import Checkpoint, ModelShape, RunResult, TrainConfig
@@ -89,16 +89,21 @@ class Store:
         if not self.path.parent.is_dir():
             raise StoreError(f"The store path's folder must exist. Got {str(self.path.parent)!r}.")
         self.host = socket.gethostname()
+        self._timeout_s = timeout_s
+        # a reader that finds no -wal/-shm files leaves none behind (see _open.tidy_companions)
+        self._tidy = self.readonly and not has_companions(self.path)
         self._conn = open_connection(self.path, readonly=self.readonly, timeout_s=timeout_s)
         try:
             self.version = prepare(self._conn, self._where, readonly=self.readonly, timeout_s=timeout_s)
         except BaseException:
-            self._conn.close()
+            self.close()
             raise
 
     # -- plumbing ---------------------------------------------------------------------------------------
     def close(self) -> None:
         self._conn.close()
+        if self._tidy:
+            tidy_companions(self.path, self._timeout_s)
 
     def __enter__(self) -> Self:
         return self
