@@ -83,6 +83,7 @@ class CurveFit:
     n_points: int
     curves: tuple[str, ...]
     residual_sd: float  # of the log residuals: the scatter of single points about the law
+    transfer_sd: float | None  # log error on a schedule left out of the fit (leave-one-curve-out); None: < 3 curves
     starts: tuple[dict[str, object], ...]
     n_at_best: int
     samples: np.ndarray  # bootstrap refits, shape (n_bootstrap, n_params)
@@ -96,7 +97,7 @@ class CurveFit:
 
     def as_dict(self) -> dict[str, object]:
         return {"law": self.law, "params": self.params, "objective": self.objective, "n_points": self.n_points,
-                "curves": list(self.curves), "residual_sd": self.residual_sd, "n_starts": len(self.starts),
+                "curves": list(self.curves), "residual_sd": self.residual_sd, "transfer_sd": self.transfer_sd, "n_starts": len(self.starts),
                 "n_at_best": self.n_at_best, "n_bootstrap": len(self.samples), "seconds": self.seconds, "method": self.method,
                 **({"lambda": self.lam} if self.law == "annealing" else {})}
 
@@ -127,7 +128,8 @@ def _solve(law, grids, log_loss, theta0, delta, lam, weights=None):
     sw = 1.0 if weights is None else np.sqrt(weights)
 
     def fun(z):
-        pred, _ = _stack(law, grids, np.exp(z), lam, jac=False)
+        with np.errstate(over="ignore"):  # a trial step to a huge parameter: an inf prediction, a big residual
+            pred, _ = _stack(law, grids, np.exp(z), lam, jac=False)
         return sw * (log_loss - np.log(np.maximum(pred, 1e-10)))
 
     def jac(z):
@@ -142,7 +144,7 @@ def _solve(law, grids, log_loss, theta0, delta, lam, weights=None):
 
 def fit_curves(curves: Sequence[Curve], *, law: str = "multi-power", method: str = "lsq", delta: float = 1e-3,
                n_starts: int = 4, n_bootstrap: int = 0, seed: int = 0, lam: float = 0.999,
-               block: int | None = None) -> CurveFit:
+               block: int | None = None, _transfer: bool = True) -> CurveFit:
     """Fit ``law`` ("multi-power" or "annealing") to ``curves`` of one model size (see the module docstring).
 
     ``method="lsq"`` minimises the objective: ``n_starts`` grid points polished by least squares.
@@ -191,9 +193,10 @@ def fit_curves(curves: Sequence[Curve], *, law: str = "multi-power", method: str
         return _solve(cl, grids, pseudo_log_loss, theta, delta, lam)[0]
 
     samples = _bootstrap(curves, np.log(pred), resid, refit, len(cl.params), n_bootstrap, seed, block)
+    transfer = None if not _transfer else _transfer_sd(curves, law=cl.name, method=method, delta=delta, n_starts=n_starts, lam=lam)
     return CurveFit(law=cl.name, params=dict(zip(cl.params, map(float, theta))), objective=float(best["objective"]),
                     n_points=n_points, curves=tuple(c.name for c in curves),
-                    residual_sd=float(np.std(resid, ddof=len(cl.params))), starts=tuple(starts),
+                    residual_sd=float(np.std(resid, ddof=len(cl.params))), transfer_sd=transfer, starts=tuple(starts),
                     n_at_best=n_at_best, samples=samples, seconds=time.perf_counter() - t0, lam=lam,
                     method=method)
 
@@ -216,6 +219,24 @@ def _multistart(cl, grids, log_loss, delta, lam, n_starts) -> list[dict[str, obj
     return starts
 
 
+def _transfer_sd(curves, **how) -> float | None:
+    """How far the law misses a schedule it was not fitted on: each curve predicted by a fit to the others, the
+    root mean square of its log errors, averaged over curves (each curve weighs the same). ``None`` with fewer
+    than three curves, where a fit to the others would rest on one curve."""
+    if len(curves) < 3:
+        return None
+    law = get_curve_law(how["law"])
+    per_curve = []
+    for i, held in enumerate(curves):
+        rest = [c for j, c in enumerate(curves) if j != i]
+        if sum(c.steps.size for c in rest) <= len(law.params):
+            return None
+        fit = fit_curves(rest, **how, _transfer=False)
+        pred = law.predict_jac(fit.theta, curve_grid(held.lrs, held.steps), jac=False, lam=fit.lam)[0]
+        per_curve.append(np.mean((np.log(held.loss) - np.log(np.maximum(pred, 1e-10))) ** 2))
+    return float(np.sqrt(np.mean(per_curve)))
+
+
 def _bootstrap(curves, log_pred, resid, refit, n_params, n_bootstrap, seed, block) -> np.ndarray:
     """Moving-block bootstrap of each curve's log residuals; ``refit`` fits each pseudo-curve set."""
     rng = np.random.default_rng(seed)
@@ -234,19 +255,27 @@ def _bootstrap(curves, log_pred, resid, refit, n_params, n_bootstrap, seed, bloc
 
 def predict_curve(fit: CurveFit, lrs: object, steps: object, *, level: float = DEFAULT_LEVEL
                   ) -> dict[str, np.ndarray]:
-    """The fitted law's curve for schedule ``lrs`` at ``steps``: ``loss`` (the best fit), and with bootstrap
-    refits ``mean_low/mean_high`` (the law's mean curve) and ``run_low/run_high`` (a new run's logged points:
-    refits plus the fit's scatter of points about the law)."""
+    """The fitted law's curve for schedule ``lrs`` at ``steps``.
+
+    ``loss`` is the best fit's curve. With bootstrap refits, ``mean_low/mean_high`` bound the law's mean curve
+    (parameter uncertainty only). ``run_low/run_high`` bound a run's logged points on this schedule: the
+    refits (or the best fit), times the scatter of points about the law and, when the fit could measure it
+    (three curves or more), the error of the law on a schedule it was not fitted on (``transfer_sd``).
+    """
     level = check_level(level)
     cl = get_curve_law(fit.law)
     grid = curve_grid(lrs, steps)
-    out = {"steps": grid.steps, "loss": cl.predict_jac(fit.theta, grid, jac=False, lam=fit.lam)[0]}
+    best = cl.predict_jac(fit.theta, grid, jac=False, lam=fit.lam)[0]
+    out = {"steps": grid.steps, "loss": best}
+    draws = np.array([cl.predict_jac(s, grid, jac=False, lam=fit.lam)[0] for s in fit.samples]) \
+        if len(fit.samples) else best[None, :]
     if len(fit.samples):
-        curves = np.array([cl.predict_jac(s, grid, jac=False, lam=fit.lam)[0] for s in fit.samples])
-        out["mean_low"], out["mean_high"] = central_interval(curves, level, axis=0)
-        rng = np.random.default_rng(0)
-        noisy = curves * np.exp(rng.normal(0.0, fit.residual_sd, size=curves.shape))
-        out["run_low"], out["run_high"] = central_interval(noisy, level, axis=0)
+        out["mean_low"], out["mean_high"] = central_interval(draws, level, axis=0)
+    sd = float(np.hypot(fit.residual_sd, fit.transfer_sd or 0.0))
+    rng = np.random.default_rng(0)
+    reps = max(1, 2000 // len(draws))
+    noisy = np.repeat(draws, reps, axis=0) * np.exp(rng.normal(0.0, sd, size=(len(draws) * reps, best.size)))
+    out["run_low"], out["run_high"] = central_interval(noisy, level, axis=0)
     return out
 
 
