@@ -8,7 +8,9 @@ of the authors' metrics (R², MAE, RMSE, mean and worst relative error), beside 
 - ``multi-power/lsq``: the minimum of the same objective (least squares, 4 starts);
 - ``annealing/lsq``: Tissue et al.'s form, fitted the same way (λ = 0.999).
 
-Run: ``python bench/bench_curves.py`` (needs ../shared/data). Times are wall seconds of each fit on this machine.
+Run: ``python bench/bench_curves.py`` (needs ../shared/data). ``fit s`` is the wall time of one fit on this
+machine (without the leave-one-curve-out refits that measure ``transfer_sd``, the law's log error on a
+schedule left out of the fit, printed last).
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ KEYS = ("r2", "mae", "rmse", "prede", "worste")
 def main() -> None:
     if not (DATA / "multipower-loss-curves").is_dir():
         sys.exit(f"needs {DATA / 'multipower-loss-curves'}")
-    print(f"{'size':5} {'law/method':22} {'fit s':>6} {'objective':>10} " + " ".join(f"{k:>8}" for k in KEYS))
+    print(f"{'size':5} {'law/method':22} {'fit s':>6} {'objective':>10} " + " ".join(f"{k:>8}" for k in KEYS)
+          + f" {'transfer_sd':>11}")
     for size in SIZES:
         print(f"{size:5} {'README (authors)':22} {'':>6} {'':>10} "
               + " ".join(f"{README_METRICS[size][k]:8.5f}" for k in KEYS))
@@ -41,11 +44,12 @@ def main() -> None:
         held = [load_curve(DATA, size, s) for s in PREDICT_SET]
         for law, method in (("multi-power", "authors"), ("multi-power", "lsq"), ("annealing", "lsq")):
             t0 = time.perf_counter()
-            fit = fit_curves(fit_curves_, law=law, method=method)
+            fit = fit_curves(fit_curves_, law=law, method=method, transfer=False)
             seconds = time.perf_counter() - t0
+            transfer = fit_curves(fit_curves_, law=law, method=method).transfer_sd
             m = [curve_metrics(c.loss, predict_curve(fit, c.lrs, c.steps)["loss"]) for c in held]
             print(f"{size:5} {law + '/' + method:22} {seconds:6.2f} {fit.objective:10.3e} "
-                  + " ".join(f"{np.mean([x[k] for x in m]):8.5f}" for k in KEYS))
+                  + " ".join(f"{np.mean([x[k] for x in m]):8.5f}" for k in KEYS) + f" {transfer:11.5f}")
 
 
 if __name__ == "__main__":

@@ -97,7 +97,8 @@ class CurveFit:
 
     def as_dict(self) -> dict[str, object]:
         return {"law": self.law, "params": self.params, "objective": self.objective, "n_points": self.n_points,
-                "curves": list(self.curves), "residual_sd": self.residual_sd, "transfer_sd": self.transfer_sd, "n_starts": len(self.starts),
+                "curves": list(self.curves), "residual_sd": self.residual_sd, "transfer_sd": self.transfer_sd,
+                "n_starts": len(self.starts),
                 "n_at_best": self.n_at_best, "n_bootstrap": len(self.samples), "seconds": self.seconds, "method": self.method,
                 **({"lambda": self.lam} if self.law == "annealing" else {})}
 
@@ -144,13 +145,15 @@ def _solve(law, grids, log_loss, theta0, delta, lam, weights=None):
 
 def fit_curves(curves: Sequence[Curve], *, law: str = "multi-power", method: str = "lsq", delta: float = 1e-3,
                n_starts: int = 4, n_bootstrap: int = 0, seed: int = 0, lam: float = 0.999,
-               block: int | None = None, _transfer: bool = True) -> CurveFit:
+               block: int | None = None, transfer: bool = True) -> CurveFit:
     """Fit ``law`` ("multi-power" or "annealing") to ``curves`` of one model size (see the module docstring).
 
     ``method="lsq"`` minimises the objective: ``n_starts`` grid points polished by least squares.
     ``method="authors"`` (multi-power only) is the authors' early-stopped AdamW (:mod:`._curve_adam`), which
     their published figures come from. ``n_bootstrap`` moving-block bootstrap refits (blocks of ``block``
-    points, default ≈ n^(1/3) per curve), each by the same method, make the bands of :func:`predict_curve`.
+    points, default ≈ n^(1/3) per curve), each by the same method, make the mean band of :func:`predict_curve`;
+    ``transfer`` (three curves or more) refits without each curve in turn to measure the law's error on a
+    schedule it was not fitted on (:attr:`CurveFit.transfer_sd`), which widens the run band.
     """
     t0 = time.perf_counter()
     cl = get_curve_law(law)
@@ -193,10 +196,12 @@ def fit_curves(curves: Sequence[Curve], *, law: str = "multi-power", method: str
         return _solve(cl, grids, pseudo_log_loss, theta, delta, lam)[0]
 
     samples = _bootstrap(curves, np.log(pred), resid, refit, len(cl.params), n_bootstrap, seed, block)
-    transfer = None if not _transfer else _transfer_sd(curves, law=cl.name, method=method, delta=delta, n_starts=n_starts, lam=lam)
+    transfer_sd = None if not transfer else _transfer_sd(curves, law=cl.name, method=method, delta=delta,
+                                                         n_starts=n_starts, lam=lam)
     return CurveFit(law=cl.name, params=dict(zip(cl.params, map(float, theta))), objective=float(best["objective"]),
                     n_points=n_points, curves=tuple(c.name for c in curves),
-                    residual_sd=float(np.std(resid, ddof=len(cl.params))), transfer_sd=transfer, starts=tuple(starts),
+                    residual_sd=float(np.std(resid, ddof=len(cl.params))), transfer_sd=transfer_sd,
+                    starts=tuple(starts),
                     n_at_best=n_at_best, samples=samples, seconds=time.perf_counter() - t0, lam=lam,
                     method=method)
 
@@ -231,7 +236,7 @@ def _transfer_sd(curves, **how) -> float | None:
         rest = [c for j, c in enumerate(curves) if j != i]
         if sum(c.steps.size for c in rest) <= len(law.params):
             return None
-        fit = fit_curves(rest, **how, _transfer=False)
+        fit = fit_curves(rest, **how, transfer=False)
         pred = law.predict_jac(fit.theta, curve_grid(held.lrs, held.steps), jac=False, lam=fit.lam)[0]
         per_curve.append(np.mean((np.log(held.loss) - np.log(np.maximum(pred, 1e-10))) ** 2))
     return float(np.sqrt(np.mean(per_curve)))
