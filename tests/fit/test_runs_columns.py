@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from scalinglab.errors import ConfigError, DataError
-from scalinglab.fit import fit_family, fit_law, load_runs
+from scalinglab.fit import fit_chinchilla, fit_family, fit_law, load_runs
 from scalinglab.fit.approach2 import fit_approach2
 
 CHINCHILLA = {"n_params", "n_tokens"}
@@ -77,6 +77,8 @@ def test_tokens_alone_fit_power_law_d_and_refuse_what_needs_n(tmp_path):
     with pytest.raises(ConfigError, match=r"The 'chinchilla' family needs the parameters N of each run\. Got runs "
                                           r"that give only: tokens D"):
         fit_family("chinchilla", runs)
+    with pytest.raises(ConfigError, match="The Chinchilla fit needs the parameters N of each run"):
+        fit_chinchilla(runs)  # the engine itself, not only fit_family, refuses the stand-in N
     with pytest.raises(ConfigError, match="Training compute needs the compute C"):
         runs.flops
     with pytest.raises(ConfigError, match=r"Approach 2 \(IsoFLOP profiles\) needs the parameters N and compute C"):
