@@ -44,10 +44,12 @@ def test_load_runs_rejects_exact_duplicates(tmp_path):
         load_runs(p, n_params_col="N", n_tokens_col="D", loss_col="L")
 
 
-def test_load_runs_needs_exactly_one_of_tokens_or_flops(tmp_path):
-    p = _csv(tmp_path, "N,D,L\n1e8,1e9,3.0\n")
-    with pytest.raises(ConfigError, match="Exactly one of 'n_tokens_col' and 'flops_col'"):
-        load_runs(p, n_params_col="N", loss_col="L")
+def test_load_runs_refuses_tokens_and_flops_together_and_a_file_without_any_variable(tmp_path):
+    p = _csv(tmp_path, "N,D,C,L\n1e8,1e9,6e17,3.0\n")
+    with pytest.raises(ConfigError, match="At most one of 'n_tokens_col' and 'flops_col'"):
+        load_runs(p, n_params_col="N", n_tokens_col="D", flops_col="C", loss_col="L")
+    with pytest.raises(ConfigError, match="At least one of 'n_params_col', 'n_tokens_col' and 'flops_col'"):
+        load_runs(p, loss_col="L")
 
 
 def test_load_runs_jsonl_where_and_groups(tmp_path):

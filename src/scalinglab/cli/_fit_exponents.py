@@ -31,6 +31,7 @@ def _exponents(runs, approach: str, *, profile: str, budgets: Any, n_bootstrap: 
     if approach == "isoflop":
         return fit_approach2(runs, budgets=budgets, method=profile, n_bootstrap=n_bootstrap, seed=seed, level=level,
                              holdout=holdout).as_dict()
+    runs.require("n_params", what="The envelope approach")
     if runs.run_id is None or runs.tokens_seen is None:
         raise ConfigError("The envelope approach needs '--run-col' and '--tokens-seen-col' (checkpoints of "
                           "training curves). Got " + ("neither." if runs.run_id is None and runs.tokens_seen

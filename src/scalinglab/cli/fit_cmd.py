@@ -21,13 +21,14 @@ from .._io import check_writable
 from ..errors import ConfigError, ScalingLabError
 from .._validate import check_choice
 from ..fit.parametric import METHODS
-from ..fit import (audit, drop_highest_loss, fit_law, load_runs,
-                   runs_from_store, split_groups)
+from ..datasets import get_dataset
+from ..fit import audit, fit_law, split_groups
 from ..fit.audit import score_runs
 from ..fit.approach2 import isoflop_budgets
 from ..laws.io import save_fitted
 from . import app
 from ._fit_exponents import _exponents, _print_exponents
+from ._fit_read import read_runs
 from ._common import (N_BOOTSTRAP_FLAG, console, err_console, n_bootstrap_option, one_n_bootstrap, print_json,
                       renamed, whole)
 
@@ -35,20 +36,14 @@ from ._common import (N_BOOTSTRAP_FLAG, console, err_console, n_bootstrap_option
 PROFILES = ("parabola", "smooth")
 
 
-def _where(items: list[str]) -> dict[str, str]:
-    out = {}
-    for item in items:
-        if "=" not in item:
-            raise ConfigError(f"The '--where' option must look like COL=VALUE. Got {item!r}.")
-        k, v = item.split("=", 1)
-        out[k.strip()] = v.strip()
-    return out
-
-
 @app.command("fit")
 def fit_command(
     path: Annotated[str | None, typer.Argument(help="Runs file: .csv, .tsv, .jsonl, .json or .parquet (or use "
-                                                "--store).")] = None,
+                                                "--dataset or --store). Columns not named by the options below "
+                                                "are found by common names (params, tokens, flops, loss, ...).")] = None,
+    dataset: Annotated[str | None, typer.Option("--dataset", help="A bundled table of published runs instead of a "
+                                                "runs file (see `scalinglab datasets`); its columns and law family "
+                                                "are known.")] = None,
     n_params_col: Annotated[str | None, typer.Option("--n-params-col", help="Column of parameter counts N.")] = None,
     loss_col: Annotated[str | None, typer.Option("--loss-col", help="Column of final losses (nats/token).")] = None,
     store: Annotated[str | None, typer.Option("--store", help="A lab store (SQLite) instead of a runs file; "
@@ -61,9 +56,10 @@ def fit_command(
                                                         "(Approach 1).")] = None,
     unique_tokens_col: Annotated[str | None, typer.Option("--unique-tokens-col", help="Unique tokens each run "
                                                           "drew from (--family data-constrained).")] = None,
-    family: Annotated[str, typer.Option("--family", help="Law fitted by the parametric approach: chinchilla, "
-                                        "kaplan, over-training, data-constrained, or one variable: "
-                                        "power-law-n, power-law-d, power-law-c (C = 6ND).")] = "chinchilla",
+    family: Annotated[str | None, typer.Option("--family", help="Law fitted by the parametric approach: chinchilla "
+                                               "(default; with --dataset, the dataset's), kaplan, over-training, "
+                                               "data-constrained, or one variable: power-law-n, power-law-d, "
+                                               "power-law-c (C = 6ND).")] = None,
     approach: Annotated[str, typer.Option("--approach", help="parametric (Approach 3), isoflop (Approach 2) or "
                                           "envelope (Approach 1).")] = "parametric",
     profile: Annotated[str | None, typer.Option("--profile", help="isoflop: parabola (default) or smooth.")] = None,
@@ -78,6 +74,9 @@ def fit_command(
     drop_highest: Annotated[int, typer.Option("--drop-highest-loss", help="Drop the K highest-loss rows.")] = 0,
     loss: Annotated[str, typer.Option("--loss", help="huber, mse or asymmetric.")] = "huber",
     delta: Annotated[float, typer.Option("--delta", help="Huber threshold on log loss.")] = 1e-3,
+    residuals: Annotated[str | None, typer.Option("--residuals", help="What the parametric fit penalises: "
+                                                  "log-loss (default; log L̂ - log L, as Hoffmann et al.) or loss "
+                                                  "(L̂ - L, as Gadre et al.); not for --family chinchilla.")] = None,
     starts: Annotated[str | None, typer.Option("--starts", help="Chinchilla only: hoffmann (default; 4,500 points, "
                                                "25 distinct (alpha, beta)) or coarse (243, 9).")] = None,
     method: Annotated[str | None, typer.Option("--method", help="Chinchilla only: varpro (default): search (alpha, "
@@ -96,40 +95,19 @@ def fit_command(
     """Fit L = E + A/N^alpha + B/D^beta (Huber on log loss from Hoffmann's start grid; variable projection by
     default, --method joint for the five-parameter search from all 4,500 points), another law (--family), or the
     compute-optimal exponents from IsoFLOP profiles (--approach isoflop) or training curves (envelope)."""
-    _check_options(approach, family=family, starts=starts, method=method, profile=profile,
+    fam = family or (get_dataset(dataset).family if dataset is not None else "chinchilla")
+    _check_options(approach, family=fam, starts=starts, method=method, profile=profile,
                    budget_width=budget_width, out=out, do_audit=do_audit)
+    res = _check_residuals(residuals, approach, fam, family_given=family is not None)
     columns = dict(n_params_col=n_params_col, loss_col=loss_col, n_tokens_col=n_tokens_col, flops_col=flops_col,
                    run_col=run_col, tokens_seen_col=tokens_seen_col, unique_tokens_col=unique_tokens_col)
-    runs, holdout, budgets = _read_runs(path, store, columns, sweep=sweep, by=by, approach=approach, where=where,
-                                        drop_dups=drop_dups, drop_highest=drop_highest)
-    opts = _Opts(approach=approach, profile=profile or "parabola", budget_width=budget_width, family=family, loss=loss,
+    runs, holdout, budgets = read_runs(path, store, dataset, columns, sweep=sweep, by=by, approach=approach,
+                                       family=fam, where=where, drop_dups=drop_dups, drop_highest=drop_highest)
+    opts = _Opts(approach=approach, profile=profile or "parabola", budget_width=budget_width, family=fam, loss=loss,
+                 residuals=res,
                  delta=delta, starts=starts, method=method, n_bootstrap=one_n_bootstrap(n_bootstrap, bootstrap_alias) or 0,
                  do_audit=do_audit, holdout_fraction=holdout_fraction, seed=seed, drop_highest=drop_highest, level=check_level(level))
     _fit_and_print(runs, opts, by=by, holdout=holdout, budgets=budgets, out=out, json=json)
-
-
-def _read_runs(path: str | None, store: str | None, columns: dict[str, str | None], *, sweep: str | None,
-               by: str | None, approach: str, where: list[str] | None, drop_dups: bool, drop_highest: int):
-    """``(runs, holdout, budgets)`` from the runs file or the lab store, less the ``drop_highest`` worst."""
-    holdout, budgets = None, None
-    if (path is None) == (store is None):
-        raise ConfigError("The fit needs exactly one source: a runs file PATH or --store. "
-                          f"Got {'both' if path else 'neither'}.")
-    if store is not None:
-        if by is not None:
-            raise ConfigError(f"The '--by' option needs a runs file with that column; a lab store has no group "
-                              f"columns. Got --by {by!r} with --store.")
-        src = runs_from_store(store, sweep=sweep, checkpoints=approach == "envelope")
-        runs, holdout, budgets = src.fit, src.holdout, src.budgets
-    else:
-        if columns["n_params_col"] is None or columns["loss_col"] is None:
-            raise ConfigError("A runs file needs '--n-params-col' and '--loss-col'. Got "
-                              f"n_params_col={columns['n_params_col']!r}, loss_col={columns['loss_col']!r}.")
-        runs = load_runs(path, **columns, where=_where(where or []), group_cols=(by,) if by else (),
-                         duplicates="drop" if drop_dups else "error")
-    if drop_highest:
-        runs = drop_highest_loss(runs, drop_highest)
-    return runs, holdout, budgets
 
 
 def _fit_and_print(runs, opts: _Opts, *, by: str | None, holdout, budgets, out: str | None, json: bool) -> None:
@@ -198,6 +176,7 @@ class _Opts:
     seed: int
     drop_highest: int
     level: float = DEFAULT_LEVEL
+    residuals: str = "log"
 
 
 #: longest label kept whole in a group's file name (a file name has at most 255 bytes)
@@ -248,6 +227,26 @@ def _check_options(approach: str, *, family: str, starts: str | None, method: st
                               f"--approach {approach}.")
 
 
+#: ``--residuals`` -> ``residuals=`` of :func:`~scalinglab.fit.fit_law`
+RESIDUALS = {"log-loss": "log", "loss": "loss"}
+
+
+def _check_residuals(residuals: str | None, approach: str, family: str, *, family_given: bool) -> str:
+    """``--residuals`` as :func:`~scalinglab.fit.fit_law` names it; refused where it cannot act: Approaches 1
+    and 2 fit no law to the loss, and Chinchilla's engines fit log loss only."""
+    if residuals is None:
+        return "log"
+    check_choice("residuals", residuals, tuple(RESIDUALS))
+    if approach != "parametric":
+        raise ConfigError(f"The '--residuals' option chooses what a parametric fit penalises, so it needs --approach "
+                          f"parametric. Got --residuals {residuals} with --approach {approach}.")
+    if family == "chinchilla" and residuals == "loss":
+        fam = "--family chinchilla" if family_given else "--family chinchilla (the default)"
+        raise ConfigError(f"The '--residuals loss' option needs a family other than chinchilla (its engines fit log "
+                          f"loss; try --family over-training or kaplan). Got --residuals loss with {fam}.")
+    return RESIDUALS[residuals]
+
+
 def _check_search(family: str, starts: str | None, method: str | None) -> None:
     """--starts and --method choose Chinchilla's search; with another family they cannot act."""
     given = [f"--{n} {v}" for n, v in (("starts", starts), ("method", method)) if v is not None]
@@ -265,7 +264,7 @@ def _parametric(runs, o: _Opts, *, holdout=None, out: str | None = None) -> dict
     with Progress(console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
         task = bar.add_task(f"fitting {len(runs)} runs ({what})", total=o.n_bootstrap or None)
         fitted = fit_law(runs, o.family, loss=o.loss, delta=o.delta, starts=o.starts, method=o.method,
-                         n_bootstrap=o.n_bootstrap, seed=o.seed, level=o.level,
+                         residuals=o.residuals, n_bootstrap=o.n_bootstrap, seed=o.seed, level=o.level,
                          progress=lambda done, total: bar.update(task, completed=done),
                          cli={"drop_highest_loss": o.drop_highest, "starts": o.starts, "method": o.method})
     report: dict[str, Any] = {**fitted.summary, "family": o.family, "level": o.level,
@@ -276,7 +275,7 @@ def _parametric(runs, o: _Opts, *, holdout=None, out: str | None = None) -> dict
     if o.do_audit:
         with err_console.status("audit: refitting without the largest-compute runs"):
             report["audit"] = audit(runs, fraction=o.holdout_fraction, family=o.family, loss=o.loss, delta=o.delta,
-                                    starts=o.starts, method=o.method, n_bootstrap=min(o.n_bootstrap, 200),
+                                    residuals=o.residuals, starts=o.starts, method=o.method, n_bootstrap=min(o.n_bootstrap, 200),
                                     seed=o.seed, level=o.level).as_dict()
     if holdout is not None:
         report["holdout"] = score_runs(fitted, holdout.n_params, holdout.n_tokens, holdout.loss)
@@ -342,7 +341,7 @@ def _print_trust(rep: dict[str, Any]) -> None:
     sc = rep.get("scatter")
     if sc:
         growth = (f", +{sc['kappa']:.4f} per decade of compute beyond the fitted runs ({sc['n_folds']} "
-                  "forward-chaining refits)" if sc["n_folds"] else " (extrapolation growth not calibrated: too few runs)")
+                  "forward-chaining refits)" if sc["n_folds"] else f" ({sc['note'] or 'extrapolation growth not calibrated'})")
         console.print(f"run scatter about the law: sigma = {sc['sigma']:.4f} in log loss ({sc['df']} df){growth}. "
                       f"Bands ({level_label(rep['level'])}): the prediction band covers a new run (refits + run "
                       "scatter), the mean band the law's mean curve (refits only)")
@@ -385,7 +384,8 @@ def _print_scores(rep: dict[str, Any]) -> None:
 
 
 def _print_family(report: dict[str, Any]) -> None:
-    _print_params(f"{report['family']} fit on {report['n_runs']} runs ({report['loss']})", report)
+    on = " on loss" if report.get("residuals") == "loss" else ""
+    _print_params(f"{report['family']} fit on {report['n_runs']} runs ({report['loss']}{on})", report)
     console.print(f"objective {report['objective']:.8g}; {report['starts']['best']}/{report['starts']['total']} "
                   f"starts reached it; {report['seconds']:.2f} s")
     _print_scores(report)

@@ -22,6 +22,7 @@ import numpy as np
 from .._intervals import DEFAULT_LEVEL, central_interval, level_label
 from .._validate import positive_array
 from .profiles import LIMITS, IsoFlopProfileResult, ProfileWarning, fit_isoflop_profiles, group_budgets
+from .data import Runs
 
 __all__ = ["ROUNDING_WIDTH", "Approach2Result", "isoflop_budgets", "budget_labels", "describe_budgets", "not_isoflop_design",
            "fit_approach2", "score_frontier", "frontier_band", "NO_PREDICTION_BAND"]
@@ -120,13 +121,14 @@ class Approach2Result:
         return out
 
 
-def fit_approach2(runs: Any, *, budgets: Any = None, method: str = "parabola", n_bootstrap: int = 0, seed: int = 0,
+def fit_approach2(runs: Runs, *, budgets: Any = None, method: str = "parabola", n_bootstrap: int = 0, seed: int = 0,
                   level: float = DEFAULT_LEVEL, holdout: Any = None) -> Approach2Result:
     """:func:`fit_isoflop_profiles` on ``runs`` (``n_params``, ``flops``, ``loss``) grouped by ``budgets`` (see
     :func:`isoflop_budgets`; ``None`` means FLOPs equal up to rounding), and ``holdout`` runs scored against the
     frontier. A :class:`ProfileWarning` is not raised: every budget left out is named in the verdict or its notes
     and in the per-budget results."""
     budgets = isoflop_budgets() if budgets is None else budgets
+    runs.require("n_params", "flops", what="Approach 2 (IsoFLOP profiles)")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ProfileWarning)
         res = fit_isoflop_profiles(runs.n_params, runs.flops, runs.loss, budgets=budgets, method=method,

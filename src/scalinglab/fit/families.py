@@ -66,6 +66,7 @@ def fit_family(family: str, runs: Runs, *, loss: str = "huber", delta: float = 1
     reproduced with ``loss="mse", residuals="loss"``). Chinchilla's engines are log-space only.
     """
     fam = get_family(family)
+    runs.require(*fam.variables, what=f"The {family!r} family")
     check_choice("residuals", residuals, RESIDUALS)
     if fam.name == "chinchilla" and residuals != "log":
         raise ConfigError(f"The 'residuals' parameter must be 'log' for the chinchilla family (its batched "

@@ -133,6 +133,7 @@ def fit_chinchilla(
     25 such starts. ``method="joint"`` runs the five-parameter search from every grid point
     (:mod:`scalinglab.fit._batch`), as Hoffmann et al. and Besiroglu et al. did.
     """
+    runs.require("n_params", "n_tokens", what="The Chinchilla fit")
     check_loss(loss, delta, asymmetry)
     check_choice("method", method, METHODS)
     t0 = time.perf_counter()

@@ -59,6 +59,9 @@ def run_scatter(runs: Runs, law: Law, k: int, refit: Callable[[Runs], Law] | Non
         return None
     resid = _log_residuals(law, runs)
     sigma = _sigma(resid, k)
+    if "flops" not in runs.variables:  # without compute, no distance beyond the runs to widen the band by
+        return RunScatter(sigma, int(df), note="extrapolation growth not calibrated (the runs give no compute "
+                                               "C = 6ND, so no distance beyond them)")
     flops = runs.flops
     order = np.argsort(flops, kind="stable")
     dist, excess, folds = [], [], 0

@@ -37,7 +37,9 @@ class Family:
     """One functional form: θ ↔ law, ``log L(θ, log N, log D[, log U])``, search box and start grid.
 
     ``exponents`` names the coefficients (as :meth:`Law.coefficients` spells them) whose bootstrap
-    interval decides identification; ``exponent_index`` locates the exponents in θ.
+    interval decides identification; ``exponent_index`` locates the exponents in θ. ``variables`` are what
+    the law reads of each run: N and D (``"n_params"``, ``"n_tokens"``), or for a one-variable law just its
+    variable (``"flops"``: C = 6·N·D, or a compute column).
     """
 
     name: str
@@ -50,6 +52,7 @@ class Family:
     exponents: tuple[str, ...]
     exponent_index: tuple[int, ...]
     needs_unique: bool = False
+    variables: tuple[str, ...] = ("n_params", "n_tokens")
 
     @property
     def k(self) -> int:

@@ -23,8 +23,6 @@ from typing import Any
 
 import numpy as np
 
-from scipy.special import logsumexp
-
 from .._validate import check_positive
 from ..flops import FLOPS_PER_PARAM_TOKEN, log_training_flops
 from .base import Citation, JointLaw, as_float_or_array
@@ -46,8 +44,8 @@ def log_loss_cm(theta: Any, log_c: Any, log_m: Any) -> np.ndarray:
     ``log L = LSE(ln E, ln a + η log M − η log C, ln b − η log M − η log C)``."""
     le, la, lb, eta = (float(v) for v in theta)
     log_c, log_m = np.broadcast_arrays(np.asarray(log_c, dtype=float), np.asarray(log_m, dtype=float))
-    return logsumexp(np.stack([np.full(log_c.shape, le), la + eta * (log_m - log_c), lb - eta * (log_m + log_c)]),
-                     axis=0)
+    # np.logaddexp, not scipy's logsumexp: the same value without its ~0.3 ms per call, which was most of a fit
+    return np.logaddexp(np.logaddexp(le, la + eta * (log_m - log_c)), lb - eta * (log_m + log_c))
 
 
 def log_loss(theta: Any, log_n: Any, log_d: Any) -> np.ndarray:

@@ -111,4 +111,4 @@ def power_law_family(variable: str) -> Family:
                   bounds=((-20.0, 5.0), (-30.0, 120.0), (1e-4, 3.0)),
                   start_axes=((-1.0, 0.0, 0.7), (5.0, 10.0, 20.0) if variable == "flops" else (2.0, 5.0, 10.0),
                               (0.05, 0.15, 0.4)),
-                  exponents=("alpha",), exponent_index=(2,))
+                  exponents=("alpha",), exponent_index=(2,), variables=(variable,))
