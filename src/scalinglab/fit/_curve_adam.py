@@ -22,6 +22,7 @@ from scipy.optimize import least_squares
 from scipy.stats import linregress
 
 from ..laws.curves import MULTI_POWER
+from .objectives import penalty
 
 __all__ = ["authors_fit"]
 
@@ -29,9 +30,9 @@ _LR = np.array([5e-2, 5e-2, 5e-3, 5e-2, 5e-2, 5e-3, 5e-3])  # per (L0, A, alpha,
 
 
 def _huber(r: np.ndarray, delta: float) -> tuple[float, np.ndarray]:
-    a = np.abs(r)
-    inside = a < delta
-    return float(np.sum(np.where(inside, 0.5 * r * r, delta * (a - 0.5 * delta)))), np.where(inside, r, delta * np.sign(r))
+    """``(Σ huber_δ(r), ψ(r))``: the objective every fit here uses (:func:`.objectives.penalty`)."""
+    rho, psi, _ = penalty(r, "huber", delta)
+    return float(rho.sum()), psi
 
 
 def _initial(curves, log_loss: list[np.ndarray], delta: float) -> np.ndarray:

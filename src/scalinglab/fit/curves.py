@@ -31,6 +31,7 @@ from ..errors import ConfigError, DataError, FitError
 from ..laws.curves import CurveGrid, CurveLaw, curve_grid, get_curve_law
 from ..laws.schedules import check_lrs
 from ._curve_adam import authors_fit
+from .objectives import penalty
 
 __all__ = ["Curve", "CurveFit", "fit_curves", "predict_curve", "curve_metrics"]
 
@@ -98,8 +99,8 @@ class CurveFit:
     def as_dict(self) -> dict[str, object]:
         return {"law": self.law, "params": self.params, "objective": self.objective, "n_points": self.n_points,
                 "curves": list(self.curves), "residual_sd": self.residual_sd, "transfer_sd": self.transfer_sd,
-                "n_starts": len(self.starts),
-                "n_at_best": self.n_at_best, "n_bootstrap": len(self.samples), "seconds": self.seconds, "method": self.method,
+                "n_starts": len(self.starts), "n_at_best": self.n_at_best, "n_bootstrap": len(self.samples),
+                "seconds": self.seconds, "method": self.method,
                 **({"lambda": self.lam} if self.law == "annealing" else {})}
 
 
@@ -109,7 +110,7 @@ def _stack(law: CurveLaw, grids: Sequence[CurveGrid], theta: np.ndarray, lam: fl
     return pred, (np.vstack([j for _, j in parts]) if jac else None)
 
 
-def _linear_start(law: CurveLaw, grids, log_loss, fixed: dict[str, float], lam: float) -> np.ndarray | None:
+def _linear_start(law: CurveLaw, grids, log_loss, fixed: dict[str, float], lam: float) -> np.ndarray:
     """Least squares for the law's linear parameters with the others at ``fixed``: the columns of the
     Jacobian at unit linear parameters are exactly the prediction's basis."""
     names = law.params
@@ -125,18 +126,16 @@ def _linear_start(law: CurveLaw, grids, log_loss, fixed: dict[str, float], lam: 
     return theta
 
 
-def _solve(law, grids, log_loss, theta0, delta, lam, weights=None):
-    sw = 1.0 if weights is None else np.sqrt(weights)
-
+def _solve(law, grids, log_loss, theta0, delta, lam):
     def fun(z):
         with np.errstate(over="ignore"):  # a trial step to a huge parameter: an inf prediction, a big residual
             pred, _ = _stack(law, grids, np.exp(z), lam, jac=False)
-        return sw * (log_loss - np.log(np.maximum(pred, 1e-10)))
+        return log_loss - np.log(np.maximum(pred, 1e-10))
 
     def jac(z):
         theta = np.exp(z)
         pred, j = _stack(law, grids, theta, lam)
-        return -(sw / np.maximum(pred, 1e-10))[:, None] * j * theta[None, :]
+        return -(1.0 / np.maximum(pred, 1e-10))[:, None] * j * theta[None, :]
 
     res = least_squares(fun, np.log(theta0), jac=jac, loss="huber", f_scale=delta, method="trf",
                         x_scale="jac", ftol=1e-12, xtol=1e-12, gtol=1e-12, max_nfev=500)
@@ -213,8 +212,8 @@ def _multistart(cl, grids, log_loss, delta, lam, n_starts) -> list[dict[str, obj
     for values in itertools.product(*grid.values()):
         theta = _linear_start(cl, grids, log_loss, dict(zip(grid, values)), lam)
         pred, _ = _stack(cl, grids, theta, lam, jac=False)
-        r = log_loss - np.log(np.maximum(pred, 1e-10))
-        candidates.append((float(np.sum(np.minimum(r * r / 2, delta * (np.abs(r) - delta / 2)))), theta))
+        rho = penalty(log_loss - np.log(np.maximum(pred, 1e-10)), "huber", delta)[0]
+        candidates.append((float(rho.sum()), theta))
     candidates.sort(key=lambda c: c[0])
     starts = []
     for _, theta0 in candidates[:n_starts]:

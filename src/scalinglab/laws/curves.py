@@ -27,6 +27,7 @@ sum the error is below 1e-6 in loss on the authors' schedules (tests/laws/test_c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,18 +55,21 @@ class CurveGrid:
     log_eta: np.ndarray  # the block's |Δη|-weighted mean log η_k
     area: np.ndarray  # the block's |Δη|-weighted mean S_k(t)
     lrs: np.ndarray = field(repr=False)  # the whole schedule (the annealing law's S2 needs every step)
+    _s2: dict[float, np.ndarray] = field(default_factory=dict, repr=False, compare=False)  # S2 by λ, made once
 
     @property
     def size(self) -> int:
         return len(self.steps)
 
     def annealing_area(self, lam: float) -> np.ndarray:
-        """Tissue et al.'s ``S2`` at each predicted step, the momentum counted from the schedule's peak."""
-        drops = np.zeros_like(self.lrs)
-        drops[1:] = self.lrs[:-1] - self.lrs[1:]
-        drops[:int(np.argmax(self.lrs)) + 1] = 0.0
-        momentum = lfilter([1.0], [1.0, -lam], drops)
-        return np.cumsum(momentum)[self.steps]
+        """Tissue et al.'s ``S2`` at each predicted step, the momentum counted from the schedule's peak (computed
+        once per λ: a fit evaluates the law hundreds of times on one grid)."""
+        if lam not in self._s2:
+            drops = np.zeros_like(self.lrs)
+            drops[1:] = self.lrs[:-1] - self.lrs[1:]
+            drops[:int(np.argmax(self.lrs)) + 1] = 0.0
+            self._s2[lam] = np.cumsum(lfilter([1.0], [1.0, -lam], drops))[self.steps]
+        return self._s2[lam]
 
 
 def curve_grid(lrs: object, steps: object, *, n_exact: int = 64, growth: float = 0.05,
@@ -129,6 +133,7 @@ class CurveLaw:
     form: str
     params: tuple[str, ...]
     citation: Citation
+    kernel: Callable[..., tuple[np.ndarray, np.ndarray | None]] = field(repr=False)  # (θ, grid, jac, λ)
 
     def predict(self, theta: np.ndarray, grid: CurveGrid) -> np.ndarray:
         return self.predict_jac(theta, grid, jac=False)[0]
@@ -140,7 +145,7 @@ class CurveLaw:
         if theta.shape != (len(self.params),):
             raise ConfigError(f"The {self.name} law takes {len(self.params)} parameters ({', '.join(self.params)}). "
                               f"Got {theta.shape[0] if theta.ndim == 1 else theta.shape}.")
-        return (_multi_power if self.name == "multi-power" else _annealing)(theta, grid, jac, lam)
+        return self.kernel(theta, grid, jac, lam)
 
 
 def _multi_power(theta: np.ndarray, g: CurveGrid, jac: bool, lam: float):
@@ -186,6 +191,7 @@ MULTI_POWER = CurveLaw(
     citation=Citation("Luo, Wen, Hu, Sun, Liu, Sun, Lyu, Chen", 2025,
                       "A Multi-Power Law for Loss Curve Prediction Across Learning Rate Schedules", "2503.12811",
                       "README 'Formulation'; src/evaluation.py at commit 8da9f19"),
+    kernel=_multi_power,
 )
 ANNEALING = CurveLaw(
     name="annealing",
@@ -193,6 +199,7 @@ ANNEALING = CurveLaw(
     params=("L0", "A", "alpha", "C"),
     citation=Citation("Tissue, Wang, Wang", 2024, "Scaling Law with Learning Rate Annealing", "2408.11029",
                       "Eq. 1 (abstract); momentum form of S2 as we read §3"),
+    kernel=_annealing,
 )
 CURVE_LAWS = {law.name: law for law in (MULTI_POWER, ANNEALING)}
 

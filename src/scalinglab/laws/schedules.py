@@ -17,7 +17,7 @@ A schedule is written on the command line as ``KIND:key=value,...``, for example
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -89,9 +89,6 @@ class Schedule:
             else:
                 out[start:] = self.final + 0.5 * (self.peak - self.final) * (1 + np.cos(np.pi * u))
         return out
-
-    def as_dict(self) -> dict[str, object]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
 
     def __str__(self) -> str:
         keys = {"total": self.total, "warmup": self.warmup, "peak": self.peak, "final": self.final,
