@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 
 import numpy as np
@@ -57,3 +58,8 @@ def positive_array(name: str, value: object, *, allow_zero: bool = False) -> np.
         rule = ">= 0" if allow_zero else "> 0"
         raise ConfigError(f"The {name!r} parameter must be finite and {rule}. Got {_fmt(float(first))}.")
     return arr
+
+
+def name_key(name: str) -> str:
+    """``name`` for matching, case, spaces and punctuation aside: "llama-3.1 405b" and "Llama 3.1 405B" match."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from .cost import DEFAULT_MFU, MAX_GPUS
+from ._validate import name_key
 from .errors import ConfigError
 from .hardware import GPU, GPU_NAMES, get_gpu, list_gpus
 
@@ -107,7 +107,7 @@ class Config:
         if isinstance(name, GPU):
             return name
         for g in self.custom_gpus:
-            if _key(g.name) == _key(name):
+            if name_key(g.name) == name_key(name):
                 return g
         g = get_gpu(name)
         settings = self.gpu_settings.get(g.name)
@@ -149,10 +149,6 @@ class Config:
         if "usd_per_hour" in settings:
             out["price_source"] = source or f"config file {shown(self.path)}"
         return out
-
-
-def _key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -215,10 +211,10 @@ def _parse(p: Path, data: dict[str, Any]) -> Config:
                 what = "a catalogue GPU's" if canonical else "a custom GPU's"
                 raise bad(f"gpus.{name}.{key}", f"one of {', '.join(allowed)} ({what} keys)", key)
         figures = {k: number(f"gpus.{name}.{k}", v, zero=k == "usd_per_hour") for k, v in entry.items() if k != "label"}
-        same = written.get(canonical or _key(name))
+        same = written.get(canonical or name_key(name))
         if same is not None:
             raise bad(f"gpus.{name}", f"given once (it names the same GPU as 'gpus.{same}')", name)
-        written[canonical or _key(name)] = name
+        written[canonical or name_key(name)] = name
         if canonical:
             settings[canonical] = figures
             continue

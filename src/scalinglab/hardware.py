@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ._validate import check_positive
+from ._validate import check_positive, name_key
 from .errors import ConfigError
 
 __all__ = ["GPU", "get_gpu", "list_gpus", "GPU_NAMES"]
@@ -142,8 +142,7 @@ _BY_NAME = {g.name: g for g in _CATALOGUE}
 
 
 def _normalise(text: str) -> str:
-    key = re.sub(r"[^a-z0-9]", "", text.lower())
-    return re.sub(r"^(nvidia|amd)?(instinct|tesla)?", "", key)
+    return re.sub(r"^(nvidia|amd)?(instinct|tesla)?", "", name_key(text))
 
 
 _ALIASES: dict[str, str] = {_normalise(n): n for n in GPU_NAMES}

@@ -13,10 +13,10 @@ authors round it: "70B"), so ``6·N·D`` here is the headline estimate, not an e
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .._validate import name_key
 from ..errors import ConfigError
 from ..flops import training_flops as _training_flops
 
@@ -220,16 +220,11 @@ REFERENCE_MODELS: tuple[ReferenceModel, ...] = (
 # fmt: on
 
 
-def _key(name: str) -> str:
-    # Case-, space-, dash- and punctuation-insensitive: "llama-3.1 405b" == "Llama 3.1 405B".
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
 def _index() -> dict[str, ReferenceModel]:
     index: dict[str, ReferenceModel] = {}
     for model in REFERENCE_MODELS:
         for name in (model.name, *model.aliases):
-            key = _key(name)
+            key = name_key(name)
             if key in index and index[key] is not model:  # pragma: no cover - catalog bug
                 raise RuntimeError(f"duplicate reference-model key {key!r}")
             index[key] = model
@@ -253,7 +248,7 @@ def get_model(name: str) -> ReferenceModel:
         When no model matches; the message lists the names.
     """
     try:
-        return _INDEX[_key(name)]
+        return _INDEX[name_key(name)]
     except KeyError:
         names = ", ".join(m.name for m in REFERENCE_MODELS)
         raise ConfigError(f"The 'model' parameter must be one of {names}. Got {name!r}.") from None
