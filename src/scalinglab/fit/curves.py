@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,6 +41,7 @@ _START_GRID = {
     "annealing": {"alpha": (0.2, 0.35, 0.5, 0.7, 1.0)},
 }
 METHODS = ("lsq", "authors")
+_LOG_BOUND = 50.0  # the fitted log parameters stay in [-50, 50]
 _LINEAR = {"multi-power": ("L0", "A", "B"), "annealing": ("L0", "A", "C")}
 
 
@@ -137,14 +138,17 @@ def _solve(law, grids, log_loss, theta0, delta, lam):
         pred, j = _stack(law, grids, theta, lam)
         return -(1.0 / np.maximum(pred, 1e-10))[:, None] * j * theta[None, :]
 
-    res = least_squares(fun, np.log(theta0), jac=jac, loss="huber", f_scale=delta, method="trf",
+    # log parameters within ±50 (e^50 ≈ 5e21): a degenerate refit (C → 0 with γ → ∞) stays finite, not 0·∞
+    z0 = np.clip(np.log(theta0), -_LOG_BOUND + 1e-9, _LOG_BOUND - 1e-9)
+    res = least_squares(fun, z0, jac=jac, loss="huber", f_scale=delta, method="trf", bounds=(-_LOG_BOUND, _LOG_BOUND),
                         x_scale="jac", ftol=1e-12, xtol=1e-12, gtol=1e-12, max_nfev=500)
     return np.exp(res.x), float(res.cost), bool(res.success)
 
 
 def fit_curves(curves: Sequence[Curve], *, law: str = "multi-power", method: str = "lsq", delta: float = 1e-3,
                n_starts: int = 4, n_bootstrap: int = 0, seed: int = 0, lam: float = 0.999,
-               block: int | None = None, transfer: bool = True) -> CurveFit:
+               block: int | None = None, transfer: bool = True,
+               progress: Callable[[int, int], None] | None = None) -> CurveFit:
     """Fit ``law`` ("multi-power" or "annealing") to ``curves`` of one model size (see the module docstring).
 
     ``method="lsq"`` minimises the objective: ``n_starts`` grid points polished by least squares.
@@ -152,7 +156,8 @@ def fit_curves(curves: Sequence[Curve], *, law: str = "multi-power", method: str
     their published figures come from. ``n_bootstrap`` moving-block bootstrap refits (blocks of ``block``
     points, default ≈ n^(1/3) per curve), each by the same method, make the mean band of :func:`predict_curve`;
     ``transfer`` (three curves or more) refits without each curve in turn to measure the law's error on a
-    schedule it was not fitted on (:attr:`CurveFit.transfer_sd`), which widens the run band.
+    schedule it was not fitted on (:attr:`CurveFit.transfer_sd`), which widens the run band. ``progress(done,
+    total)`` is called after each bootstrap refit and each leave-one-curve-out refit.
     """
     t0 = time.perf_counter()
     cl = get_curve_law(law)
@@ -194,9 +199,12 @@ def fit_curves(curves: Sequence[Curve], *, law: str = "multi-power", method: str
             return authors_fit(grids, curves, pseudo_log_loss, delta)[0]
         return _solve(cl, grids, pseudo_log_loss, theta, delta, lam)[0]
 
-    samples = _bootstrap(curves, np.log(pred), resid, refit, len(cl.params), n_bootstrap, seed, block)
-    transfer_sd = None if not transfer else _transfer_sd(curves, law=cl.name, method=method, delta=delta,
-                                                         n_starts=n_starts, lam=lam)
+    total = n_bootstrap + (len(curves) if transfer and len(curves) >= 3 else 0)
+    tick = (lambda done: progress(done, total)) if progress is not None else None
+    samples = _bootstrap(curves, np.log(pred), resid, refit, len(cl.params), n_bootstrap, seed, block, tick)
+    transfer_sd = None if not transfer else _transfer_sd(
+        curves, (lambda i: tick(n_bootstrap + i)) if tick else None, law=cl.name, method=method, delta=delta,
+        n_starts=n_starts, lam=lam)
     return CurveFit(law=cl.name, params=dict(zip(cl.params, map(float, theta))), objective=float(best["objective"]),
                     n_points=n_points, curves=tuple(c.name for c in curves),
                     residual_sd=float(np.std(resid, ddof=len(cl.params))), transfer_sd=transfer_sd,
@@ -223,7 +231,7 @@ def _multistart(cl, grids, log_loss, delta, lam, n_starts) -> list[dict[str, obj
     return starts
 
 
-def _transfer_sd(curves, **how) -> float | None:
+def _transfer_sd(curves, tick, **how) -> float | None:
     """How far the law misses a schedule it was not fitted on: each curve predicted by a fit to the others, the
     root mean square of its log errors, averaged over curves (each curve weighs the same). ``None`` with fewer
     than three curves, where a fit to the others would rest on one curve."""
@@ -238,10 +246,12 @@ def _transfer_sd(curves, **how) -> float | None:
         fit = fit_curves(rest, **how, transfer=False)
         pred = law.predict_jac(fit.theta, curve_grid(held.lrs, held.steps), jac=False, lam=fit.lam)[0]
         per_curve.append(np.mean((np.log(held.loss) - np.log(np.maximum(pred, 1e-10))) ** 2))
+        if tick is not None:
+            tick(i + 1)
     return float(np.sqrt(np.mean(per_curve)))
 
 
-def _bootstrap(curves, log_pred, resid, refit, n_params, n_bootstrap, seed, block) -> np.ndarray:
+def _bootstrap(curves, log_pred, resid, refit, n_params, n_bootstrap, seed, block, tick=None) -> np.ndarray:
     """Moving-block bootstrap of each curve's log residuals; ``refit`` fits each pseudo-curve set."""
     rng = np.random.default_rng(seed)
     bounds = np.cumsum([0] + [c.steps.size for c in curves])
@@ -254,6 +264,8 @@ def _bootstrap(curves, log_pred, resid, refit, n_params, n_bootstrap, seed, bloc
             picks = rng.integers(0, n - size + 1, size=-(-n // size))
             fake[lo:hi] = resid[lo:hi][(picks[:, None] + np.arange(size)[None, :]).ravel()[:n]]
         out[b] = refit(log_pred + fake)
+        if tick is not None:
+            tick(b + 1)
     return out
 
 
@@ -264,7 +276,9 @@ def predict_curve(fit: CurveFit, lrs: object, steps: object, *, level: float = D
     ``loss`` is the best fit's curve. With bootstrap refits, ``mean_low/mean_high`` bound the law's mean curve
     (parameter uncertainty only). ``run_low/run_high`` bound a run's logged points on this schedule: the
     refits (or the best fit), times the scatter of points about the law and, when the fit could measure it
-    (three curves or more), the error of the law on a schedule it was not fitted on (``transfer_sd``).
+    (three curves or more), the error of the law on a schedule it was not fitted on (``transfer_sd``): one
+    error per run, drawn from a Student t with as many degrees of freedom as fitted curves, since its scale is
+    measured on those few curves (with three, the 90% band is 1.43 times as wide as a normal one would be).
     """
     level = check_level(level)
     cl = get_curve_law(fit.law)
@@ -275,10 +289,13 @@ def predict_curve(fit: CurveFit, lrs: object, steps: object, *, level: float = D
         if len(fit.samples) else best[None, :]
     if len(fit.samples):
         out["mean_low"], out["mean_high"] = central_interval(draws, level, axis=0)
-    sd = float(np.hypot(fit.residual_sd, fit.transfer_sd or 0.0))
     rng = np.random.default_rng(0)
     reps = max(1, 2000 // len(draws))
-    noisy = np.repeat(draws, reps, axis=0) * np.exp(rng.normal(0.0, sd, size=(len(draws) * reps, best.size)))
+    n = len(draws) * reps
+    log_noise = rng.normal(0.0, fit.residual_sd, size=(n, best.size))
+    if fit.transfer_sd:  # one error per simulated run, Student-t: its scale is measured on len(curves) curves
+        log_noise += fit.transfer_sd * rng.standard_t(len(fit.curves), size=(n, 1))
+    noisy = np.repeat(draws, reps, axis=0) * np.exp(log_noise)
     out["run_low"], out["run_high"] = central_interval(noisy, level, axis=0)
     return out
 
