@@ -17,6 +17,7 @@ from .chinchilla import (
     HOFFMANN_UNROUNDED,
     Chinchilla,
 )
+from .curves import CURVE_LAW_SCOPE, CURVE_LAWS
 from .fitted import FittedLaw
 from .datablations import (
     DATA_CONSTRAINED_FAMILY,
@@ -94,6 +95,9 @@ def get_law(name: str) -> Law:
     try:
         return _REGISTRY[name]
     except KeyError:
+        if name in CURVE_LAWS:
+            raise ConfigError(f"The 'law' parameter must name a scaling law (see `scalinglab laws`). Got {name!r}, a "
+                              f"training-curve law: {CURVE_LAW_SCOPE}.") from None
         raise ConfigError(
             f"The 'law' parameter must be one of {', '.join(_REGISTRY)} or a fitted-law .json file. "
             f"Got {name!r}."
