@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.signal import lfilter
 
 from ..errors import ConfigError
 from .base import Citation
@@ -66,6 +65,8 @@ class CurveGrid:
         """Tissue et al.'s ``S2`` at each predicted step, the momentum counted from the schedule's peak (computed
         once per λ: a fit evaluates the law hundreds of times on one grid)."""
         if lam not in self._s2:
+            from scipy.signal import lfilter  # here, not at the top: scipy.signal takes ~0.5 s to import
+
             drops = np.zeros_like(self.lrs)
             drops[1:] = self.lrs[:-1] - self.lrs[1:]
             drops[:int(np.argmax(self.lrs)) + 1] = 0.0

@@ -17,7 +17,6 @@ from .chinchilla import (
     HOFFMANN_UNROUNDED,
     Chinchilla,
 )
-from .curves import CURVE_LAW_SCOPE, CURVE_LAWS
 from .fitted import FittedLaw
 from .datablations import (
     DATA_CONSTRAINED_FAMILY,
@@ -95,6 +94,8 @@ def get_law(name: str) -> Law:
     try:
         return _REGISTRY[name]
     except KeyError:
+        from .curves import CURVE_LAW_SCOPE, CURVE_LAWS  # here: the error's path only (curves loads scipy.signal)
+
         if name in CURVE_LAWS:
             raise ConfigError(f"The 'law' parameter must name a scaling law (see `scalinglab laws`). Got {name!r}, a "
                               f"training-curve law: {CURVE_LAW_SCOPE}.") from None
