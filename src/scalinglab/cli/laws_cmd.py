@@ -1,4 +1,5 @@
-"""``scalinglab laws``: the catalog of published laws."""
+"""``scalinglab laws``: the catalog of published laws, and the training-curve laws (listed apart: they predict
+the loss along one run's learning-rate schedule, not ``L(N, D)``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import typer
 from rich.table import Table
 
 from ..laws import DEFAULT_LAW, list_laws, resolve_law
+from ..laws.curves import CURVE_LAW_SCOPE, CURVE_LAWS, CurveLaw
 from . import app
 from ._common import console, print_json, user_text
 
@@ -19,12 +21,12 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 
 @laws_app.callback(invoke_without_command=True)
 def laws_list(ctx: typer.Context, json: JsonOpt = False) -> None:
-    """List every law: name, family, formula, source."""
+    """List every law: name, family, formula, source; then the training-curve laws."""
     if ctx.invoked_subcommand is not None:
         return
     laws = list_laws()
     if json:
-        print_json([law.describe() for law in laws])
+        print_json([law.describe() for law in laws] + [law.describe() for law in CURVE_LAWS.values()])
         return
     table = Table(title="Scaling laws (default marked *)")
     for col in ("name", "family", "formula", "source"):
@@ -34,6 +36,15 @@ def laws_list(ctx: typer.Context, json: JsonOpt = False) -> None:
         c = law.citation
         table.add_row(user_text(law.name) + mark, law.family, user_text(law.formula), user_text(f"{c.authors} {c.year}"))
     console.print(table)
+    curves = Table(title="Training-curve laws: L(t) along one run's learning-rate schedule, not L(N, D)")
+    for col in ("name", "formula", "parameters", "source"):
+        curves.add_column(col, overflow="fold")
+    for cl in CURVE_LAWS.values():
+        c = cl.citation
+        curves.add_row(cl.name, cl.form, ", ".join(cl.params), f"{c.authors.split(',')[0]} et al. {c.year}")
+    console.print(curves)
+    console.print(f"[dim]Each training-curve law predicts {CURVE_LAW_SCOPE}. `scalinglab laws show multi-power` "
+                  "prints one.[/]", highlight=False, soft_wrap=True)
 
 
 @laws_app.command("show")
@@ -42,6 +53,9 @@ def laws_show(
     json: JsonOpt = False,
 ) -> None:
     """Form, coefficients and source of one law."""
+    if name in CURVE_LAWS:
+        _show_curve_law(CURVE_LAWS[name], json)
+        return
     law = resolve_law(name)
     info = law.describe()
     if json:
@@ -59,3 +73,29 @@ def laws_show(
     console.print(f"[dim]source:[/] {user_text(info['citation'])}", highlight=False, soft_wrap=True)
     if law.notes:
         console.print(f"[dim]notes:[/] {user_text(law.notes)}", highlight=False, soft_wrap=True)
+
+
+def _show_curve_law(law: CurveLaw, json: bool) -> None:
+    """A training-curve law: form, parameters with the published values per model size (if any), what it
+    predicts, source."""
+    info = law.describe()
+    if json:
+        print_json(info)
+        return
+    console.print(f"[bold]{law.name}[/]  (training-curve law)", soft_wrap=True)
+    console.print(f"  L(t) = {law.form}", highlight=False)
+    published = info["published"]
+    if published:
+        table = Table(title="published parameters, per model size")
+        table.add_column("parameter")
+        for size in published:
+            table.add_column(size, justify="right")
+        for p in law.params:
+            table.add_row(p, *(f"{published[size][p]:.6g}" for size in published))
+        console.print(table)
+    else:
+        console.print(f"  parameters: {', '.join(law.params)} (none published in the catalog: fit them to your "
+                      "curves)", highlight=False)
+    for label, key in (("notes", "notes"), ("predicts", "scope"), ("source", "citation")):
+        if info[key]:
+            console.print(f"[dim]{label}:[/] {info[key]}", highlight=False, soft_wrap=True)

@@ -29,16 +29,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
-from scipy.signal import lfilter
 
 from ..errors import ConfigError
 from .base import Citation
 from .schedules import check_lrs
 
 __all__ = ["CurveGrid", "CurveLaw", "MULTI_POWER", "ANNEALING", "CURVE_LAWS", "get_curve_law",
-           "PUBLISHED_MULTI_POWER"]
+           "PUBLISHED_MULTI_POWER", "CURVE_LAW_SCOPE"]
 
 #: floor on η inside η^(−γ): a schedule that reaches exactly 0 gives G = 1 there instead of inf·0
 _ETA_FLOOR = 1e-30
@@ -65,6 +65,8 @@ class CurveGrid:
         """Tissue et al.'s ``S2`` at each predicted step, the momentum counted from the schedule's peak (computed
         once per λ: a fit evaluates the law hundreds of times on one grid)."""
         if lam not in self._s2:
+            from scipy.signal import lfilter  # here, not at the top: scipy.signal takes ~0.5 s to import
+
             drops = np.zeros_like(self.lrs)
             drops[1:] = self.lrs[:-1] - self.lrs[1:]
             drops[:int(np.argmax(self.lrs)) + 1] = 0.0
@@ -134,6 +136,16 @@ class CurveLaw:
     params: tuple[str, ...]
     citation: Citation
     kernel: Callable[..., tuple[np.ndarray, np.ndarray | None]] = field(repr=False)  # (θ, grid, jac, λ)
+    notes: str = ""
+
+    def describe(self) -> dict[str, Any]:
+        """Everything ``scalinglab laws show`` prints, as plain data: ``kind`` "training curve" and ``scope`` tell
+        it from a law of N and D, and ``published`` holds the authors' parameters per model size, if any."""
+        return {"name": self.name, "kind": "training curve", "family": "training curve", "formula": self.form,
+                "scope": CURVE_LAW_SCOPE, "parameters": list(self.params),
+                "published": {size: dict(zip(self.params, values))
+                              for size, values in _PUBLISHED.get(self.name, {}).items()},
+                "citation": str(self.citation), "notes": self.notes}
 
     def predict(self, theta: np.ndarray, grid: CurveGrid) -> np.ndarray:
         return self.predict_jac(theta, grid, jac=False)[0]
@@ -192,6 +204,7 @@ MULTI_POWER = CurveLaw(
                       "A Multi-Power Law for Loss Curve Prediction Across Learning Rate Schedules", "2503.12811",
                       "README 'Formulation'; src/evaluation.py at commit 8da9f19"),
     kernel=_multi_power,
+    notes="S1(t) = Σ η_τ for τ ≤ t (warmup included), S_k(t) = Σ η_τ for k ≤ τ ≤ t.",
 )
 ANNEALING = CurveLaw(
     name="annealing",
@@ -200,6 +213,8 @@ ANNEALING = CurveLaw(
     citation=Citation("Tissue, Wang, Wang", 2024, "Scaling Law with Learning Rate Annealing", "2408.11029",
                       "Eq. 1 (abstract); momentum form of S2 as we read §3"),
     kernel=_annealing,
+    notes="S1(t) = Σ η_τ for τ ≤ t; λ = 0.999 unless given; the momentum m counts from the schedule's peak "
+          "(the warmup's rise is not annealing).",
 )
 CURVE_LAWS = {law.name: law for law in (MULTI_POWER, ANNEALING)}
 
@@ -209,6 +224,12 @@ PUBLISHED_MULTI_POWER = {
     "100M": (2.6514477, 0.60115152, 0.45295811, 437.9464276, 2.13245612, 0.59785199, 0.65523644),
     "400M": (2.37474466, 0.65421216, 0.42878731, 523.42464371, 2.02462735, 0.59350493, 0.63472457),
 }
+_PUBLISHED = {"multi-power": PUBLISHED_MULTI_POWER}
+
+#: what a curve law predicts, and what it is not: said wherever the laws are listed beside the laws of N and D
+CURVE_LAW_SCOPE = ("the loss L(t) at each step t of one model size from its learning-rate schedule η_0…η_t, not "
+                   "L(N, D): it cannot split a compute budget, no --law option (plan, models, track, report) takes "
+                   "it, and scalinglab.fit.curves.fit_curves fits it")
 
 
 def get_curve_law(name: str) -> CurveLaw:

@@ -94,6 +94,11 @@ def get_law(name: str) -> Law:
     try:
         return _REGISTRY[name]
     except KeyError:
+        from .curves import CURVE_LAW_SCOPE, CURVE_LAWS  # here: the error's path only (curves loads scipy.signal)
+
+        if name in CURVE_LAWS:
+            raise ConfigError(f"The 'law' parameter must name a scaling law (see `scalinglab laws`). Got {name!r}, a "
+                              f"training-curve law: {CURVE_LAW_SCOPE}.") from None
         raise ConfigError(
             f"The 'law' parameter must be one of {', '.join(_REGISTRY)} or a fitted-law .json file. "
             f"Got {name!r}."

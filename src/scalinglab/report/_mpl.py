@@ -14,8 +14,8 @@ from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["new_figure", "png_bytes", "svg_text", "png_data_uri", "save_figure", "log_range", "log_axis",
-           "tidy_log_axes", "sci_text", "N_LABEL", "D_LABEL", "C_LABEL", "LOSS_LABEL", "HELD_OUT_LABEL"]
+__all__ = ["new_figure", "new_mosaic", "png_bytes", "svg_text", "png_data_uri", "save_figure", "log_range",
+           "log_axis", "tidy_log_axes", "sci_text", "N_LABEL", "D_LABEL", "C_LABEL", "LOSS_LABEL", "HELD_OUT_LABEL"]
 
 #: axis labels with their units, shared by every figure
 N_LABEL = "parameters N"
@@ -45,6 +45,16 @@ def new_figure(ncols: int = 1, *, width: float = 6.4, height: float = 4.4, nrows
     FigureCanvasAgg(fig)
     axes = fig.subplots(nrows, ncols, squeeze=True)
     return fig, axes
+
+
+def new_mosaic(mosaic: Any, *, width: float, height: float, height_ratios: Any = None) -> tuple[Any, dict[Any, Any]]:
+    """A detached Figure laid out by :meth:`matplotlib.figure.Figure.subplot_mosaic`, and its axes by label."""
+    figure_cls = _figure_class()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = figure_cls(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig, fig.subplot_mosaic(mosaic, height_ratios=height_ratios)
 
 
 def png_bytes(fig: Any, dpi: int = 110) -> bytes:

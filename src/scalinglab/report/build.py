@@ -18,6 +18,7 @@ from ..errors import ConfigError, PlanError, ScalingLabError
 from ..laws.fitted import FittedLaw
 from ..plan import plan_compute, with_hardware
 from ._approach2 import approach2_line, approach2_section
+from .curves import check_curve_inputs, report_section as curves_section
 from ._inputs import Data, data_from_store, resolve_law_input, resolve_runs
 from ._mpl import png_bytes, png_data_uri
 from ._sections import audit_rows, data_section, law_section, plan_section, provenance_section, verdict_section
@@ -209,11 +210,14 @@ def make_report(
     flops: float | None = None, out: str | Path = "report.html", figures_dir: str | Path | None = None,
     formats: tuple[str, ...] = ("png", "svg"), audit: Any = None, track: Any = None,
     inference_tokens: float = 1e13, n_bootstrap: int = 200, seed: int = 0, title: str | None = None,
+    curve_fit: Any = None, curves: Any = None,
 ) -> ReportResult:
     """Write the report; see :func:`build_report`. Returns the path, exported figure files and notes."""
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     notes: list[str] = []
     out, figures_dir = check_writable(out, "out"), _check_figures_dir(figures_dir, tuple(formats))  # before the work
+    if curve_fit is not None or curves is not None:
+        curves = check_curve_inputs(curve_fit, curves)
     if store is not None and runs is not None:
         raise ConfigError("Give runs from one source: 'runs' or 'store'. Got both.")
     data = data_from_store(store) if store is not None else resolve_runs(runs, runs_columns)
@@ -249,6 +253,8 @@ def make_report(
         sections.append(("audit", "Extrapolation audit", _audit_html(figs, aud)))
     if track is not None:
         sections.append(("track", "Tracked run", _track_html(figs, track)))
+    if curves is not None:
+        sections.append(("curves", "Training curves", curves_section(figs.html, curve_fit, curves, fitted.level)))
     sections.append(("provenance", "Provenance", provenance_section(created, law_src, data, flops, notes, describe)))
     _write(out, page(title or f"scalinglab report: {fitted.name}", sections), figs)
     return ReportResult(out, tuple(figs.files), tuple(notes))
@@ -370,7 +376,9 @@ def build_report(
     kw
         ``runs_columns``, ``audit`` (dict like ``AuditResult.as_dict()``, ``(predicted, actual)`` pairs,
         or ``False``), ``track`` (a :class:`~scalinglab.report.track.TrackResult`), ``inference_tokens``,
-        ``n_bootstrap``, ``seed``, ``title``.
+        ``n_bootstrap``, ``seed``, ``title``; ``curve_fit`` (a :class:`~scalinglab.fit.curves.CurveFit`) with
+        ``curves`` (its :class:`~scalinglab.fit.curves.Curve` list, fitted and held out) add the section
+        "Training curves" (:mod:`scalinglab.report.curves`).
     """
     return make_report(law=law, runs=runs, store=store, flops=flops, out=out, figures_dir=figures_dir,
                        formats=formats, **kw).path
