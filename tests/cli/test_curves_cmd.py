@@ -119,3 +119,22 @@ def test_curve_errors_are_one_line(run, fitted, tmp_path):
     for argv, words in cases:
         code, _, err = run(*argv)
         assert code == 1 and words in err and "Traceback" not in err, (argv, err)
+
+
+def test_report_and_figures_show_logged_curves_against_the_law(run, fitted, tmp_path):
+    d, fit_file = fitted
+    held, _ = write(tmp_path / "long.csv", SCHEDULES["long"], seed=9)
+    out = tmp_path / "r.html"
+    code, _, err = run("report", "--law", "epoch2024", "--curve-fit", str(fit_file), "--curve-log", str(d / "cosine.csv"),
+                       "--curve-log", held, "--out", str(out))
+    assert code == 0, err
+    html = out.read_text()
+    assert "Training curves" in html and "held out" in html and "long" in html
+    code, _, err = run("report", "--law", "epoch2024", "--curve-log", held, "--out", str(out))
+    assert code == 1 and "--curve-log" in err and "needs --curve-fit" in err
+    png = tmp_path / "p.png"
+    code, out_, err = run("curves", "predict", str(fit_file), "--schedule", SCHEDULES["long"], "--log", held,
+                          "--figure", str(png), "--json")
+    assert code == 0 and png.read_bytes()[:4] == b"\x89PNG" and json.loads(out_)["figure"] == str(png)
+    code, _, err = run("curves", "predict", str(fit_file), "--schedule", SCHEDULES["long"], "--figure", str(png))
+    assert code == 1 and "needs --log" in err

@@ -76,7 +76,7 @@ def fit_command(
         report["out"] = str(save_curve_fit(fit, out, logs=[r.path for r in read],
                                            lr_sources=[r.lr_source for r in read]))
     if fmt:
-        report["figure"] = _write_figure(figure, fmt, fit, curves, ())
+        report["figure"] = _write_figure(figure, fmt, fit, curves)
     if json:
         print_json(report)
         return
@@ -88,7 +88,7 @@ def predict_command(
     fit_file: Annotated[str, typer.Argument(help="A curve fit written by `scalinglab curves fit --out`.")],
     schedule: Annotated[str, typer.Option("--schedule", help=ScheduleHelp)],
     points: Annotated[int, typer.Option("--points", parser=whole("--points", minimum=2, maximum=10_000),
-                                        help="Steps shown (evenly spaced to the end).")] = 9,
+                                        help="Steps shown, evenly spaced from the end of the warmup (the laws describe the loss after it) to the last.")] = 9,
     log: Annotated[str | None, typer.Option("--log", help="A logged run of this schedule to compare with.")] = None,
     level: LevelOpt = DEFAULT_LEVEL,
     step_col: StepCol = None, loss_col: LossCol = None, lr_col: LrCol = None, figure: FigureOpt = None,
@@ -98,11 +98,14 @@ def predict_command(
     and the band of a run's logged loss (adds point scatter and the law's error on an unseen schedule)."""
     if log is None and any(c is not None for c in (step_col, loss_col, lr_col)):
         raise ConfigError("--step-col, --loss-col and --lr-col read the --log; they need one. Got no --log.")
+    if figure and log is None:
+        raise ConfigError("The '--figure' option draws a logged run against the law's curve; it needs --log (a run "
+                          "of this schedule). Got --figure without --log.")
     fmt = figure_format(figure) if figure else None
     fit = load_curve_fit(fit_file)
     sched = parse_schedule(schedule)
     lrs = sched.lrs()
-    steps = np.unique(np.linspace(1, sched.total - 1, points).round().astype(np.int64))
+    steps = np.unique(np.linspace(max(1, sched.warmup), sched.total - 1, points).round().astype(np.int64))
     pred = predict_curve(fit, lrs, steps, level=level)
     report: dict[str, Any] = {"law": fit.law, "fitted_on": list(fit.curves), "schedule": str(sched), "level": level,
                               "band_mean": "where the law's mean curve lies (bootstrap refits)",
@@ -116,7 +119,7 @@ def predict_command(
         curves = [got.curve()]
         report["observed"] = _curve_row(fit, got, curves[0], level)
     if fmt:
-        report["figure"] = _write_figure(figure, fmt, fit, (), curves, sched=sched)
+        report["figure"] = _write_figure(figure, fmt, fit, curves, level)
     if json:
         print_json(report)
         return
@@ -141,11 +144,11 @@ def _curve_row(fit: CurveFit, read: Any, curve: Any, level: float = DEFAULT_LEVE
             "fraction_in_run_band": float(inside.mean())}
 
 
-def _write_figure(path: str, fmt: str, fit: CurveFit, fitted: Any, held_out: Any, sched: Any = None) -> str:
-    """The report's observed-against-predicted figure (:func:`scalinglab.report.curves.curve_figure`)."""
+def _write_figure(path: str, fmt: str, fit: CurveFit, curves: list[Any], level: float = DEFAULT_LEVEL) -> str:
+    """The report's figure of logged curves against the law (:func:`scalinglab.report.curves.curve_figure`)."""
     from ..report.curves import curve_figure
 
-    fig = curve_figure(fit, list(fitted) + list(held_out), held_out=tuple(c.name for c in held_out))
+    fig = curve_figure(fit, curves, level=level)
     buf = io.BytesIO()
     fig.savefig(buf, format=fmt, dpi=150)
     return str(write_atomic(path, buf.getvalue(), "figure"))

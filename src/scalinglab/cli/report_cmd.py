@@ -42,6 +42,12 @@ def report_command(
         help="Tokens per optimizer step of the tracked run (for a log without a tokens column).")] = None,
     track_step_col: Annotated[str | None, typer.Option("--track-step-col", help="Column of optimizer steps, with "
                                                        "--track-tokens-per-step.")] = None,
+    curve_fit: Annotated[str | None, typer.Option("--curve-fit", help="A curve-law fit (`scalinglab curves fit "
+                                                  "--out`): adds the section 'Training curves'.")] = None,
+    curve_log: Annotated[list[str] | None, typer.Option("--curve-log", help="A training log (step, lr, loss) to "
+                                                        "show against --curve-fit; repeat for several.")] = None,
+    curve_schedule: Annotated[list[str] | None, typer.Option("--curve-schedule", help="One per --curve-log, in "
+                                                             "order, for logs without an lr column.")] = None,
     n_bootstrap: Annotated[int | None, n_bootstrap_option("Bootstrap refits of the fit to --runs or --store and of "
                                                           "its IsoFLOP profiles (default 200).")] = None,
     bootstrap_alias: Annotated[int | None, renamed("--bootstrap", N_BOOTSTRAP_FLAG, count=True)] = None,
@@ -66,7 +72,8 @@ def report_command(
                          track=_tracked(track, track_n_params, law_spec, tokens_col=track_tokens_col,
                                         loss_col=track_loss_col, tokens_per_step=track_tokens_per_step,
                                         step_col=track_step_col),
-                         n_bootstrap=200 if n_bootstrap is None else n_bootstrap)
+                         n_bootstrap=200 if n_bootstrap is None else n_bootstrap,
+                         **_curves(curve_fit, curve_log or [], curve_schedule or []))
     if json:
         print_json(result.as_dict())
         return
@@ -95,3 +102,21 @@ def _tracked(track: str | None, track_n_params: float | None, law_spec: str | No
 
     log = read_training_log(track, flags="--track-", **log_options)
     return track_run(log.tokens, log.loss, law=resolve_fitted(law_spec), n_params=track_n_params)
+
+
+def _curves(curve_fit: str | None, logs: list[str], schedules: list[str]) -> dict[str, Any]:
+    """``curve_fit=`` and ``curves=`` for the report from --curve-fit and its --curve-log files, or nothing."""
+    if curve_fit is None:
+        if logs or schedules:
+            flag = "--curve-log" if logs else "--curve-schedule"
+            raise ConfigError(f"The '{flag}' option shows a training curve against a curve law; it needs --curve-fit. "
+                              f"Got {flag} without it.")
+        return {}
+    if not logs:
+        raise ConfigError("The '--curve-fit' option needs at least one --curve-log (a logged curve to show against "
+                          "it). Got none.")
+    from ..fit.curve_io import load_curve_fit, read_curve_logs
+
+    fit = load_curve_fit(curve_fit)
+    read = read_curve_logs(logs, schedules or None)
+    return {"curve_fit": fit, "curves": [r.curve() for r in read]}

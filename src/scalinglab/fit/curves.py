@@ -292,10 +292,12 @@ def predict_curve(fit: CurveFit, lrs: object, steps: object, *, level: float = D
     rng = np.random.default_rng(0)
     reps = max(1, 2000 // len(draws))
     n = len(draws) * reps
-    log_noise = rng.normal(0.0, fit.residual_sd, size=(n, best.size))
+    # one draw per simulated run, shared by its steps: each step's band is the same marginal as with a fresh draw
+    # per step, and its edges are smooth (common random numbers) instead of jagged
+    log_noise = rng.normal(0.0, fit.residual_sd, size=(n, 1))
     if fit.transfer_sd:  # one error per simulated run, Student-t: its scale is measured on len(curves) curves
         log_noise += fit.transfer_sd * rng.standard_t(len(fit.curves), size=(n, 1))
-    noisy = np.repeat(draws, reps, axis=0) * np.exp(log_noise)
+    noisy = np.repeat(draws, reps, axis=0) * np.exp(log_noise)  # (n, steps)
     out["run_low"], out["run_high"] = central_interval(noisy, level, axis=0)
     return out
 
