@@ -64,6 +64,12 @@ CASES = {  # name: (file content, the message it must give)
     "missing corpus": ({"runs": [{**RUN, "corpus": "/no/such/corpus"}]}, r"'corpus' field of run 0 .*"),
     "empty name": ({"name": "", "runs": [RUN]}, r"'name' field .* non-empty string. Got ''"),
     "duplicate runs": ({"runs": [RUN, RUN]}, r"Run 1 .* must differ from the other runs. Got the same config as run 0"),
+    "unknown schedule": ({"runs": [{**RUN, "schedule": "cyclic"}]},
+                         r"Run 0 .*'schedule' parameter must be one of cosine, wsd, constant, step. Got 'cyclic'"),
+    "zero decay_frac": ({"runs": [{**RUN, "schedule": "wsd", "decay_frac": 0}]},
+                        r"'decay_frac' field of run 0 .* must be a number > 0 and <= 1. Got 0"),
+    "decay_frac on cosine": ({"runs": [{**RUN, "decay_frac": 0.5}]},
+                             r"Run 0 .*'decay_frac' parameter applies to the wsd and step schedules only"),
     "not JSON": ("{runs: [", r"must be readable TOML \(.toml\) or JSON"),
     "deeply nested": ("[" * 100_000, r"must be readable TOML .* too deeply nested"),
 }
@@ -87,6 +93,12 @@ def test_sweep_file_accepts_integral_floats_and_fills_defaults(tmp_path):
     assert first.batch_size == 8 and first.tag == "mine" and sweep.runs[0].budget == 1e9
 
 
+def test_sweep_file_takes_schedules(tmp_path):
+    path = _write(tmp_path, {"runs": [RUN, {**RUN, "schedule": "wsd", "decay_frac": 0.1}, {**RUN, "schedule": "step"}]})
+    configs = [r.config for r in load_sweep_file(path).runs]
+    assert [(c.schedule, c.decay_frac) for c in configs] == [("cosine", 0.2), ("wsd", 0.1), ("step", 0.2)]
+
+
 def test_sweep_file_reads_toml(tmp_path):
     text = 'name = "t"\n[defaults]\neval_tokens = 1024\n[[runs]]\nn_tokens = 8192\nshape = {n_layers = 1, ' \
            'd_model = 8, n_heads = 1}\n'
@@ -104,7 +116,7 @@ _values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=3)
 _shape_keys = st.sampled_from(["n_layers", "d_model", "n_heads", "context", "vocab_size", "tied_embeddings", "x"])
 _run_keys = st.sampled_from(["n_tokens", "batch_size", "lr", "min_lr_ratio", "warmup_frac", "weight_decay",
                              "grad_clip", "eval_every_frac", "eval_tokens", "corpus", "tokenizer", "seed", "tag",
-                             "budget", "holdout", "shape", "bogus"])
+                             "budget", "holdout", "shape", "schedule", "decay_frac", "bogus"])
 
 
 @st.composite

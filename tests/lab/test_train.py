@@ -11,7 +11,9 @@ torch = pytest.importorskip("torch", reason="the lab's training tests need PyTor
 from scalinglab.errors import ConfigError  # noqa: E402
 from scalinglab.lab.config import Checkpoint, ModelShape, TrainConfig  # noqa: E402
 from scalinglab.lab.model import GPT  # noqa: E402
-from scalinglab.lab.train import default_lr, eval_steps, lr_at, resolve_threads, train  # noqa: E402
+from scalinglab.lab.schedule import run_schedule  # noqa: E402
+from scalinglab.lab.train import default_lr, eval_steps, log_every, resolve_threads, train  # noqa: E402
+from scalinglab.laws.schedules import Schedule  # noqa: E402
 from scalinglab.store import Store  # noqa: E402
 
 TINY = ModelShape(n_layers=1, d_model=32, n_heads=2, context=64)
@@ -122,14 +124,6 @@ def test_resolve_threads(monkeypatch):
         resolve_threads()
 
 
-def test_lr_at_warms_up_then_decays_to_floor():
-    lrs = [lr_at(s, 100, 1e-3, warmup_frac=0.1, min_lr_ratio=0.1) for s in range(100)]
-    assert lrs[0] == pytest.approx(1e-4) and lrs[9] == pytest.approx(1e-3)
-    assert all(a >= b for a, b in zip(lrs[9:], lrs[10:], strict=False))
-    assert lrs[-1] == pytest.approx(1e-4)
-    assert lr_at(0, 1, 1e-3, warmup_frac=0.0, min_lr_ratio=0.1) == pytest.approx(1e-3)
-
-
 def test_default_lr_falls_with_width_and_is_capped():
     lrs = [default_lr(ModelShape(n_layers=2, d_model=d, n_heads=1)) for d in (1, 64, 128, 256, 1024)]
     assert lrs == sorted(lrs, reverse=True) and lrs[0] == 1e-2
@@ -140,3 +134,30 @@ def test_eval_steps():
     assert eval_steps(20, 0.25) == [5, 10, 15, 20]
     assert eval_steps(7, 0.0) == [7]
     assert eval_steps(3, 0.1) == [1, 2, 3]
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "wsd", "step", "constant"])
+def test_train_records_the_schedules_learning_rate_at_checkpoints_and_log(schedule, jsonl_file, fake_store):
+    cfg = _cfg(30, corpus=str(jsonl_file), eval_every_frac=0.25, batch_size=4, lr=2e-3, schedule=schedule,
+               **({"decay_frac": 0.3} if schedule in ("wsd", "step") else {}))
+    result = train(cfg, store=fake_store)
+    lrs = run_schedule(cfg).lrs()
+    assert Schedule(**result.lr_schedule) == run_schedule(cfg)
+    # the learning rate of a checkpoint (or log point) at `step` steps done is that of 0-based step step - 1
+    assert [c.lr for c in result.checkpoints] == [lrs[c.step - 1] for c in result.checkpoints]
+    assert [c.lr for _, c in fake_store.calls] == [c.lr for c in result.checkpoints]
+    assert [p.step for p in result.train_log] == list(range(1, 31))  # 30 steps: a point every step
+    assert all(p.n_steps == 1 and p.lr == lrs[p.step - 1] for p in result.train_log)
+    assert all(math.isfinite(p.train_loss) for p in result.train_log)
+    # a checkpoint's train loss is the mean of the log's points since the previous one
+    assert result.checkpoints[0].train_loss == pytest.approx(
+        sum(p.train_loss for p in result.train_log[:8]) / 8, rel=1e-6)
+
+
+def test_train_log_windows_cover_every_step_once(jsonl_file):
+    # 450 steps: windows of 2 steps, 225 points, the last at the last step
+    assert log_every(450) == 2 and log_every(30) == 1 and log_every(1000) == 5
+    result = train(TrainConfig(shape=ModelShape(n_layers=1, d_model=8, n_heads=1, context=8), n_tokens=450 * 8,
+                               batch_size=1, corpus=str(jsonl_file), eval_tokens=64, eval_every_frac=0))
+    steps = [p.step for p in result.train_log]
+    assert len(steps) == 225 and steps[-1] == 450 and sum(p.n_steps for p in result.train_log) == 450

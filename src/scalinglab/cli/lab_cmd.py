@@ -13,6 +13,7 @@ from .._units import parse_quantity
 from ..errors import ConfigError, ScalingLabError
 from ..lab.executors import EXECUTORS, check_lab_dependencies, check_sweep_options, run_sweep
 from ..lab.registry import register_sweep
+from ..lab.schedule_sweep import SCHEDULE_PRESETS, schedule_preset
 from ..lab.sweep import CPU_1THREAD, PRESETS, Sweep, estimate_seconds, load_sweep_file, preset_sweep
 from ..store import Store
 from . import app
@@ -27,7 +28,8 @@ lab_app = typer.Typer(help="Train sweeps of small GPT models and record them in 
                       no_args_is_help=True)
 app.add_typer(lab_app, name="lab")
 
-PresetOpt = Annotated[str, typer.Option("--preset", help=f"Sweep preset: {', '.join(sorted(PRESETS))}.")]
+PresetOpt = Annotated[str, typer.Option("--preset", help=f"Sweep preset: IsoFLOP grids {', '.join(sorted(PRESETS))}; "
+                                                          f"learning-rate schedules {', '.join(SCHEDULE_PRESETS)}.")]
 BudgetsOpt = Annotated[list[str] | None, typer.Option("--budgets", help="Override the preset's FLOP budgets "
                                                        "(comma-separated or repeated: 3e10,9e10).")]
 FileOpt = Annotated[str | None, typer.Option("--file", help="Explicit run list (.toml or .json) instead.")]
@@ -40,11 +42,28 @@ def _design(preset: str, budgets: list[str] | None, file: str | None, name: str 
     if file:
         return load_sweep_file(file, name=name)
     values = [parse_quantity(x.strip(), "budgets") for item in budgets or [] for x in item.split(",") if x.strip()]
+    if preset in SCHEDULE_PRESETS:
+        if values:
+            raise ConfigError(f"The '--budgets' option applies to the IsoFLOP presets ({', '.join(sorted(PRESETS))}). "
+                              f"Got it with preset {preset!r}.")
+        return schedule_preset(preset, name=name)
     return preset_sweep(preset, budgets=values or None, name=name)
+
+
+def _purpose(preset: str, file: str | None) -> str:
+    """What a preset's results are worth, said after the sweep (issue #10)."""
+    if file is not None:
+        return ""
+    found = PRESETS.get(preset) or SCHEDULE_PRESETS.get(preset)
+    return found.purpose if found else ""
 
 
 def _shape(cfg: Any) -> str:
     return f"{cfg.shape.n_layers}×{cfg.shape.d_model}/{cfg.shape.n_heads}h"
+
+
+def _schedule(cfg: Any) -> str:
+    return f"{cfg.schedule}:{cfg.decay_frac:g}" if cfg.schedule in ("wsd", "step") else cfg.schedule
 
 
 def _si(x: float) -> str:
@@ -58,7 +77,7 @@ def _plan_rows(sweep: Sweep) -> list[dict[str, Any]]:
     return [{"role": r.role, "budget": r.budget, "n_layers": r.config.shape.n_layers,
              "d_model": r.config.shape.d_model, "n_heads": r.config.shape.n_heads, "n_params": r.n_params,
              "n_tokens": r.config.n_tokens, "tokens_per_param": r.tokens_per_param,
-             "batch_size": r.config.batch_size, "steps": r.steps, "flops": r.flops,
+             "batch_size": r.config.batch_size, "steps": r.steps, "schedule": _schedule(r.config), "flops": r.flops,
              "est_seconds": estimate_seconds(r.config), "run_hash": r.config.config_hash()} for r in sweep.runs]
 
 
@@ -76,13 +95,18 @@ def plan_sweep_command(preset: PresetOpt = "smoke", budgets: BudgetsOpt = None, 
                                          "peak_flops_per_s": CPU_1THREAD.peak_flops_per_s}})
         return
     table = Table(title=escape(f"sweep {sweep.name!r}: {len(rows)} runs"), box=box.SIMPLE_HEAD)
-    for col in ("role", "C", "L×d/heads", "N", "D", "D/N", "batch", "steps", "time"):
-        table.add_column(col, justify="left" if col in ("role", "L×d/heads") else "right", no_wrap=True)
+    # the budget and schedule columns only where some run has a budget, or a schedule other than the default
+    shown = {"C": any(row["budget"] is not None for row in rows), "lr": any(row["schedule"] != "cosine" for row in rows)}
+    for col in ("role", "C", "L×d/heads", "N", "D", "D/N", "batch", "steps", "lr", "time"):
+        if shown.get(col, True):
+            table.add_column(col, justify="left" if col in ("role", "L×d/heads", "lr") else "right", no_wrap=True)
     for r, row in zip(sweep.runs, rows):
         budget = "—" if row["budget"] is None else f"{row['budget']:.2g}".replace("e+", "e")
-        table.add_row(row["role"], budget, _shape(r.config),
+        table.add_row(row["role"], *([budget] if shown["C"] else []), _shape(r.config),
                       _si(row["n_params"]), _si(row["n_tokens"]), f"{row['tokens_per_param']:.3g}" if row["tokens_per_param"] < 100 else f"{row['tokens_per_param']:.0f}",
-                      str(row["batch_size"]), str(row["steps"]), _minutes(row["est_seconds"]).replace(" min", "m").replace(" s", "s"))
+                      str(row["batch_size"]), str(row["steps"]),
+                      *([row["schedule"]] if shown["lr"] else []),
+                      _minutes(row["est_seconds"]).replace(" min", "m").replace(" s", "s"))
     console.print(table)
     console.print(f"total compute {sweep.total_flops:.3g} FLOPs · one worker {_minutes(sum(r['est_seconds'] for r in rows))}"
                   f" · [bold]{workers} worker(s) ≈ {_minutes(wall)}[/] (float32 CPU, one thread per worker)")
@@ -118,7 +142,7 @@ def sweep_command(
     with sweep_progress(err_console, stored, workers, sweep.name) as display:
         summary = run_sweep(store, sweep.name, executor=executor, workers=workers, threads_per_worker=threads,
                             address=address, progress=display)
-    purpose = PRESETS[preset].purpose if file is None and preset in PRESETS else ""
+    purpose = _purpose(preset, file)
     with Store(store, readonly=True) as db:
         runs = db.runs(None, sweep=summary.sweep)
     failures = [r for r in runs if r["status"] == "failed"]
@@ -128,7 +152,7 @@ def sweep_command(
                     "counts": summary.counts, "store": store, "purpose": purpose,
                     "failures": [{"run_hash": r["run_hash"], "error": r["error"]} for r in failures]})
     else:
-        _print_summary(summary, store, purpose, runs)
+        _print_summary(summary, store, purpose, runs, curves=sweep.spec.get("kind") == "schedules")
     if failures:  # an unfinished sweep is not a success: its finished runs stay in the store
         c = summary.counts
         fix = (f"once the cause is fixed (errors: scalinglab lab status --store {store}), train them again by adding "
@@ -140,7 +164,8 @@ def sweep_command(
                               f"{c['done']} done are kept in {store}; " + fix)
 
 
-def _print_summary(summary: Any, store: str, purpose: str, runs: list[dict[str, Any]]) -> None:
+def _print_summary(summary: Any, store: str, purpose: str, runs: list[dict[str, Any]], *, curves: bool = False
+                   ) -> None:
     c = summary.counts
     stale = sum(r["stale"] for r in runs)
     console.print(escape(f"sweep {summary.sweep!r}: trained {summary.trained} run(s) in {_minutes(summary.seconds)}; "
@@ -153,7 +178,10 @@ def _print_summary(summary: Any, store: str, purpose: str, runs: list[dict[str, 
                                  f"{r['attempts']}): {r['error']}"), highlight=False, soft_wrap=True)
     if purpose:
         console.print(f"[yellow]{escape(purpose)}[/]")
-    if c["done"] == c["total"]:
+    if c["done"] == c["total"] and curves:
+        console.print(escape(f"its curves: scalinglab.fit.store_curves.curves_from_store({store!r}, "
+                             f"sweep={summary.sweep!r}) into fit_curves (docs/curves.md)"), highlight=False)
+    elif c["done"] == c["total"]:
         console.print(escape(f"fit it: scalinglab fit --store {store} --n-bootstrap 100"), highlight=False)
 
 

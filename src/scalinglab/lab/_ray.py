@@ -48,10 +48,6 @@ def _ray_task(config: dict[str, Any], threads: int, trainer_ref: Trainer | str) 
     return "done", out
 
 
-def _result_from_dict(d: dict[str, Any]) -> RunResult:
-    return RunResult(**{**d, "checkpoints": tuple(Checkpoint(**cp) for cp in d.get("checkpoints", ()))})
-
-
 def _record(store: Store, ray: Any, ref: Any, run_hash: str, emit: Callable[[SweepEvent], None]) -> None:
     """Write one finished task's outcome; raises :class:`StoreError` when the store refuses it."""
     try:
@@ -59,7 +55,7 @@ def _record(store: Store, ray: Any, ref: Any, run_hash: str, emit: Callable[[Swe
     except Exception as exc:  # noqa: BLE001 - the task or its node died
         kind, payload = "failed", f"{type(exc).__name__}: {exc}"
     if kind == "done":
-        result = _result_from_dict(payload)
+        result = RunResult.from_dict(payload)
         store.finish_run(run_hash, result)
         emit(SweepEvent("done", run_hash, "ray", loss=result.final_val_loss, tokens_per_s=result.tokens_per_s,
                         n_params=result.n_params, n_tokens=result.n_tokens))

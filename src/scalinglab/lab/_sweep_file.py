@@ -33,11 +33,11 @@ _NUMBERS: dict[str, tuple[str, float, float]] = {
     "n_tokens": ("int", 1, _BIG), "batch_size": ("int", 1, _BIG), "eval_tokens": ("int", 1, _BIG),
     "seed": ("int", 0, _BIG), "lr": ("num", 0, math.inf), "min_lr_ratio": ("num", 0, 1),
     "warmup_frac": ("num", 0, 1), "eval_every_frac": ("num", 0, 1), "weight_decay": ("num", 0, math.inf),
-    "grad_clip": ("num", 0, math.inf), "budget": ("num", 0, math.inf),
+    "grad_clip": ("num", 0, math.inf), "budget": ("num", 0, math.inf), "decay_frac": ("num", 0, 1),
     "n_layers": ("int", 1, _BIG), "d_model": ("int", 1, _BIG), "n_heads": ("int", 1, _BIG),
     "context": ("int", 1, _BIG), "vocab_size": ("int", 1, _BIG),
 }
-_OPEN_LOW = {"lr", "budget"}  # > 0 rather than >= 0
+_OPEN_LOW = {"lr", "budget", "decay_frac"}  # > 0 rather than >= 0
 
 
 SweepFileRun = tuple[TrainConfig, "float | None", bool]  # one checked run: (config, budget, holdout)
@@ -116,7 +116,7 @@ class _Checker:
                 if not isinstance(value, bool):
                     raise self.fail(where, key, "true or false", value)
                 out[key] = value
-            else:  # corpus, tokenizer, tag
+            else:  # corpus, tokenizer, tag, schedule (TrainConfig checks its choices)
                 if not isinstance(value, str) or not value or "\x00" in value:
                     raise self.fail(where, key, "a non-empty string", value)
                 out[key] = value

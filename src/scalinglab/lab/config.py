@@ -4,6 +4,16 @@ The classes, and the lab's one definition of N (:func:`scaling_n`), are defined 
 them (:mod:`scalinglab.store.records`); this is the lab's name for them.
 """
 
-from ..store.records import SCALING_GROUPS, Checkpoint, ModelShape, RunResult, TrainConfig, scaling_n
+from ..store.records import (
+    LR_SCHEDULES,
+    SCALING_GROUPS,
+    Checkpoint,
+    ModelShape,
+    RunResult,
+    TrainConfig,
+    TrainPoint,
+    scaling_n,
+)
 
-__all__ = ["SCALING_GROUPS", "scaling_n", "ModelShape", "TrainConfig", "RunResult", "Checkpoint"]
+__all__ = ["SCALING_GROUPS", "LR_SCHEDULES", "scaling_n", "ModelShape", "TrainConfig", "RunResult", "Checkpoint",
+           "TrainPoint"]

@@ -16,6 +16,8 @@ def _design(spec: dict[str, Any]) -> str:
     if spec.get("kind") == "isoflop":
         budgets = ", ".join(f"{b:g}" for b in spec.get("budgets", ()))
         return f"preset {spec.get('preset')!r} with budgets {budgets}"
+    if spec.get("kind") == "schedules":
+        return f"schedule preset {spec.get('preset')!r} ({', '.join(spec.get('schedules', ()))})"
     if spec.get("kind") == "file":
         return f"the runs of the file {spec.get('path')!r}"
     return "another run list"

@@ -1,45 +1,46 @@
 """Train one lab model: ``train(cfg, *, store=None, progress=None) -> RunResult``.
 
-AdamW (β = 0.9, 0.95; weight decay on matrices only), linear warmup then cosine decay to
-``lr · min_lr_ratio``, gradient clipping, fixed seeds, validation loss on fixed windows at every
+AdamW (β = 0.9, 0.95; weight decay on matrices only), the learning rate of ``cfg.schedule``
+(:mod:`scalinglab.lab.schedule`: a linear warmup, then cosine decay to ``lr · min_lr_ratio`` by default, or
+wsd, step or constant), gradient clipping, fixed seeds, validation loss on fixed windows at every
 ``eval_every_frac`` of training and at the end. float32 on CPU; bf16 autocast on CUDA, with the same code.
+
+What a run records: a :class:`Checkpoint` (validation loss, mean training loss since the last one, the
+learning rate) at each validation point, and a dense training log of about :data:`LOG_POINTS` points
+(:class:`TrainPoint`: the mean training loss of each window of ``max(1, steps // LOG_POINTS)`` steps and the
+learning rate at its end), cheap because it needs no evaluation, for the training-curve laws
+(:mod:`scalinglab.fit.curves`), which fit the loss at 50-200 points of a run.
 
 Threads: one per process by default (``SCALINGLAB_THREADS`` or ``threads=`` overrides). On the 2-core
 development machine two threads gave only 1.2–1.6× one thread and collapsed when two workers contended, so a
 sweep runs one single-threaded worker per core.
 
-Learning rate (:func:`default_lr`): ``lr = LR_BASE · (LR_REF_WIDTH / d_model) ** 0.5``, capped at ``LR_MAX``.
-The rule was fitted on this machine (docs/lab.md has the sweep): the best learning rate fell from ~4e-3 at
-d_model 32 to ~1.9e-3 at 64 and ~1.65e-3 at 128, as d_model^-0.5 rather than μP's 1/width (Yang et al.
-2021), which holds for hidden matrices in the wide limit while in these tiny models embeddings and norms are
-a large share of the parameters. Extrapolated it gives 6.9e-4 at d_model 768, close to GPT-3 125M's 6e-4
-(Brown et al. 2020, Table 2.1). One rule across a sweep keeps loss differences due to the shape, not tuning.
+The peak learning rate when ``cfg.lr`` is None is :func:`~scalinglab.lab.schedule.default_lr`, a width rule
+fitted on this machine (its constants and their sweep are in :mod:`scalinglab.lab.schedule`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any, Protocol
 
 import numpy as np
 
 from ..errors import ConfigError
 from ._torch import torch
-from .config import Checkpoint, ModelShape, RunResult, TrainConfig
+from .config import Checkpoint, RunResult, TrainConfig, TrainPoint
 from .corpus import TokenData, load_token_data
 from .model import GPT
+from .schedule import LR_BASE, LR_EXPONENT, LR_MAX, LR_REF_WIDTH, default_lr, peak_lr, run_schedule
 
-__all__ = ["train", "default_lr", "lr_at", "eval_steps", "resolve_threads", "evaluate",
-           "LR_BASE", "LR_REF_WIDTH", "LR_EXPONENT", "LR_MAX", "THREADS_ENV"]
+__all__ = ["train", "default_lr", "eval_steps", "log_every", "resolve_threads", "evaluate",
+           "LR_BASE", "LR_REF_WIDTH", "LR_EXPONENT", "LR_MAX", "LOG_POINTS", "THREADS_ENV"]
 
-LR_BASE = 1.7e-3  # best learning rate at d_model = LR_REF_WIDTH in the sweep of docs/lab.md
-LR_REF_WIDTH = 128
-LR_EXPONENT = 0.5  # lr ∝ d_model^-0.5, fitted over d_model 32-128
-LR_MAX = 1e-2  # a guard for very narrow models (d_model < 4)
+LOG_POINTS = 200  # about this many points of the dense training log per run (curve fits want 50-200)
 THREADS_ENV = "SCALINGLAB_THREADS"
 BETAS = (0.9, 0.95)
 
@@ -48,23 +49,6 @@ ProgressFn = Callable[[int, int, float, float], Any]
 
 class CheckpointSink(Protocol):
     def log_checkpoint(self, run_hash: str, checkpoint: Checkpoint) -> Any: ...
-
-
-def default_lr(shape: ModelShape) -> float:
-    """Peak learning rate when ``TrainConfig.lr`` is None: ``min(LR_MAX, LR_BASE·(128/d_model)^0.5)``."""
-    return min(LR_MAX, LR_BASE * (LR_REF_WIDTH / shape.d_model) ** LR_EXPONENT)
-
-
-def lr_at(step: int, total_steps: int, lr: float, *, warmup_frac: float, min_lr_ratio: float) -> float:
-    """Learning rate at 0-based ``step``: linear warmup over ``round(warmup_frac·total_steps)`` steps, then
-    cosine decay from ``lr`` to ``lr·min_lr_ratio`` at the last step (Loshchilov & Hutter 2017; the
-    schedule of Hoffmann et al. 2022 §3, who decay 10× over the run)."""
-    warmup = round(warmup_frac * total_steps)
-    if step < warmup:
-        return lr * (step + 1) / warmup
-    span = max(1, total_steps - 1 - warmup)
-    progress = min(1.0, (step - warmup) / span)
-    return lr * (min_lr_ratio + (1.0 - min_lr_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress)))
 
 
 def eval_steps(total_steps: int, every_frac: float) -> list[int]:
@@ -76,6 +60,11 @@ def eval_steps(total_steps: int, every_frac: float) -> list[int]:
             points.add(max(1, round(k * every_frac * total_steps)))
             k += 1
     return sorted(points)
+
+
+def log_every(total_steps: int) -> int:
+    """Steps per point of the dense training log: ``max(1, total_steps // LOG_POINTS)`` (plus the last step)."""
+    return max(1, total_steps // LOG_POINTS)
 
 
 def resolve_threads(threads: int | None = None) -> int:
@@ -126,7 +115,8 @@ def train(cfg: TrainConfig, *, store: CheckpointSink | None = None, progress: Pr
         ``n_params`` is the lab's N (:func:`scalinglab.lab.config.scaling_n`) and its ``flops`` equal
         ``cfg.estimate_flops()``.
     store : object with ``log_checkpoint(run_hash, checkpoint)``, optional
-        Called at every validation point. Beginning and finishing the run are the caller's business.
+        Called at every validation point. Beginning and finishing the run are the caller's business (the
+        dense training log travels in the result: ``Store.finish_run`` records it).
     progress : callable ``(step, total_steps, loss, tokens_per_s)``, optional
         Called about every 1% of the steps and at the last step; this function never prints.
     threads : int, optional
@@ -158,15 +148,18 @@ def _train(cfg: TrainConfig, data: TokenData, dev: torch.device, autocast: Any,
     rng = np.random.default_rng(cfg.seed)
     model = GPT(shape).to(dev)
     counts = model.num_scaling_params()  # counts["scaling"] is the lab's N (config.scaling_n)
-    peak_lr = cfg.lr if cfg.lr is not None else default_lr(shape)
-    opt = _optimizer(model, peak_lr, cfg.weight_decay, dev)
+    opt = _optimizer(model, peak_lr(cfg), cfg.weight_decay, dev)
+    schedule = run_schedule(cfg)
+    lrs = schedule.lrs()  # one learning rate per step, from the one formula (scalinglab.laws.schedules)
 
     tokens_per_step = cfg.batch_size * shape.context
     total_steps = cfg.steps
     evals = set(eval_steps(total_steps, cfg.eval_every_frac))
-    report_every = max(1, total_steps // 100)
+    report_every, every = max(1, total_steps // 100), log_every(total_steps)
     checkpoints: list[Checkpoint] = []
+    log: list[TrainPoint] = []
     train_seconds, window_loss, window_steps = 0.0, torch.zeros((), device=dev), 0
+    log_loss, log_steps = torch.zeros((), device=dev), 0
     val_loss = train_loss = float("nan")
     tick = time.perf_counter()
 
@@ -174,7 +167,7 @@ def _train(cfg: TrainConfig, data: TokenData, dev: torch.device, autocast: Any,
         x, y = data.batch("train", cfg.batch_size, shape.context, rng)  # (B, T) int64 each
         xb = torch.from_numpy(x).to(dev, non_blocking=True)
         yb = torch.from_numpy(y).to(dev, non_blocking=True)
-        lr = lr_at(step, total_steps, peak_lr, warmup_frac=cfg.warmup_frac, min_lr_ratio=cfg.min_lr_ratio)
+        lr = float(lrs[step])
         for group in opt.param_groups:
             group["lr"] = lr
         with autocast:
@@ -185,8 +178,13 @@ def _train(cfg: TrainConfig, data: TokenData, dev: torch.device, autocast: Any,
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
         window_loss += loss.detach()
+        log_loss += loss.detach()
         window_steps += 1
+        log_steps += 1
         done = step + 1
+        if done % every == 0 or done == total_steps:  # synchronises a GPU about LOG_POINTS times a run
+            log.append(TrainPoint(step=done, n_steps=log_steps, lr=lr, train_loss=float(log_loss) / log_steps))
+            log_loss, log_steps = torch.zeros((), device=dev), 0
 
         if progress is not None and (done % report_every == 0 or done == total_steps):
             loss_now = loss.item()  # synchronises a GPU; only every ~1% of the steps
@@ -199,7 +197,8 @@ def _train(cfg: TrainConfig, data: TokenData, dev: torch.device, autocast: Any,
                                 device=dev, autocast=autocast)
             tokens = done * tokens_per_step
             ckpt = Checkpoint(step=done, tokens=tokens, flops=shape.estimate_flops(tokens),
-                              train_loss=train_loss, val_loss=val_loss, elapsed_s=time.perf_counter() - start)
+                              train_loss=train_loss, val_loss=val_loss, elapsed_s=time.perf_counter() - start,
+                              lr=lr)
             checkpoints.append(ckpt)
             if store is not None:
                 store.log_checkpoint(run_hash, ckpt)
@@ -213,4 +212,5 @@ def _train(cfg: TrainConfig, data: TokenData, dev: torch.device, autocast: Any,
         flops=flops, final_val_loss=val_loss, final_train_loss=train_loss,
         seconds=time.perf_counter() - start, tokens_per_s=n_tokens / train_seconds,
         achieved_flops_per_s=flops / train_seconds, checkpoints=tuple(checkpoints),
+        lr_schedule=asdict(schedule), train_log=tuple(log),
     )

@@ -11,6 +11,15 @@ linear warmup from 0 to the peak over ``warmup_steps`` (``numpy.linspace(0, peak
   (``peak^((total−t)/(total−start))·final^((t−start)/(total−start))``), ``linear`` or ``cosine``;
 - ``step``: the peak until ``decay_start``, then ``final`` to the end (two-stage step decay).
 
+Two conventions place the ramps on the steps (``convention``):
+
+- ``luo2025`` (the default, the authors' code): the warmup starts at 0 and reaches the peak at step
+  ``warmup − 1``; a decay that starts at step ``s`` has progress ``u = (t − s)/(total − s)``, so the last step
+  stops one step short of ``final``.
+- ``lab`` (:mod:`scalinglab.lab`'s trainer): the warmup is ``peak·(t + 1)/warmup``, so no step trains at a
+  learning rate of 0, and may last the whole run; a decay has progress ``u = (t − s)/max(1, total − 1 − s)``,
+  so the last step is at ``final`` (the cosine of Loshchilov & Hutter 2017 as nanoGPT writes it).
+
 A schedule is written on the command line as ``KIND:key=value,...``, for example
 ``cosine:total=24000,warmup=2160,peak=3e-4,final=3e-5`` (:func:`parse_schedule`).
 """
@@ -24,10 +33,11 @@ import numpy as np
 from .._validate import check_choice
 from ..errors import ConfigError
 
-__all__ = ["KINDS", "DECAYS", "Schedule", "parse_schedule", "check_lrs"]
+__all__ = ["KINDS", "DECAYS", "CONVENTIONS", "Schedule", "parse_schedule", "check_lrs"]
 
 KINDS = ("constant", "cosine", "wsd", "step")
 DECAYS = ("geometric", "linear", "cosine")
+CONVENTIONS = ("luo2025", "lab")
 #: the longest schedule built or read (steps): 10^8 doubles is 0.8 GB
 MAX_STEPS = 100_000_000
 
@@ -43,15 +53,19 @@ class Schedule:
     final: float = 0.0
     decay_start: int | None = None  # wsd and step: the step where the decay (or the drop) begins
     decay: str = "geometric"  # wsd only
+    convention: str = "luo2025"  # where warmup and decay fall on the steps (module docstring)
 
     def __post_init__(self) -> None:
         check_choice("kind", self.kind, KINDS)
         check_choice("decay", self.decay, DECAYS)
+        check_choice("convention", self.convention, CONVENTIONS)
         if not (isinstance(self.total, (int, np.integer)) and 1 <= self.total <= MAX_STEPS):
             raise ConfigError(f"The schedule's 'total' must be a whole number of steps in [1, {MAX_STEPS:,}]. "
                               f"Got {self.total!r}.")
-        if not (isinstance(self.warmup, (int, np.integer)) and 0 <= self.warmup < self.total):
-            raise ConfigError(f"The schedule's 'warmup' must be a whole number of steps in [0, total). Got "
+        longest = self.total if self.convention == "lab" else self.total - 1  # the lab may warm up throughout
+        if not (isinstance(self.warmup, (int, np.integer)) and 0 <= self.warmup <= longest):
+            interval = "[0, total]" if self.convention == "lab" else "[0, total)"
+            raise ConfigError(f"The schedule's 'warmup' must be a whole number of steps in {interval}. Got "
                               f"{self.warmup!r} with total {self.total}.")
         if not (np.isfinite(self.peak) and self.peak > 0):
             raise ConfigError(f"The schedule's 'peak' learning rate must be > 0. Got {self.peak!r}.")
@@ -71,15 +85,22 @@ class Schedule:
         """``η_t`` for ``t = 0 … total − 1``."""
         t = np.arange(self.total, dtype=float)
         out = np.full(self.total, self.peak)
-        out[:self.warmup] = np.linspace(0.0, self.peak, self.warmup)
+        lab, w = self.convention == "lab", self.warmup
+        out[:w] = self.peak * (t[:w] + 1) / w if lab else np.linspace(0.0, self.peak, w)
+
+        def progress(start: int) -> np.ndarray:  # u from 0 at step `start`: to 1 at the last step (lab)
+            return (t[start:] - start) / (max(1, self.total - 1 - start) if lab else self.total - start)
+
+        def cosine(u: np.ndarray) -> np.ndarray:  # from the peak at u = 0 to `final` at u = 1
+            return self.final + 0.5 * (self.peak - self.final) * (1 + np.cos(np.pi * u))
+
         if self.kind == "cosine":
-            u = (t - self.warmup) / (self.total - self.warmup)
-            out[self.warmup:] = (self.final + 0.5 * (self.peak - self.final) * (1 + np.cos(np.pi * u)))[self.warmup:]
+            out[w:] = cosine(progress(w))
         elif self.kind == "step":
             out[self.decay_start:] = self.final
         elif self.kind == "wsd":
             start = self.decay_start
-            u = (t[start:] - start) / (self.total - start)
+            u = progress(start)
             if self.decay == "geometric":
                 if self.final <= 0:
                     raise ConfigError("A geometric wsd decay needs a 'final' learning rate > 0. Got 0.")
@@ -87,12 +108,13 @@ class Schedule:
             elif self.decay == "linear":
                 out[start:] = self.peak * (1 - u) + self.final * u
             else:
-                out[start:] = self.final + 0.5 * (self.peak - self.final) * (1 + np.cos(np.pi * u))
+                out[start:] = cosine(u)
         return out
 
     def __str__(self) -> str:
         keys = {"total": self.total, "warmup": self.warmup, "peak": self.peak, "final": self.final,
-                "start": self.decay_start, "decay": self.decay if self.kind == "wsd" else None}
+                "start": self.decay_start, "decay": self.decay if self.kind == "wsd" else None,
+                "convention": None if self.convention == "luo2025" else self.convention}
         if self.kind == "constant":
             keys["final"] = None
         return f"{self.kind}:" + ",".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
@@ -100,12 +122,12 @@ class Schedule:
 
 
 _KEYS = {"total": "total", "warmup": "warmup", "peak": "peak", "final": "final", "start": "decay_start",
-         "decay_start": "decay_start", "decay": "decay"}
+         "decay_start": "decay_start", "decay": "decay", "convention": "convention"}
 
 
 def parse_schedule(text: str) -> Schedule:
     """``KIND:key=value,...`` → :class:`Schedule`; keys ``total``, ``warmup``, ``peak``, ``final``, ``start``
-    (wsd and step) and ``decay`` (wsd: geometric, linear or cosine)."""
+    (wsd and step), ``decay`` (wsd: geometric, linear or cosine) and ``convention`` (luo2025 or lab)."""
     kind, _, rest = text.strip().partition(":")
     check_choice("schedule kind", kind.strip(), KINDS)
     values: dict[str, object] = {}
@@ -116,7 +138,7 @@ def parse_schedule(text: str) -> Schedule:
             raise ConfigError(f"Each schedule setting must be key=value with key one of {', '.join(sorted(set(_KEYS) - {'decay_start'}))}. "
                               f"Got {item!r} in {text!r}.")
         field = _KEYS[key]
-        if field == "decay":
+        if field in ("decay", "convention"):
             values[field] = value.strip()
             continue
         try:

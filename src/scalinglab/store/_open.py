@@ -10,6 +10,8 @@ delete them when it closes: SQLite leaves that to the last connection that can w
 no companions when it opened closes with :func:`tidy_companions`, which has SQLite's own rule remove them
 (and leaves them to a writer still at work).
 
+A store at an older schema version is migrated by a writer and read as it is by a reader.
+
 A database without scalinglab's ``schema_version`` table that holds other tables is somebody else's: it
 is refused before anything is written to it, in either mode.
 """
@@ -127,9 +129,11 @@ def prepare(conn: sqlite3.Connection, where: str, *, readonly: bool, timeout_s: 
     if version > LATEST_VERSION:
         raise StoreError(f"The store {where} is at schema version {version}, newer than this scalinglab "
                          f"supports ({LATEST_VERSION}); upgrade scalinglab to open it.")
-    if version < LATEST_VERSION:  # only a read-only open gets here: writers have just migrated
-        raise StoreError(f"The store {where} must be at schema version {LATEST_VERSION} to be read. Got version "
-                         f"{version}: run a writing command on it (scalinglab lab sweep) to migrate it.")
+    if version < 1:  # a schema_version table and nothing in it: no store was ever set up here
+        raise StoreError(f"The store {where} must be at schema version 1 or later to be read. Got version "
+                         f"{version}: run a writing command on it (scalinglab lab sweep) to set it up.")
+    # A read-only open of an older store reads it as it is (writers have just migrated): it is checked
+    # against the tables of its own version, and the Store reads the columns it lacks as None.
     for table, expected in expected_columns(version).items():
         if table not in columns:
             raise StoreError(f"The store {where} is damaged: it must have a table {table!r}. Got none.")

@@ -11,9 +11,9 @@ from .records import TrainConfig
 
 __all__ = ["INTEGER_COLUMNS", "NUMBER_COLUMNS", "check_choice", "check_number", "json_object", "run_config"]
 
-INTEGER_COLUMNS = frozenset({"attempts", "n_params", "n_tokens", "pid", "step", "tokens"})
+INTEGER_COLUMNS = frozenset({"attempts", "n_params", "n_tokens", "n_steps", "pid", "step", "tokens"})
 NUMBER_COLUMNS = frozenset({"budget", "flops", "final_val_loss", "seconds", "heartbeat", "est_seconds",
-                            "train_loss", "val_loss", "elapsed_s"}) | INTEGER_COLUMNS
+                            "train_loss", "val_loss", "elapsed_s", "lr"}) | INTEGER_COLUMNS
 
 
 def _damaged(where: str, table: str, column: str, run: Any, rule: str, value: Any) -> StoreError:

@@ -8,10 +8,11 @@ network file system is not supported (SQLite's WAL needs shared memory).
 Claim rule (:meth:`Store.claim_next`): a worker takes a *pending* run, or a *running* run whose owner is
 gone — its recorded pid is dead on this host, or its lease expired (no heartbeat for ``lease_s`` seconds:
 heartbeats come from claims, checkpoints and :meth:`Store.heartbeat`). The run becomes running with
-``attempts += 1`` and the checkpoints of the abandoned attempt deleted, so it restarts cleanly. Until
-then :meth:`Store.runs` shows such a run as ``stale``.
+``attempts += 1`` and the checkpoints (and training log) of the abandoned attempt deleted, so it restarts
+cleanly. Until then :meth:`Store.runs` shows such a run as ``stale``.
 
-Reading commands open a store with ``readonly=True`` (see :mod:`._open`): nothing is migrated or written.
+Reading commands open a store with ``readonly=True`` (see :mod:`._open`): nothing is migrated or written,
+and a store at an older schema version is read as it is (:mod:`._queries`).
 Every SQLite error and every damaged row comes out as one :class:`StoreError` naming the store.
 """
 
@@ -28,24 +29,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
-import numpy as np
-
 from ..errors import StoreError
 from ._open import has_companions, open_connection, prepare, tidy_companions
 from ._owner import pid_alive as _pid_alive
-from ._rows import check_choice, check_number, json_object, run_config
+from ._queries import CHECKPOINT_COLUMNS, ROLES, STATUSES, TRAIN_LOG_COLUMNS, StoreQueries
+from ._rows import run_config
 from .records import Checkpoint, ModelShape, RunResult, TrainConfig
 
 __all__ = ["ROLES", "STATUSES", "Store", "scaling_params"]
-
-STATUSES: tuple[str, ...] = ("pending", "running", "done", "failed")
-ROLES: tuple[str, ...] = ("train", "holdout")
-_RUN_COLUMNS = ("run_hash", "sweep", "role", "budget", "status", "attempts", "created", "started",
-                "finished", "worker", "host", "pid", "error", "n_params", "n_tokens", "flops",
-                "final_val_loss", "seconds", "heartbeat")
-_NUMERIC_RUN_COLUMNS = ("budget", "attempts", "pid", "n_params", "n_tokens", "flops", "final_val_loss", "seconds",
-                        "heartbeat")
-_CHECKPOINT_COLUMNS = ("step", "tokens", "flops", "train_loss", "val_loss", "elapsed_s")
 
 
 def scaling_params(shape: ModelShape) -> int:
@@ -60,7 +51,21 @@ def _utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class Store:
+_INTO_CHECKPOINTS = (f"INTO checkpoints (run_hash, {', '.join(CHECKPOINT_COLUMNS)}) "
+                     f"VALUES (?{', ?' * len(CHECKPOINT_COLUMNS)})")
+
+
+def _checkpoint_row(run_hash: str, cp: Checkpoint) -> tuple[Any, ...]:
+    return (run_hash, *(getattr(cp, col) for col in CHECKPOINT_COLUMNS))
+
+
+def _drop_records(c: sqlite3.Connection, run_hash: str) -> None:
+    """Forget what an abandoned or released attempt recorded: it restarts from scratch."""
+    c.execute("DELETE FROM checkpoints WHERE run_hash = ?", (run_hash,))
+    c.execute("DELETE FROM train_log WHERE run_hash = ?", (run_hash,))
+
+
+class Store(StoreQueries):
     """A run store in one SQLite file; use as a context manager.
 
     Parameters
@@ -224,7 +229,7 @@ class Store:
                          finished = NULL, heartbeat = ?, worker = ?, host = ?, pid = ?, error = NULL,
                          result_json = NULL WHERE run_hash = ?""",
                       (_utc_now(), now, worker, self.host, os.getpid() if pid is None else pid, row[0]))
-            c.execute("DELETE FROM checkpoints WHERE run_hash = ?", (row[0],))
+            _drop_records(c, row[0])
         return cfg
 
     def heartbeat(self, run_hash: str) -> None:
@@ -238,7 +243,7 @@ class Store:
         with self._write() as c:
             c.execute("UPDATE runs SET status = 'pending', heartbeat = NULL WHERE run_hash = ? "
                       "AND status = 'running'", (run_hash,))
-            c.execute("DELETE FROM checkpoints WHERE run_hash = ?", (run_hash,))
+            _drop_records(c, run_hash)
 
     def log_checkpoint(self, run_hash: str, checkpoint: Checkpoint) -> None:
         """Record (or replace) the checkpoint at ``checkpoint.step``; renews the run's lease."""
@@ -246,28 +251,31 @@ class Store:
         with self._write() as c:
             if self._require_run(c, run_hash) == "done":
                 return  # a finished run's record is final
-            c.execute("""INSERT INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?)
-                         ON CONFLICT (run_hash, step) DO UPDATE SET tokens = excluded.tokens,
-                         flops = excluded.flops, train_loss = excluded.train_loss,
-                         val_loss = excluded.val_loss, elapsed_s = excluded.elapsed_s""",
-                      (run_hash, cp.step, cp.tokens, cp.flops, cp.train_loss, cp.val_loss, cp.elapsed_s))
+            c.execute(f"""INSERT {_INTO_CHECKPOINTS}
+                          ON CONFLICT (run_hash, step) DO UPDATE SET tokens = excluded.tokens,
+                          flops = excluded.flops, train_loss = excluded.train_loss, val_loss = excluded.val_loss,
+                          elapsed_s = excluded.elapsed_s, lr = excluded.lr""", _checkpoint_row(run_hash, cp))
             c.execute("UPDATE runs SET heartbeat = ? WHERE run_hash = ?", (time.time(), run_hash))
 
     def finish_run(self, run_hash: str, result: RunResult) -> bool:
-        """Mark a run done with its result (and any checkpoints it carries) in one transaction.
+        """Mark a run done with its result, any checkpoints it carries and its dense training log (the
+        ``train_log`` table, not ``result_json``), in one transaction.
 
         Returns False, changing nothing, when the run was already done: a result is never overwritten.
         """
         with self._write() as c:
             if self._require_run(c, run_hash) == "done":
                 return False
-            c.executemany("INSERT OR IGNORE INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?)",
-                          [(run_hash, cp.step, cp.tokens, cp.flops, cp.train_loss, cp.val_loss, cp.elapsed_s)
-                           for cp in result.checkpoints])
+            c.executemany(f"INSERT OR IGNORE {_INTO_CHECKPOINTS}",
+                          [_checkpoint_row(run_hash, cp) for cp in result.checkpoints])
+            c.executemany(f"INSERT OR REPLACE INTO train_log (run_hash, {', '.join(TRAIN_LOG_COLUMNS)}) "
+                          f"VALUES (?{', ?' * len(TRAIN_LOG_COLUMNS)})",
+                          [(run_hash, *(getattr(p, col) for col in TRAIN_LOG_COLUMNS)) for p in result.train_log])
+            record = {k: v for k, v in result.as_dict().items() if k != "train_log"}
             c.execute("""UPDATE runs SET status = 'done', finished = ?, heartbeat = NULL, error = NULL,
                          result_json = ?, n_params = ?, n_tokens = ?, flops = ?, final_val_loss = ?,
                          seconds = ? WHERE run_hash = ?""",
-                      (_utc_now(), json.dumps(result.as_dict()), result.n_params, result.n_tokens,
+                      (_utc_now(), json.dumps(record), result.n_params, result.n_tokens,
                        result.flops, result.final_val_loss, result.seconds, run_hash))
         return True
 
@@ -286,101 +294,3 @@ class Store:
         with self._write() as c:
             return c.execute(f"UPDATE runs SET status = 'pending' WHERE status = 'failed' {where}",
                              args).rowcount
-
-    # -- queries ----------------------------------------------------------------------------------------
-    def sweeps(self) -> list[dict[str, Any]]:
-        """Every sweep: name, spec (dict) and creation time."""
-        return [{"name": n, "spec": json_object(self._where, "sweeps", "spec_json", n, s), "created": t}
-                for n, s, t in self._fetch("SELECT name, spec_json, created FROM sweeps ORDER BY created")]
-
-    def status(self, sweep: str | None = None) -> dict[str, int]:
-        """Run counts by status (every status present, plus ``total``)."""
-        where, args = ("WHERE sweep = ?", (sweep,)) if sweep else ("", ())
-        counts = dict.fromkeys(STATUSES, 0)
-        for st, k in self._fetch(f"SELECT status, COUNT(*) FROM runs {where} GROUP BY status", args):
-            counts[check_choice(self._where, "runs", "status", None, st, STATUSES)] = int(k)
-        counts["total"] = sum(counts[s] for s in STATUSES)
-        return counts
-
-    def runs(self, status: str | None = "done", sweep: str | None = None) -> list[dict[str, Any]]:
-        """Runs as dicts (columns, plus ``config`` and ``result`` parsed); ``status=None`` for every run.
-
-        ``stale`` is True for a running run whose owner is gone (see the claim rule): a rerun of its sweep
-        takes it over.
-        """
-        if status is not None and status not in STATUSES:
-            raise StoreError(f"The 'status' parameter must be one of {STATUSES} or None. Got {status!r}.")
-        conds, args = [], []
-        for col, val in (("status", status), ("sweep", sweep)):
-            if val is not None:
-                conds.append(f"{col} = ?")
-                args.append(val)
-        where = f"WHERE {' AND '.join(conds)}" if conds else ""
-        out, now = [], time.time()
-        for row in self._fetch(f"SELECT {', '.join(_RUN_COLUMNS)}, config_json, result_json FROM runs "
-                               f"{where} ORDER BY budget, n_params, run_hash", args):
-            d = dict(zip(_RUN_COLUMNS, row[:-2]))
-            h = d["run_hash"]
-            for col in _NUMERIC_RUN_COLUMNS:
-                check_number(self._where, "runs", col, h, d[col])
-            check_choice(self._where, "runs", "status", h, d["status"], STATUSES)
-            check_choice(self._where, "runs", "role", h, d["role"], ROLES)
-            d["config"] = run_config(self._where, h, row[-2]).as_dict()
-            d["result"] = json_object(self._where, "runs", "result_json", h, row[-1], required=False)
-            d["stale"] = d["status"] == "running" and self._abandoned(d["host"], d["pid"], d["heartbeat"], now)
-            out.append(d)
-        return out
-
-    def checkpoints(self, run_hash: str) -> list[Checkpoint]:
-        """The run's checkpoints in step order."""
-        rows = self._fetch(f"SELECT {', '.join(_CHECKPOINT_COLUMNS)} FROM checkpoints WHERE run_hash = ? "
-                           "ORDER BY step", (run_hash,))
-        for r in rows:
-            for col, v in zip(_CHECKPOINT_COLUMNS, r):
-                check_number(self._where, "checkpoints", col, run_hash, v, required=col in ("step", "tokens"))
-        return [Checkpoint(*r) for r in rows]
-
-    def to_arrays(self, sweep: str | None = None, checkpoints: bool = False) -> dict[str, np.ndarray]:
-        """Finished runs as numpy arrays, the input of ``scalinglab fit --store``.
-
-        Keys: ``n_params`` (the lab's N, :func:`scalinglab.store.records.scaling_n`), ``n_tokens`` (the run's
-        training tokens D), ``loss`` (final validation loss), ``flops`` (6·N·D), ``budget`` (nominal
-        IsoFLOP budget, NaN outside grids; group by it for IsoFLOP profiles), ``holdout`` (bool: runs kept
-        out of the fit to score its prediction) and ``run_hash``. With ``checkpoints=True`` there is one row
-        per checkpoint of a finished run: ``loss`` is that checkpoint's validation loss, ``tokens_seen`` and
-        ``step`` its position. A value of the wrong kind (text in ``n_params``, a missing loss) raises
-        :class:`StoreError` naming the run and the column.
-        """
-        where, args = ("AND r.sweep = ?", (sweep,)) if sweep else ("", ())
-        names = ["n_params", "n_tokens", "final_val_loss", "flops", "budget", "role", "run_hash"]
-        if checkpoints:
-            names[2] = "val_loss"
-            names += ["tokens", "step"]
-            sql = f"""SELECT r.n_params, r.n_tokens, c.val_loss, r.flops, r.budget, r.role, r.run_hash,
-                      c.tokens, c.step FROM runs r JOIN checkpoints c USING (run_hash)
-                      WHERE r.status = 'done' {where} ORDER BY r.budget, r.n_params, r.run_hash, c.step"""
-        else:
-            sql = f"""SELECT r.n_params, r.n_tokens, r.final_val_loss, r.flops, r.budget, r.role, r.run_hash
-                      FROM runs r WHERE r.status = 'done' {where} ORDER BY r.budget, r.n_params, r.run_hash"""
-        rows = self._fetch(sql, args)
-        for row in rows:
-            for name, v in zip(names, row):
-                table = "checkpoints" if name in ("val_loss", "tokens", "step") else "runs"
-                if name == "role":
-                    check_choice(self._where, table, name, row[6], v, ROLES)
-                elif name != "run_hash":
-                    check_number(self._where, table, name, row[6], v, required=name != "budget")
-        cols = list(zip(*rows)) if rows else [()] * len(names)
-        out = {
-            "n_params": np.asarray(cols[0], dtype=float),
-            "n_tokens": np.asarray(cols[1], dtype=float),
-            "loss": np.asarray(cols[2], dtype=float),
-            "flops": np.asarray(cols[3], dtype=float),
-            "budget": np.asarray([np.nan if b is None else b for b in cols[4]], dtype=float),
-            "holdout": np.asarray([r == "holdout" for r in cols[5]], dtype=bool),
-            "run_hash": np.asarray(cols[6], dtype=str),
-        }
-        if checkpoints:
-            out["tokens_seen"] = np.asarray(cols[7], dtype=float)
-            out["step"] = np.asarray(cols[8], dtype=int)
-        return out

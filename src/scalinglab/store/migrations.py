@@ -4,6 +4,13 @@ Each migration is a list of SQL statements applied in one transaction together w
 ``schema_version``; a store is at version ``max(version)`` of that table. A database that records a version
 newer than :data:`LATEST_VERSION` was written by a newer scalinglab and is refused (:class:`StoreError`)
 rather than guessed at. To change the schema, append a migration; never edit one that has shipped.
+
+A store at an older version is migrated by the first process that opens it for writing; a read-only open
+reads it as it is (:class:`~scalinglab.store.Store` reads a column an older version lacks as None).
+
+1. sweeps, runs and checkpoints.
+2. ``checkpoints.lr`` (the learning rate at each checkpoint) and the ``train_log`` table (the mean training
+   loss and the learning rate every ``steps // 200`` steps of a run: the input of the training-curve fits).
 """
 
 from __future__ import annotations
@@ -69,6 +76,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             train_loss REAL,
             val_loss   REAL,
             elapsed_s  REAL,
+            UNIQUE (run_hash, step)
+        )""",
+    )),
+    Migration(2, "learning rate at checkpoints; dense training log", (
+        "ALTER TABLE checkpoints ADD COLUMN lr REAL",  # NULL for the checkpoints recorded before
+        """CREATE TABLE train_log (
+            run_hash   TEXT NOT NULL REFERENCES runs(run_hash) ON DELETE CASCADE,
+            step       INTEGER NOT NULL,  -- steps done at the end of the window (as checkpoints.step)
+            n_steps    INTEGER NOT NULL,  -- steps in the window
+            lr         REAL,              -- learning rate of the window's last step
+            train_loss REAL,              -- mean training loss over the window
             UNIQUE (run_hash, step)
         )""",
     )),

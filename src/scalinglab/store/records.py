@@ -25,9 +25,14 @@ from .._validate import check_choice, check_positive
 from ..errors import ConfigError
 from ..flops import Architecture, attention_flops_per_token, training_flops
 
-__all__ = ["SCALING_GROUPS", "scaling_n", "ModelShape", "TrainConfig", "RunResult", "Checkpoint"]
+__all__ = ["SCALING_GROUPS", "LR_SCHEDULES", "scaling_n", "ModelShape", "TrainConfig", "RunResult", "Checkpoint",
+           "TrainPoint"]
 
 SCALING_GROUPS: tuple[str, ...] = ("attention", "mlp", "norm", "output")
+#: the learning-rate schedules a lab run may follow (:func:`scalinglab.lab.schedule.run_schedule` builds them)
+LR_SCHEDULES: tuple[str, ...] = ("cosine", "wsd", "constant", "step")
+#: fields added after runs were first stored: left out of the hash at their defaults, so those runs keep theirs
+_LATER_FIELDS: tuple[str, ...] = ("schedule", "decay_frac")
 
 
 def scaling_n(counts: Mapping[str, int]) -> int:
@@ -131,6 +136,13 @@ class TrainConfig:
     ``n_tokens`` is the training budget in tokens; training runs :attr:`steps` whole optimizer steps,
     :attr:`n_tokens_trained` tokens.
     ``lr`` None means the width rule of :func:`scalinglab.lab.train.default_lr`.
+
+    Learning-rate schedule (:func:`scalinglab.lab.schedule.run_schedule`): a linear warmup over
+    ``warmup_frac`` of the steps, then ``schedule``: ``cosine`` decay to ``lr·min_lr_ratio`` at the last step
+    (the default); ``wsd`` (warmup-stable-decay): the peak until the last ``decay_frac`` of the steps, then a
+    linear decay to ``lr·min_lr_ratio``; ``step``: the peak, then ``lr·min_lr_ratio`` for the last
+    ``decay_frac``; ``constant``: the peak to the end (``min_lr_ratio`` unused). A constant learning rate
+    with a cooldown is ``wsd`` with a short ``decay_frac``.
     """
 
     shape: ModelShape
@@ -147,6 +159,8 @@ class TrainConfig:
     tokenizer: str = "bytes"  # "bytes" or "bpe:<vocab_size>"
     seed: int = 0
     tag: str = ""  # free label (e.g. sweep name); part of the hash so sweeps do not collide
+    schedule: str = "cosine"  # one of LR_SCHEDULES
+    decay_frac: float = 0.2  # wsd and step: the share of the steps in the final decay
 
     def __post_init__(self) -> None:
         if not isinstance(self.shape, ModelShape):
@@ -167,6 +181,17 @@ class TrainConfig:
         for f in ("corpus", "tokenizer", "tag"):
             if not isinstance(getattr(self, f), str):
                 raise ConfigError(f"The {f!r} parameter must be a string. Got {getattr(self, f)!r}.")
+        check_choice("schedule", self.schedule, LR_SCHEDULES)
+        decay = _real("decay_frac", self.decay_frac)
+        if not 0 < decay <= 1:
+            raise ConfigError(f"The 'decay_frac' parameter must be in (0, 1]. Got {self.decay_frac!r}.")
+        if self.schedule in ("wsd", "step"):
+            if self.warmup_frac + decay > 1 + 1e-12:
+                raise ConfigError(f"The 'decay_frac' parameter must be <= 1 - warmup_frac = "
+                                  f"{1 - self.warmup_frac:g} (the decay follows the warmup). Got {self.decay_frac!r}.")
+        elif decay != _field_default("decay_frac"):
+            raise ConfigError(f"The 'decay_frac' parameter applies to the wsd and step schedules only. Got "
+                              f"{self.decay_frac!r} with schedule {self.schedule!r}.")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -209,21 +234,46 @@ class TrainConfig:
         return self.shape.estimate_flops(self.n_tokens_trained)
 
     def config_hash(self) -> str:
-        """Stable 16-hex-digit hash of the resolved config (sorted-key JSON)."""
-        blob = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
+        """Stable 16-hex-digit hash of the resolved config (sorted-key JSON).
+
+        Fields added later (``schedule``, ``decay_frac``) count only when they differ from their defaults, so
+        a cosine run keeps the hash it had before schedules could be chosen, and a sweep still finds it.
+        """
+        d = {k: v for k, v in self.as_dict().items() if k not in _LATER_FIELDS or v != _field_default(k)}
+        blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _field_default(name: str) -> Any:
+    return TrainConfig.__dataclass_fields__[name].default
 
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """Validation loss at an intermediate point of a run."""
+    """Validation loss at an intermediate point of a run, after ``step`` optimizer steps."""
 
     step: int
     tokens: int  # tokens seen so far
     flops: float  # ModelShape.estimate_flops(tokens): 6·N·tokens, N = scaling_n
-    train_loss: float
+    train_loss: float  # mean training loss since the previous checkpoint
     val_loss: float
     elapsed_s: float
+    lr: float | None = None  # the learning rate of the last step (η at 0-based step ``step − 1``); None in old stores
+
+
+@dataclass(frozen=True)
+class TrainPoint:
+    """One point of a run's dense training log: the mean training loss of the ``n_steps`` steps that end at
+    ``step`` (counted from 1, as :attr:`Checkpoint.step`) and the learning rate of the last of them.
+
+    Each loss is computed before its step's update, so the window's mean describes the model after
+    ``step − n_steps … step − 1`` updates (:func:`scalinglab.fit.store_curves.curve_from_store` places it there).
+    """
+
+    step: int
+    n_steps: int
+    lr: float
+    train_loss: float
 
 
 @dataclass(frozen=True)
@@ -241,6 +291,15 @@ class RunResult:
     tokens_per_s: float
     achieved_flops_per_s: float
     checkpoints: tuple[Checkpoint, ...] = field(default=())
+    # the schedule followed, as the fields of scalinglab.laws.schedules.Schedule (None: not recorded)
+    lr_schedule: dict[str, Any] | None = None
+    train_log: tuple[TrainPoint, ...] = field(default=())  # kept in its own table, not in result_json
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunResult:
+        """The inverse of :meth:`as_dict` (checkpoints and log points back to their records)."""
+        return cls(**{**d, "checkpoints": tuple(Checkpoint(**c) for c in d.get("checkpoints", ())),
+                      "train_log": tuple(TrainPoint(**p) for p in d.get("train_log", ()))})
