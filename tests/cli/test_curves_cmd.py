@@ -115,6 +115,9 @@ def test_curve_errors_are_one_line(run, fitted, tmp_path):
         (("curves", "predict", str(fit_file), "--schedule", SCHEDULES["cosine"], "--lr-col", "lr"), "need one"),
         (("track", log, "--curve-fit", str(fit_file), "--schedule", "cosine:total=100,peak=1e-3"),
          "past the end of the schedule"),
+        (("curves", "fit"), "Got neither"),
+        (("curves", "fit", log, "--sweep", "s"), "--sweep select curves of a lab store; they need --store"),
+        (("curves", "fit", log, "--store", str(tmp_path / "lab.db")), "LOGS cannot act with it"),
     ]
     for argv, words in cases:
         code, _, err = run(*argv)

@@ -61,7 +61,7 @@ def test_cli_schedule_preset_plans_and_refuses_budgets(run):
     assert code == 1 and "The '--budgets' option applies to the IsoFLOP presets" in err
 
 
-def test_real_schedule_sweep_resumes_and_its_curves_read_back(tmp_path, jsonl_file):
+def test_real_schedule_sweep_resumes_and_its_curves_read_back(tmp_path, jsonl_file, run):
     pytest.importorskip("torch", reason="the lab's training tests need PyTorch: pip install 'scalinglab[lab]'")
     from scalinglab.fit.store_curves import curves_from_store
     from scalinglab.lab.executors import run_sweep
@@ -92,3 +92,14 @@ def test_real_schedule_sweep_resumes_and_its_curves_read_back(tmp_path, jsonl_fi
         assert curve.steps[0] >= run_schedule(cfg).warmup and np.all(np.isfinite(curve.loss))
     val = curves_from_store(db, sweep="sched", loss="val", skip_warmup=False)
     assert all(c.steps.size == 2 for c in val)  # checkpoints at half-way and the end
+    # the command line fits the store's curves by name (the annealing law: these 40-step curves are short)
+    import json
+
+    code, out, err = run("curves", "fit", "--store", str(db), "--sweep", "sched", "--curve", "cosine_40",
+                         "--curve", "constant_40", "--curve", "wsd0.25_40", "--law", "annealing", "--n-bootstrap", "0",
+                         "--json")
+    assert code == 0, err
+    got = json.loads(out)
+    assert got["fit"]["curves"] == ["cosine_40", "constant_40", "wsd0.25_40"] and len(got["curves"]) == 3
+    code, _, err = run("curves", "fit", "--store", str(db), "--curve", "nope")
+    assert code == 1 and "'nope' must be a finished run's curve" in err and "cosine_40" in err

@@ -42,8 +42,9 @@ LevelOpt = Annotated[float, typer.Option("--level", min=0.5, max=0.999, help="Ba
 
 @curves_app.command("fit")
 def fit_command(
-    logs: Annotated[list[str], typer.Argument(help="Training logs (CSV, TSV, JSONL, JSON or Parquet) of one "
-                                              "model shape, each with step and loss, and lr unless --schedule.")],
+    logs: Annotated[list[str] | None, typer.Argument(help="Training logs (CSV, TSV, JSONL, JSON or Parquet) of one "
+                                                     "model shape, each with step and loss, and lr unless "
+                                                     "--schedule.")] = None,
     schedule: Annotated[list[str] | None, typer.Option("--schedule", help="One per log, in order: " + ScheduleHelp)]
     = None,
     law: Annotated[str, typer.Option("--law", help=f"Curve law: {', '.join(CURVE_LAWS)}.")] = "multi-power",
@@ -53,18 +54,36 @@ def fit_command(
     seed: Annotated[int, typer.Option("--seed", parser=whole("--seed"), help="Bootstrap seed.")] = 0,
     out: Annotated[str | None, typer.Option("--out", "-o", help="Write the fit (JSON) for `curves predict` "
                                             "and `track --curve-fit`.")] = None,
+    store: Annotated[str | None, typer.Option("--store", help="A lab store (instead of logs): the finished runs' "
+                                              "recorded curves (schedule and dense training log).")] = None,
+    sweep: Annotated[str | None, typer.Option("--sweep", help="With --store: the sweep's runs only.")] = None,
+    curve: Annotated[list[str] | None, typer.Option("--curve", help="With --store: fit these curves only, by name "
+                                                    "(e.g. cosine_2400; repeat).")] = None,
+    store_loss: Annotated[str, typer.Option("--store-loss", help="With --store: train (the dense log) or val "
+                                            "(the checkpoints).")] = "train",
     step_col: StepCol = None, loss_col: LossCol = None, lr_col: LrCol = None, figure: FigureOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Fit a curve law to one or several loss curves of one model shape (robust Huber objective on log loss,
-    multi-start, block bootstrap; leave-one-curve-out error with three curves or more)."""
+    multi-start, block bootstrap; leave-one-curve-out error with three curves or more), from logs or a lab
+    store."""
     if method not in METHODS:
         raise ConfigError(f"The --method must be one of {', '.join(METHODS)}. Got {method!r}.")
     fmt = figure_format(figure) if figure else None
     if out:
         check_writable(out, "curve fit")
-    read = read_curve_logs(logs, schedule, step_col=step_col, loss_col=loss_col, lr_col=lr_col)
-    curves = [r.curve(_unique_name(r.path, i, logs)) for i, r in enumerate(read)]
+    if store is not None:
+        read, curves = _store_curves(store, sweep, curve, store_loss, logs, schedule=schedule, step_col=step_col,
+                                     loss_col=loss_col, lr_col=lr_col)
+    else:
+        given = [f for f, v in (("--sweep", sweep), ("--curve", curve)) if v] + \
+            (["--store-loss"] if store_loss != "train" else [])
+        if given:
+            raise ConfigError(f"{', '.join(given)} select curves of a lab store; they need --store. Got them without.")
+        if not logs:
+            raise ConfigError("Give the curves to fit: training logs, or --store with a lab store. Got neither.")
+        read = read_curve_logs(logs, schedule, step_col=step_col, loss_col=loss_col, lr_col=lr_col)
+        curves = [r.curve(_unique_name(r.path, i, logs)) for i, r in enumerate(read)]
     n_refits = n_bootstrap + (len(curves) if len(curves) >= 3 else 0)
     with Progress(console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
         task = bar.add_task(f"fitting the {law} law to {len(curves)} curve{'s' if len(curves) != 1 else ''}",
@@ -124,6 +143,33 @@ def predict_command(
         print_json(report)
         return
     _print_predict(report)
+
+
+class _StoreRead:
+    """Where a store's curve came from, in the shape of a read log (for the per-curve rows)."""
+
+    def __init__(self, path: str, name: str) -> None:
+        self.path, self.n_skipped = f"{path}:{name}", 0
+        self.lr_source = "the run's recorded schedule"
+
+
+def _store_curves(store: str, sweep: str | None, names: list[str] | None, loss: str, logs: list[str] | None,
+                  **log_options: Any) -> tuple[list[Any], list[Any]]:
+    given = (["LOGS"] if logs else []) + [f"--{k.replace('_', '-')}" for k, v in log_options.items() if v]
+    if given:
+        raise ConfigError(f"--store gives the curves with their recorded schedules; {', '.join(given)} cannot act with "
+                          f"it. Got {' '.join(given)}.")
+    from ..fit.store_curves import curves_from_store
+
+    curves = curves_from_store(store, sweep=sweep, loss=loss)
+    if names:
+        have = {c.name: c for c in curves}
+        missing = [n for n in names if n not in have]
+        if missing:
+            raise ConfigError(f"The --curve {missing[0]!r} must be a finished run's curve in the store. Got curves: "
+                              f"{', '.join(have)}.")
+        curves = [have[n] for n in names]
+    return [_StoreRead(store, c.name) for c in curves], curves
 
 
 def _unique_name(path: str, i: int, paths: list[str]) -> str:
