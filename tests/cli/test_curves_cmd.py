@@ -141,3 +141,22 @@ def test_report_and_figures_show_logged_curves_against_the_law(run, fitted, tmp_
     assert code == 0 and png.read_bytes()[:4] == b"\x89PNG" and json.loads(out_)["figure"] == str(png)
     code, _, err = run("curves", "predict", str(fit_file), "--schedule", SCHEDULES["long"], "--figure", str(png))
     assert code == 1 and "needs --log" in err
+
+
+def test_a_fit_its_curves_do_not_identify_is_called_so_wherever_it_is_used(run, fitted, tmp_path):
+    from dataclasses import replace
+
+    from scalinglab.fit.curve_io import load_curve_fit, save_curve_fit
+
+    _, fit_file = fitted
+    bad = save_curve_fit(replace(load_curve_fit(fit_file), reasons=("C = 5.2e+21 sits at its bound",)),
+                         tmp_path / "bad.json")
+    code, out, err = run("curves", "predict", str(bad), "--schedule", SCHEDULES["long"], "--json")
+    assert code == 0 and json.loads(out)["identified"] is False
+    code, out, err = run("curves", "predict", str(bad), "--schedule", SCHEDULES["long"])
+    assert "NOT IDENTIFIED: C = 5.2e+21 sits at its bound" in err
+    log, _ = write(tmp_path / "live.csv", SCHEDULES["long"], stop=1800)
+    code, out, err = run("track", log, "--curve-fit", str(bad), "--schedule", SCHEDULES["long"])
+    assert code == 0 and "NOT IDENTIFIED" in err
+    code, out, _ = run("track", log, "--curve-fit", str(bad), "--schedule", SCHEDULES["long"], "--json")
+    assert json.loads(out)["reasons"] == ["C = 5.2e+21 sits at its bound"]

@@ -125,3 +125,19 @@ def test_final_loss_of_each_held_back_schedule_within_one_percent(shared_data, l
         c = load_curve(shared_data, size, stem)
         final = predict_curve(fit, c.lrs, c.steps[-1:])["loss"][0]
         assert abs(final - c.loss[-1]) / c.loss[-1] < 0.01, stem
+
+
+def test_a_parameter_driven_to_its_bound_is_called_not_identified():
+    from scalinglab.fit.curves import _LOG_BOUND, _degenerate
+
+    names = ("L0", "A", "alpha", "C")
+    theta = np.array([2.0, 1.0, 0.5, np.exp(_LOG_BOUND)])
+    assert "C = " in _degenerate(names, theta, np.empty((0, 4)))[0]
+    samples = np.tile([2.0, 1.0, 0.5, 0.3], (10, 1))
+    samples[:3, 1] = np.exp(-_LOG_BOUND)
+    reasons = _degenerate(names, np.array([2.0, 1.0, 0.5, 0.3]), samples)
+    assert reasons == ("A reaches its bound (e^±50) in 30% of the bootstrap refits",)
+    assert _degenerate(names, np.array([2.0, 1.0, 0.5, 0.3]), samples[3:]) == ()
+    rng = np.random.default_rng(2)
+    fit = fit_curves([synthetic(s, 1e-4, rng) for s in FIT_SET], law="multi-power", transfer=False)
+    assert fit.identified and fit.as_dict()["identified"] is True and fit.reasons == ()

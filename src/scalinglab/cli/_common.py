@@ -134,3 +134,10 @@ def n_bootstrap_option(help: str) -> Any:
 def one_n_bootstrap(n: int | None, alias: int | None) -> int | None:
     """The bootstrap count from ``--n-bootstrap`` or its older name ``--bootstrap``; both at once is refused."""
     return one_of_names(n, alias, N_BOOTSTRAP_FLAG, "--bootstrap", "number of bootstrap refits")
+
+
+def not_identified(fit: Any) -> None:
+    """One red line per reason when the curves do not identify the law (said wherever the fit is used)."""
+    for reason in fit.reasons:
+        err_console.print(f"[bold red]NOT IDENTIFIED:[/] {escape(reason)}; its curve and bands are those of a "
+                          "degenerate form (fit more, or more varied, schedules)", highlight=False, soft_wrap=True)

@@ -3,7 +3,6 @@ shape, and predict the loss curve of any learning-rate schedule with its bands."
 
 from __future__ import annotations
 
-import io
 from typing import Annotated, Any
 
 import numpy as np
@@ -13,15 +12,15 @@ from rich.progress import Progress
 from rich.table import Table
 
 from .._intervals import DEFAULT_LEVEL
-from .._io import check_writable, write_atomic
+from .._io import check_writable
 from ..errors import ConfigError
 from ..fit.curve_io import load_curve_fit, read_curve_log, read_curve_logs, save_curve_fit
 from ..fit.curves import METHODS, CurveFit, curve_metrics, fit_curves, predict_curve
 from ..laws.curves import CURVE_LAWS
 from ..laws.schedules import parse_schedule
 from . import app
-from ._common import console, err_console, n_bootstrap_option, print_json, whole
-from .track_cmd import figure_format
+from ._common import console, err_console, n_bootstrap_option, not_identified, print_json, whole
+from ._figures import figure_format, write_figure
 
 curves_app = typer.Typer(help="Fit a training-curve law to loss curves and predict a schedule's curve.",
                          no_args_is_help=True)
@@ -126,7 +125,8 @@ def predict_command(
     lrs = sched.lrs()
     steps = np.unique(np.linspace(max(1, sched.warmup), sched.total - 1, points).round().astype(np.int64))
     pred = predict_curve(fit, lrs, steps, level=level)
-    report: dict[str, Any] = {"law": fit.law, "fitted_on": list(fit.curves), "schedule": str(sched), "level": level,
+    report: dict[str, Any] = {"law": fit.law, "fitted_on": list(fit.curves), "identified": fit.identified,
+                              "reasons": list(fit.reasons), "schedule": str(sched), "level": level,
                               "band_mean": "where the law's mean curve lies (bootstrap refits)",
                               "band_run": "where a run's logged loss lies (refits, point scatter, error on an "
                                           "unseen schedule)",
@@ -194,15 +194,13 @@ def _write_figure(path: str, fmt: str, fit: CurveFit, curves: list[Any], level: 
     """The report's figure of logged curves against the law (:func:`scalinglab.report.curves.curve_figure`)."""
     from ..report.curves import curve_figure
 
-    fig = curve_figure(fit, curves, level=level)
-    buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=150)
-    return str(write_atomic(path, buf.getvalue(), "figure"))
+    return write_figure(curve_figure(fit, curves, level=level), path, fmt)
 
 
 def _print_fit(fit: CurveFit, report: dict[str, Any]) -> None:
     console.print(f"[bold]{fit.law} law ({fit.method})[/] fitted on {len(fit.curves)} curve(s), {fit.n_points} "
                   f"points, in {fit.seconds:.1f} s", highlight=False)
+    not_identified(fit)
     t = Table()
     t.add_column("parameter")
     t.add_column("value", justify="right")
@@ -235,6 +233,8 @@ def _print_fit(fit: CurveFit, report: dict[str, Any]) -> None:
 
 
 def _print_predict(r: dict[str, Any]) -> None:
+    for reason in r["reasons"]:
+        err_console.print(f"[bold red]NOT IDENTIFIED:[/] {escape(reason)}", highlight=False, soft_wrap=True)
     lvl = f"{r['level']:.0%}"
     t = Table(title=f"{r['law']} law, schedule {escape(r['schedule'])}", title_justify="left")
     t.add_column("step", justify="right")

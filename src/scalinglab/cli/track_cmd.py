@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
@@ -11,14 +9,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .._io import check_writable, write_atomic
 from ..errors import ConfigError
 from ..laws import get_joint_law
 from . import app
-from ._common import console, print_json, quantity, whole
+from ._figures import figure_format, write_figure
+from ._common import console, not_identified, print_json, quantity, whole
 
-#: the figure formats --figure writes, chosen by its extension
-FIGURE_FORMATS = ("png", "svg", "pdf")
 
 if TYPE_CHECKING:
     from ..report.track import TrackResult, TrainingLog
@@ -102,7 +98,7 @@ def _track_law(log, law, n_params, tokens_col, loss_col, tokens_per_step, step_c
     if figure and fmt:
         from ..report import track_figure
 
-        written = _save(track_figure(res), figure, fmt)
+        written = write_figure(track_figure(res), figure, fmt)
     out = res.as_dict()
     out["schedule"] = None
     out["mode"] = NO_SCHEDULE
@@ -139,10 +135,11 @@ def _track_curve(log, curve_fit, schedule, lr_col, step_col, loss_col, final_ste
     if figure and fmt:
         from ..report.track_curve import curve_track_figure
 
-        out["figure"] = _save(curve_track_figure(res), figure, fmt)
+        out["figure"] = write_figure(curve_track_figure(res), figure, fmt)
     if json:
         print_json(out)
         return
+    not_identified(fit)
     t = Table(title=escape(f"{data.path} against the {fit.law} curve law (fitted on {', '.join(fit.curves)})"))
     t.add_column("")
     t.add_column("value", justify="right")
@@ -162,22 +159,6 @@ def _track_curve(log, curve_fit, schedule, lr_col, step_col, loss_col, final_ste
     console.print(f"[{style}]{escape(res.verdict)}[/]", highlight=False)
     if "figure" in out:
         console.print(f"figure: {escape(out['figure'])}", highlight=False, soft_wrap=True)
-
-
-def _save(fig, figure: str, fmt: str) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=150)
-    return str(write_atomic(figure, buf.getvalue(), "figure"))
-
-
-def figure_format(figure: str) -> str:
-    """The format of ``--figure`` from its extension, checked with the path before any work."""
-    fmt = Path(figure).suffix.lower().lstrip(".")
-    if fmt not in FIGURE_FORMATS:
-        raise ConfigError(f"The '--figure' file must end in .png, .svg or .pdf (its extension chooses the format). "
-                          f"Got {figure!r}.")
-    check_writable(figure, "figure")
-    return fmt
 
 
 def _print_track(res: TrackResult, data: TrainingLog, title: str) -> None:

@@ -217,7 +217,8 @@ def load_curve_fit(path: str | Path) -> CurveFit:
                         transfer_sd=None if doc.get("transfer_sd") is None else float(doc["transfer_sd"]),
                         starts=tuple(doc.get("starts") or ()), n_at_best=int(doc.get("n_at_best", 1)),
                         samples=samples, seconds=float(doc.get("seconds", 0.0)),
-                        lam=float(doc.get("lambda", 0.999)), method=str(doc.get("method", "lsq")))
+                        lam=float(doc.get("lambda", 0.999)), method=str(doc.get("method", "lsq")),
+                        reasons=tuple(map(str, doc.get("reasons") or ())))
     except (KeyError, TypeError, ValueError, ConfigError) as exc:
         raise DataError(f"The curve fit {path.name!r} is incomplete or damaged ({excerpt(str(exc))}).") from None
 

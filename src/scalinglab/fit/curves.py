@@ -92,16 +92,24 @@ class CurveFit:
     seconds: float
     lam: float = 0.999
     method: str = "lsq"
+    #: why the curves do not identify the law (a parameter driven to its bound, by the fit or its refits); empty
+    #: when nothing was found
+    reasons: tuple[str, ...] = ()
 
     @property
     def theta(self) -> np.ndarray:
         return np.array(list(self.params.values()))
 
+    @property
+    def identified(self) -> bool:
+        return not self.reasons
+
     def as_dict(self) -> dict[str, object]:
         return {"law": self.law, "params": self.params, "objective": self.objective, "n_points": self.n_points,
                 "curves": list(self.curves), "residual_sd": self.residual_sd, "transfer_sd": self.transfer_sd,
                 "n_starts": len(self.starts), "n_at_best": self.n_at_best, "n_bootstrap": len(self.samples),
-                "seconds": self.seconds, "method": self.method,
+                "seconds": self.seconds, "method": self.method, "identified": self.identified,
+                "reasons": list(self.reasons),
                 **({"lambda": self.lam} if self.law == "annealing" else {})}
 
 
@@ -205,12 +213,26 @@ def fit_curves(curves: Sequence[Curve], *, law: str = "multi-power", method: str
     transfer_sd = None if not transfer else _transfer_sd(
         curves, (lambda i: tick(n_bootstrap + i)) if tick else None, law=cl.name, method=method, delta=delta,
         n_starts=n_starts, lam=lam)
+    reasons = _degenerate(cl.params, theta, samples)
     return CurveFit(law=cl.name, params=dict(zip(cl.params, map(float, theta))), objective=float(best["objective"]),
                     n_points=n_points, curves=tuple(c.name for c in curves),
                     residual_sd=float(np.std(resid, ddof=len(cl.params))), transfer_sd=transfer_sd,
                     starts=tuple(starts),
                     n_at_best=n_at_best, samples=samples, seconds=time.perf_counter() - t0, lam=lam,
-                    method=method)
+                    method=method, reasons=reasons)
+
+
+def _degenerate(names: Sequence[str], theta: np.ndarray, samples: np.ndarray) -> tuple[str, ...]:
+    """A parameter at (or within 0.1% in log of) its bound e^±50 in the fit, or in more than 10% of the refits:
+    the curves do not pin it down, and the law's curve is the limit of a degenerate form."""
+    out = []
+    for i, name in enumerate(names):
+        if abs(np.log(theta[i])) >= _LOG_BOUND * 0.999:
+            out.append(f"{name} = {theta[i]:.3g} sits at its bound (e^±{_LOG_BOUND:g}): the curves do not pin it down")
+        elif len(samples) and np.mean(np.abs(np.log(samples[:, i])) >= _LOG_BOUND * 0.999) > 0.1:
+            share = np.mean(np.abs(np.log(samples[:, i])) >= _LOG_BOUND * 0.999)
+            out.append(f"{name} reaches its bound (e^±{_LOG_BOUND:g}) in {share:.0%} of the bootstrap refits")
+    return tuple(out)
 
 
 def _multistart(cl, grids, log_loss, delta, lam, n_starts) -> list[dict[str, object]]:

@@ -14,8 +14,11 @@ from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["new_figure", "new_mosaic", "png_bytes", "svg_text", "png_data_uri", "save_figure", "log_range",
+__all__ = ["FIGURE_FORMATS", "new_figure", "new_mosaic", "png_bytes", "svg_text", "png_data_uri", "save_figure", "log_range",
            "log_axis", "tidy_log_axes", "sci_text", "N_LABEL", "D_LABEL", "C_LABEL", "LOSS_LABEL", "HELD_OUT_LABEL"]
+
+#: the file formats every figure is written in (chosen by the extension or a formats list)
+FIGURE_FORMATS = ("png", "svg", "pdf")
 
 #: axis labels with their units, shared by every figure
 N_LABEL = "parameters N"
@@ -80,7 +83,7 @@ def save_figure(fig: Any, stem: str | Path, formats: tuple[str, ...] = ("png", "
     tidy_log_axes(fig)
     out = []
     for fmt in formats:
-        if fmt not in ("png", "svg", "pdf"):
+        if fmt not in FIGURE_FORMATS:
             raise ConfigError(f"The 'formats' entries must be png, svg or pdf. Got {fmt!r}.")
         path = Path(f"{stem}.{fmt}")
         fig.savefig(path, format=fmt, dpi=dpi)

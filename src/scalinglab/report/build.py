@@ -20,7 +20,7 @@ from ..plan import plan_compute, with_hardware
 from ._approach2 import approach2_line, approach2_section
 from .curves import check_curve_inputs, report_section as curves_section
 from ._inputs import Data, data_from_store, resolve_law_input, resolve_runs
-from ._mpl import png_bytes, png_data_uri
+from ._mpl import FIGURE_FORMATS, png_bytes, png_data_uri
 from ._sections import audit_rows, data_section, law_section, plan_section, provenance_section, verdict_section
 from .html import esc, page, table
 
@@ -139,10 +139,6 @@ def _plan(fitted: FittedLaw, flops: float) -> tuple[Any, str | None]:
         return with_hardware(plan_compute(flops, law=fitted)), None
     except PlanError as exc:
         return None, str(exc)
-
-
-#: the formats ``figures_dir`` takes
-FIGURE_FORMATS = ("png", "svg", "pdf")
 
 
 def _check_figures_dir(figures_dir: str | Path | None, formats: tuple[str, ...]) -> Path | None:

@@ -56,10 +56,12 @@ class CurveTrackResult:
     curve_loss: np.ndarray | None = None
     curve_low: np.ndarray | None = None
     curve_high: np.ndarray | None = None
+    reasons: tuple[str, ...] = ()  # the fit's: why its curves do not identify the law (empty: identified)
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "law": self.law, "fitted_on": list(self.fit_curves), "schedule": self.schedule,
+            "law": self.law, "fitted_on": list(self.fit_curves), "identified": not self.reasons,
+            "reasons": list(self.reasons), "schedule": self.schedule,
             "n_points": int(self.steps.size), "band": self.band, "level": self.level,
             "recent_points": self.recent, "recent_offset": self.recent_offset,
             "mean_deviation": float(np.mean(self.deviation)), "latest_deviation": float(self.deviation[-1]),
@@ -126,7 +128,7 @@ def track_curve(steps: Any, loss: Any, lrs: Any, *, fit: CurveFit, final_step: i
                       f"last {k} points ({np.expm1(offset):+.2%}); band: the {level:.0%} run band there, shifted alike")
     return CurveTrackResult(fit.law, fit.curves, st, y, pred, dev, lower, upper, level, outside, k, offset, flagged,
                             verdict, final_step, f_law, f_proj, f_int, projection, band, schedule,
-                            curve["steps"], curve["loss"], curve["run_low"], curve["run_high"])
+                            curve["steps"], curve["loss"], curve["run_low"], curve["run_high"], fit.reasons)
 
 
 def _curve_steps(steps: np.ndarray, last: int, n: int = 400) -> np.ndarray:
