@@ -11,7 +11,8 @@
 BLAS is pinned to one thread (unless the caller set it): on a 2-core machine a threaded BLAS made the
 Chinchilla fits' L-BFGS-B polishes 5-30x slower. Prints figures, asserts nothing.
 
-Run: ``PYTHONPATH=src python bench/bench_downstream.py [--n-bootstrap 200]`` (needs ../shared/data).
+Run: ``PYTHONPATH=src python bench/bench_downstream.py [--n-bootstrap 200] [--figure ladder.png]`` (needs
+../shared/data; ``--figure`` writes the ladder's predicted-against-actual figure with both targets).
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def gadre(tmp: Path, n_bootstrap: int) -> None:
               f"{_band(p.mean_band):>15s} {_band(p.prediction_band):>15s}")
 
 
-def ladder(tmp: Path, n_bootstrap: int) -> None:
+def ladder(tmp: Path, n_bootstrap: int, figure: str | None = None) -> None:
     runs = read_task_runs(ladder_table(DATA, tmp / "ladder.csv"), tasks=list(TASKS))
     t0 = time.perf_counter()
     fit = fit_downstream(runs, "ladder", n_bootstrap=n_bootstrap, seed=0)
@@ -101,6 +102,12 @@ def ladder(tmp: Path, n_bootstrap: int) -> None:
     easy = [w for t in TASKS if t not in HARD for w in widths[t]]
     print(f"  prediction band width, points: the four tasks within 2 points {min(easy):.1f}-{max(easy):.1f}, "
           f"the README's four ill-conditioned (*) {min(hard):.1f}-{max(hard):.1f}")
+    if figure:
+        from scalinglab.report import ScoreTarget, downstream_figure
+
+        targets = [ScoreTarget(t, n, d, actual[t]) for t, (n, d) in TARGETS.items()]
+        downstream_figure(fit, runs, targets).savefig(figure, dpi=110)
+        print(f"  figure: {figure}")
     for task in TASKS:
         s = fit.chains[task].summary
         print(f"  {task:14s} step 2 rms {100 * s['step2_rms']:.2f} points over {s['n_points_step2']} evaluations; "
@@ -110,12 +117,13 @@ def ladder(tmp: Path, n_bootstrap: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n-bootstrap", type=int, default=200)
+    ap.add_argument("--figure", help="write the ladder's predicted-against-actual figure here (.png, .svg, .pdf)")
     args = ap.parse_args()
     if not DATA.is_dir():
         sys.exit(f"needs {DATA}")
     with tempfile.TemporaryDirectory() as tmp:
         gadre(Path(tmp), args.n_bootstrap)
-        ladder(Path(tmp), args.n_bootstrap)
+        ladder(Path(tmp), args.n_bootstrap, args.figure)
 
 
 if __name__ == "__main__":

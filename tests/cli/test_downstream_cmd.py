@@ -119,3 +119,14 @@ def test_gadre_split_from_the_command_line(run, shared_data, tmp_path):
     p = json.loads(stdout)["predictions"][0]
     assert p["target"] == "average" and p["metric"] == "error"
     assert abs(p["error"] - average_error(r)) / average_error(r) * 100 == pytest.approx(3.6365, abs=5e-4)
+
+
+def test_fit_draws_predicted_against_actual(run, fitted, tmp_path):
+    d, _ = fitted
+    fig = tmp_path / "pva.png"
+    code, out, err = run("downstream", "fit", str(d / "runs.csv"), "--task", "easy,hard", "--n-bootstrap", "0",
+                         "--figure", str(fig), "--json")
+    assert code == 0, err
+    assert json.loads(out)["figure"] == str(fig) and fig.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    code, _, err = run("downstream", "fit", str(d / "runs.csv"), "--task", "easy", "--figure", str(tmp_path / "f.gif"))
+    assert code == 1 and "The '--figure' file must end in .png, .svg or .pdf" in err

@@ -3,6 +3,8 @@ carry task metrics, and predict the score of a planned (N, D) with its bands."""
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -11,7 +13,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from .._intervals import DEFAULT_LEVEL, check_level
-from .._io import check_writable
+from .._io import check_writable, write_atomic
 from ..errors import ConfigError
 from ..fit.downstream import METHODS, fit_downstream
 from ..fit.downstream_data import read_task_runs
@@ -70,6 +72,9 @@ def fit_command(
     level: LevelOpt = DEFAULT_LEVEL,
     out: Annotated[str | None, typer.Option("--out", "-o", help="Write the fit (JSON) for `downstream "
                                             "predict`.")] = None,
+    figure: Annotated[str | None, typer.Option("--figure", help="Write predicted against actual scores of the "
+                                               "runs, one panel per task (.png, .svg or .pdf; needs "
+                                               "matplotlib).")] = None,
     json: JsonOpt = False,
 ) -> None:
     """Fit the two steps per task (or on the tasks' average) with bootstrap refits of both, and show each fit."""
@@ -78,6 +83,8 @@ def fit_command(
     level = check_level(level)
     if out:
         check_writable(out, "out")
+    if figure:
+        _figure_format(figure)
     tasks = _names(task) or None
     runs = read_task_runs(runs_file, tasks=tasks, layout=layout, run_col=run_col, n_params_col=n_params_col,
                           n_tokens_col=n_tokens_col, loss_col=loss_col, accuracy_col=accuracy_col,
@@ -94,10 +101,26 @@ def fit_command(
     report = {"method": fit.method, "level": fit.level, "chains": [_chain_row(fit, t) for t in fit.targets]}
     if out:
         report["out"] = str(save_downstream(fit, out))
+    if figure:
+        from ..report.figures_downstream import downstream_figure
+
+        buf = io.BytesIO()
+        downstream_figure(fit, runs).savefig(buf, format=_figure_format(figure), dpi=150)
+        report["figure"] = str(write_atomic(figure, buf.getvalue(), "figure"))
     if json:
         print_json(report)
         return
     _print_fit(fit, report)
+
+
+def _figure_format(figure: str) -> str:
+    """The format of ``--figure`` from its extension, checked with the path before any work."""
+    fmt = Path(figure).suffix.lower().lstrip(".")
+    if fmt not in ("png", "svg", "pdf"):
+        raise ConfigError(f"The '--figure' file must end in .png, .svg or .pdf (its extension chooses the format). "
+                          f"Got {figure!r}.")
+    check_writable(figure, "figure")
+    return fmt
 
 
 def _chain_row(fit: DownstreamFit, target: str) -> dict[str, Any]:
@@ -137,8 +160,9 @@ def _print_fit(fit: DownstreamFit, report: dict[str, Any]) -> None:
         for w in row["warnings"]:
             err_console.print(f"[yellow]warning ({escape(row['target'])}):[/] {escape(w)}", highlight=False,
                               soft_wrap=True)
-    if "out" in report:
-        console.print(f"out: {escape(report['out'])}", highlight=False, soft_wrap=True)
+    for key in ("out", "figure"):
+        if key in report:
+            console.print(f"{key}: {escape(report[key])}", highlight=False, soft_wrap=True)
 
 
 @downstream_app.command("predict")

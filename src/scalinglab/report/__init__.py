@@ -12,6 +12,7 @@ __all__ = [
     "TrackResult", "TrainingLog", "track_run", "read_training_log", "track_figure",
     "isoflop_figure", "frontier_figure", "residuals_figure", "audit_figure", "bootstrap_figure",
     "landscape_figure", "inference_figure", "cost_vs_loss_figure", "budget_labels", "save_figure",
+    "downstream_figure", "ScoreTarget",
 ]
 
 _LAZY = {
@@ -20,6 +21,7 @@ _LAZY = {
     "isoflop_figure": "figures_fit", "frontier_figure": "figures_fit", "residuals_figure": "figures_fit",
     "audit_figure": "figures_fit", "bootstrap_figure": "figures_fit", "landscape_figure": "figures_law",
     "inference_figure": "figures_plan", "cost_vs_loss_figure": "figures_plan",
+    "downstream_figure": "figures_downstream", "ScoreTarget": "figures_downstream",
 }
 
 
