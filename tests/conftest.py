@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-import pytest
+# numpy's OpenBLAS reads this when it loads (scalinglab imports numpy below): on a 2-core machine with other jobs
+# running, a threaded BLAS made the L-BFGS-B polish of the Chinchilla fits 5-30x slower (the ladder's eight
+# fits in tests/fit/test_downstream_ladder.py: 38 s against 6 s); bench/bench_band_coverage.py pins it too
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from scalinglab.cli import main
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from scalinglab.cli import main  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"

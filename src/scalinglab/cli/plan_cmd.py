@@ -108,6 +108,11 @@ def plan_cmd(
     allow_unidentified: Annotated[bool, typer.Option("--allow-unidentified", help="Plan from a fitted law its "
                                                      "runs do not identify; every output is stamped NOT "
                                                      "IDENTIFIED.")] = False,
+    downstream: Annotated[str | None, typer.Option("--downstream", help="A downstream fit (`scalinglab downstream "
+                                                   "fit -o`): add each task's predicted score at the planned N, "
+                                                   "D.")] = None,
+    task: Annotated[list[str] | None, typer.Option("--task", help="With --downstream: only these tasks "
+                                                   "(comma-separated or repeated).")] = None,
     json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Plan a training run. Exactly one question: --flops (or --days on --gpus), --params, --target-loss,
@@ -151,10 +156,21 @@ def plan_cmd(
                             "tokens_per_param": smol.tokens_per_param,
                             "implied_inference_tokens": implied_inference_tokens(smol.n_params, smol.n_tokens,
                                                                                  law=law)}
+    if task and downstream is None:
+        raise ConfigError("The '--task' option picks tasks of a --downstream fit. Got --task without --downstream.")
+    if downstream is not None:
+        from ._plan_downstream import downstream_scores
+
+        extra["downstream"] = downstream_scores(downstream, [t.strip() for i in task or [] for t in i.split(",")
+                                                             if t.strip()], plan)
     if json:
         print_json({**plan.as_dict(), **extra})
         return
     render(plan, extra)
+    if downstream is not None:
+        from ._plan_downstream import render_scores
+
+        render_scores(extra["downstream"])
 
 
 def _budget(flops: float | None, days: float | None, gpu: GPU, n_gpus: int, mfu: float) -> dict[str, Any] | None:

@@ -5,6 +5,9 @@ intervals and extrapolation audits."""
 from .approach2 import Approach2Result, fit_approach2
 from .audit import AuditResult, audit
 from .bootstrap import BootstrapResult, bootstrap, derived_quantities
+from .downstream import METHODS as DOWNSTREAM_METHODS, fit_downstream
+from .downstream_data import TaskRuns, read_task_runs
+from .score_map import ScoreFit, fit_score_map
 from .data import Runs, drop_highest_loss, load_runs, select_groups, split_groups
 from .families import FAMILIES, FamilyBootstrap, bootstrap_family, fit_family
 from .io import save_fit
@@ -27,4 +30,5 @@ __all__ = [
     "Approach2Result", "fit_approach2",
     "EnvelopeResult", "fit_envelope",
     "provenance", "save_fit", "StoreRuns", "runs_from_store", "fit_law",
+    "TaskRuns", "read_task_runs", "fit_downstream", "DOWNSTREAM_METHODS", "ScoreFit", "fit_score_map",
 ]

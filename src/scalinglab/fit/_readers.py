@@ -126,6 +126,21 @@ class Table:
             raise DataError(f"{where} must be finite and > 0. Got {excerpt(value)}.")
         return x
 
+    def fraction(self, i: int, col: str, what: str = "an accuracy") -> float:
+        """Cell ``(i, col)`` as a finite number in [0, 1] (an accuracy or an error rate)."""
+        value = self._cell(i, col)
+        where = f"Column {col!r} {self.at(i)}"
+        if isinstance(value, (bool, np.bool_)) or value is None:
+            raise DataError(f"{where} must be {what} in [0, 1]. Got {_json_text(value)}.")
+        try:
+            x = float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise DataError(f"{where} must be {what} in [0, 1]. Got {excerpt(value)}.") from None
+        if not (math.isfinite(x) and 0.0 <= x <= 1.0):
+            hint = " (a percentage? divide it by 100)" if 1.0 < x <= 100.0 else ""
+            raise DataError(f"{where} must be {what} in [0, 1]. Got {excerpt(value)}{hint}.")
+        return x
+
     def label(self, i: int, col: str) -> str:
         """Cell ``(i, col)`` as text (run ids, group labels); null is refused, not turned into 'None'."""
         value = self._cell(i, col)

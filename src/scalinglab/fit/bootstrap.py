@@ -95,6 +95,15 @@ class BootstrapResult:
         return out
 
 
+def _given_weights(weights: np.ndarray, n: int, rows: int) -> np.ndarray:
+    """Caller-drawn resample multiplicities, checked for shape."""
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (n, rows):
+        raise ConfigError(f"The 'weights' parameter must have shape (n_bootstrap, runs) = ({n}, {rows}). "
+                          f"Got {w.shape}.")
+    return w
+
+
 def _warm_starts(result: FitResult, k: int, data: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
     starts = [result.theta]
     rec = result.starts
@@ -130,10 +139,13 @@ def bootstrap(
     max_iter: int = 100,
     chunk: int = 250,
     progress: Callable[[int, int], None] | None = None,
+    weights: np.ndarray | None = None,
 ) -> BootstrapResult:
     """Refit ``result`` (a Chinchilla :class:`FitResult` on ``runs``) on ``n_bootstrap`` bootstrap resamples.
 
     ``progress(done, total)`` is called after each chunk of replicates (the CLI draws a bar with it).
+    ``weights`` (``(n_bootstrap, rows)`` integer multiplicities) replaces the resamples drawn from ``seed``: a
+    caller that refits something else on the same resamples (a downstream chain's step 2) passes them in.
     """
     import time
 
@@ -145,7 +157,10 @@ def bootstrap(
             raise ConfigError(f"The 'levels' parameter must hold numbers in (0, 1). Got {lv!r}.")
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
-    weights, how = _weights(runs, int(n), rng)
+    if weights is None:
+        weights, how = _weights(runs, int(n), rng)
+    else:
+        weights, how = _given_weights(weights, n, len(runs)), "given"
     log_n, log_d, log_loss = np.log(runs.n_params), np.log(runs.n_tokens), np.log(runs.loss)
     starts = _warm_starts(result, n_starts, (log_n, log_d, log_loss))
     k = len(starts)

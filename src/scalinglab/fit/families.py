@@ -193,12 +193,16 @@ def _check(n_bootstrap: Any, levels: Any) -> tuple[int, tuple[float, ...]]:
 
 
 def _refits(fam: Family, runs: Runs, fit: FitResult, n_bootstrap: int, seed: int,
-            progress: Any) -> tuple[np.ndarray, np.ndarray, str]:
-    """θ and objective of each replicate, and how runs were resampled (numeric-gradient families)."""
+            progress: Any, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, str]:
+    """θ and objective of each replicate, and how runs were resampled (numeric-gradient families); ``weights``
+    (``(n_bootstrap, rows)`` multiplicities) replaces the resamples drawn from ``seed``."""
     from ._resample import resample_weights
 
     log_pred, data = prediction(fam, runs)
-    weights, how = resample_weights(runs, n_bootstrap, np.random.default_rng(seed))
+    if weights is None:
+        weights, how = resample_weights(runs, n_bootstrap, np.random.default_rng(seed))
+    else:
+        how = "given"
     k = list(fam.exponent_index)
     starts = [np.asarray(fit.theta, dtype=float)]
     alt = starts[0].copy()

@@ -3,6 +3,9 @@
 from .base import Citation, JointLaw, Law
 from .chinchilla import Chinchilla, ChinchillaParams
 from .datablations import DataConstrained
+from .downstream import SCORE_FORMS, ScoreMap
+from .downstream_chain import ChainPrediction, DownstreamFit, TaskChain
+from .downstream_io import load_downstream, save_downstream
 from .fitted import FittedLaw, Identification, RunScatter
 from .io import law_from_dict, law_to_dict, load_fitted, load_law, save_fitted, save_law
 from .kaplan import KaplanJoint, kaplan_allocation
@@ -15,4 +18,5 @@ __all__ = [
     "OverTraining", "PowerLaw", "kaplan_allocation", "DEFAULT_LAW", "get_law", "get_joint_law",
     "list_laws", "resolve_law", "resolve_fitted", "law_to_dict", "law_from_dict", "save_law", "load_law",
     "FittedLaw", "Identification", "RunScatter", "save_fitted", "load_fitted",
+    "ScoreMap", "SCORE_FORMS", "TaskChain", "DownstreamFit", "ChainPrediction", "save_downstream", "load_downstream",
 ]

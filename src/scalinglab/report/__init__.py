@@ -13,6 +13,7 @@ __all__ = [
     "isoflop_figure", "frontier_figure", "residuals_figure", "audit_figure", "bootstrap_figure",
     "landscape_figure", "inference_figure", "cost_vs_loss_figure", "budget_labels", "save_figure",
     "curve_figure", "curve_section",
+    "downstream_figure", "ScoreTarget",
 ]
 
 _LAZY = {
@@ -22,6 +23,7 @@ _LAZY = {
     "audit_figure": "figures_fit", "bootstrap_figure": "figures_fit", "landscape_figure": "figures_law",
     "inference_figure": "figures_plan", "cost_vs_loss_figure": "figures_plan",
     "curve_figure": "curves", "curve_section": "curves",
+    "downstream_figure": "figures_downstream", "ScoreTarget": "figures_downstream",
 }
 
 
