@@ -130,3 +130,17 @@ def test_fit_draws_predicted_against_actual(run, fitted, tmp_path):
     assert json.loads(out)["figure"] == str(fig) and fig.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     code, _, err = run("downstream", "fit", str(d / "runs.csv"), "--task", "easy", "--figure", str(tmp_path / "f.gif"))
     assert code == 1 and "The '--figure' file must end in .png, .svg or .pdf" in err
+
+
+def test_report_shows_task_scores_predicted_against_actual(run, fitted, tmp_path):
+    d, fit_file = fitted
+    out = tmp_path / "r.html"
+    code, _, err = run("report", "--law", "epoch2024", "--downstream", str(fit_file), "--downstream-runs",
+                       str(d / "runs.csv"), "--out", str(out))
+    assert code == 0, err
+    html = out.read_text()
+    section = html[html.index('id="downstream"'):]
+    assert "Task scores, predicted against actual" in section and "easy" in section and "hard" in section
+    assert "mean |pred − actual| (points)" in section and "data:image/png;base64," in section
+    code, _, err = run("report", "--law", "epoch2024", "--downstream-runs", str(d / "runs.csv"), "--out", str(out))
+    assert code == 1 and "needs --downstream" in err

@@ -3,8 +3,6 @@ carry task metrics, and predict the score of a planned (N, D) with its bands."""
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -13,13 +11,14 @@ from rich.progress import Progress
 from rich.table import Table
 
 from .._intervals import DEFAULT_LEVEL, check_level
-from .._io import check_writable, write_atomic
+from .._io import check_writable
 from ..errors import ConfigError
 from ..fit.downstream import METHODS, fit_downstream
 from ..fit.downstream_data import read_task_runs
 from ..laws.downstream_chain import CHAIN_BANDS, DownstreamFit, chain_band_label
 from ..laws.downstream_io import load_downstream, save_downstream
 from . import app
+from ._figures import figure_format, write_figure
 from ._common import console, err_console, n_bootstrap_option, print_json, quantity, whole
 from ._fit_read import where_pairs
 
@@ -84,7 +83,7 @@ def fit_command(
     if out:
         check_writable(out, "out")
     if figure:
-        _figure_format(figure)
+        figure_format(figure)
     tasks = _names(task) or None
     runs = read_task_runs(runs_file, tasks=tasks, layout=layout, run_col=run_col, n_params_col=n_params_col,
                           n_tokens_col=n_tokens_col, loss_col=loss_col, accuracy_col=accuracy_col,
@@ -104,23 +103,11 @@ def fit_command(
     if figure:
         from ..report.figures_downstream import downstream_figure
 
-        buf = io.BytesIO()
-        downstream_figure(fit, runs).savefig(buf, format=_figure_format(figure), dpi=150)
-        report["figure"] = str(write_atomic(figure, buf.getvalue(), "figure"))
+        report["figure"] = write_figure(downstream_figure(fit, runs), figure, figure_format(figure))
     if json:
         print_json(report)
         return
     _print_fit(fit, report)
-
-
-def _figure_format(figure: str) -> str:
-    """The format of ``--figure`` from its extension, checked with the path before any work."""
-    fmt = Path(figure).suffix.lower().lstrip(".")
-    if fmt not in ("png", "svg", "pdf"):
-        raise ConfigError(f"The '--figure' file must end in .png, .svg or .pdf (its extension chooses the format). "
-                          f"Got {figure!r}.")
-    check_writable(figure, "figure")
-    return fmt
 
 
 def _chain_row(fit: DownstreamFit, target: str) -> dict[str, Any]:

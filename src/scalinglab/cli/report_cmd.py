@@ -48,6 +48,10 @@ def report_command(
                                                         "show against --curve-fit; repeat for several.")] = None,
     curve_schedule: Annotated[list[str] | None, typer.Option("--curve-schedule", help="One per --curve-log, in "
                                                              "order, for logs without an lr column.")] = None,
+    downstream: Annotated[str | None, typer.Option("--downstream", help="A downstream fit (`scalinglab downstream "
+                                                   "fit --out`): adds the section 'Task scores'.")] = None,
+    downstream_runs: Annotated[str | None, typer.Option("--downstream-runs", help="The runs file it was fitted on "
+                                                        "(for predicted against actual scores).")] = None,
     n_bootstrap: Annotated[int | None, n_bootstrap_option("Bootstrap refits of the fit to --runs or --store and of "
                                                           "its IsoFLOP profiles (default 200).")] = None,
     bootstrap_alias: Annotated[int | None, renamed("--bootstrap", N_BOOTSTRAP_FLAG, count=True)] = None,
@@ -73,7 +77,8 @@ def report_command(
                                         loss_col=track_loss_col, tokens_per_step=track_tokens_per_step,
                                         step_col=track_step_col),
                          n_bootstrap=200 if n_bootstrap is None else n_bootstrap,
-                         **_curves(curve_fit, curve_log or [], curve_schedule or []))
+                         **_curves(curve_fit, curve_log or [], curve_schedule or []),
+                         **_downstream(downstream, downstream_runs))
     if json:
         print_json(result.as_dict())
         return
@@ -120,3 +125,22 @@ def _curves(curve_fit: str | None, logs: list[str], schedules: list[str]) -> dic
     fit = load_curve_fit(curve_fit)
     read = read_curve_logs(logs, schedules or None)
     return {"curve_fit": fit, "curves": [r.curve() for r in read]}
+
+
+def _downstream(fit_file: str | None, runs_file: str | None) -> dict[str, Any]:
+    """``downstream=`` and ``downstream_runs=`` for the report from --downstream and --downstream-runs."""
+    if fit_file is None:
+        if runs_file is not None:
+            raise ConfigError("The '--downstream-runs' option shows a downstream fit's runs; it needs --downstream. "
+                              "Got --downstream-runs without it.")
+        return {}
+    from ..laws.downstream_io import load_downstream
+
+    fit = load_downstream(fit_file)
+    runs = None
+    if runs_file is not None:
+        from ..fit.downstream_data import read_task_runs
+
+        tasks = list(dict.fromkeys(t for c in fit.chains.values() for t in c.tasks))
+        runs = read_task_runs(runs_file, tasks=tasks)
+    return {"downstream": fit, "downstream_runs": runs}

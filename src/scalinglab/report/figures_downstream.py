@@ -7,6 +7,7 @@ thin, against the actual score), on the diagonal where prediction and outcome ag
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,6 +81,8 @@ def downstream_figure(fit: DownstreamFit, runs: TaskRuns | None = None, targets:
     handles, labels = axes[0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="outside lower center", ncols=min(len(handles), 3), fontsize=8)
-    fig.suptitle(f"{fit.method}: chained prediction against outcome (bars: 90% mean band, thick; a new model's "
-                 "band, thin)", fontsize=9)
+    title = (f"{fit.method}: chained prediction against outcome" + (" (bars: 90% mean band, thick; a new model's band, "
+                                                                   "thin)" if targets else ""))
+    # wrapped to the figure's width (about 15 characters an inch at 9 pt): two panels are narrower than the title
+    fig.suptitle(textwrap.fill(title, max(30, int(15 * fig.get_figwidth()))), fontsize=9)
     return fig
