@@ -4,6 +4,8 @@ from .base import Citation, JointLaw, Law
 from .chinchilla import Chinchilla, ChinchillaParams
 from .datablations import DataConstrained
 from .fitted import FittedLaw, Identification, RunScatter
+from ._hparam_io import load_rule, resolve_hp_rule, save_rule
+from .hyperparams import DEFAULT_HP_RULE, HP_RULES, HyperparamPrediction, HyperparamRule, PowerRule, get_hp_rule
 from .io import law_from_dict, law_to_dict, load_fitted, load_law, save_fitted, save_law
 from .kaplan import KaplanJoint, kaplan_allocation
 from .overtraining import OverTraining
@@ -15,4 +17,6 @@ __all__ = [
     "OverTraining", "PowerLaw", "kaplan_allocation", "DEFAULT_LAW", "get_law", "get_joint_law",
     "list_laws", "resolve_law", "resolve_fitted", "law_to_dict", "law_from_dict", "save_law", "load_law",
     "FittedLaw", "Identification", "RunScatter", "save_fitted", "load_fitted",
+    "HyperparamRule", "HyperparamPrediction", "PowerRule", "HP_RULES", "DEFAULT_HP_RULE", "get_hp_rule",
+    "resolve_hp_rule", "load_rule", "save_rule",
 ]
