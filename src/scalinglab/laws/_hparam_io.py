@@ -17,6 +17,7 @@ import numpy as np
 
 from .._io import write_atomic
 from ..errors import ConfigError
+from ..flops import CONVENTIONS, COUNTS
 from ._read import Checker, _join, _opt, read_json
 from .hyperparams import HP_RULES, VARIABLES, HyperparamRule, PowerRule, get_hp_rule
 
@@ -26,7 +27,8 @@ __all__ = ["HP_FORMAT", "HP_FORMAT_VERSION", "rule_to_dict", "rule_from_dict", "
 HP_FORMAT = "scalinglab.hparam-rule"
 HP_FORMAT_VERSION = 1
 _FIELDS = (("format", "format_version", "name", "lr", "batch", "citation"),
-           ("notes", "context", "n_params_kind", "samples", "cov", "domain", "band_source", "summary", "provenance"))
+           ("notes", "context", "n_params_count", "flops_convention", "samples", "cov", "domain", "band_source",
+            "summary", "provenance"))
 _POWER = (("log_coef", "exponents"), ())
 #: most bootstrap rows a file may hold (a fit draws 1,000 by default)
 MAX_SAMPLES = 100_000
@@ -40,7 +42,8 @@ def rule_to_dict(rule: HyperparamRule) -> dict[str, Any]:
         "lr": {"log_coef": rule.lr.log_coef, "exponents": dict(rule.lr.exponents)},
         "batch": {"log_coef": rule.batch.log_coef, "exponents": dict(rule.batch.exponents)},
         "citation": {"authors": c.authors, "year": c.year, "title": c.title, "arxiv": c.arxiv, "where": c.where},
-        "notes": rule.notes, "context": rule.context, "n_params_kind": rule.n_params_kind,
+        "notes": rule.notes, "context": rule.context, "n_params_count": rule.n_params_count,
+        "flops_convention": rule.flops_convention,
         "samples": None if rule.samples is None else rule.samples.tolist(),
         "cov": None if rule.cov is None else rule.cov.tolist(),
         "domain": {k: list(v) for k, v in rule.domain.items()}, "band_source": rule.band_source,
@@ -110,7 +113,8 @@ def rule_from_dict(d: Any, path: str | Path | None = None) -> HyperparamRule:
         name=ck.text("name", d["name"], nonempty=True), lr=lr, batch=batch,
         citation=ck.citation("citation", d["citation"]), notes=ck.text("notes", _opt(d, "notes", "")),
         context=None if context is None else ck.integer("context", context, 1, 10**9),
-        n_params_kind=ck.text("n_params_kind", _opt(d, "n_params_kind", "non-embedding parameters")),
+        n_params_count=ck.choice("n_params_count", _opt(d, "n_params_count", "non_embedding"), COUNTS),
+        flops_convention=ck.choice("flops_convention", _opt(d, "flops_convention", "6N"), CONVENTIONS),
         samples=samples, cov=cov, domain=domain, band_source=ck.text("band_source", _opt(d, "band_source", "")),
         summary=ck.optional_obj("summary", d.get("summary")),
         provenance=ck.optional_obj("provenance", d.get("provenance")))

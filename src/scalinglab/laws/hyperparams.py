@@ -32,6 +32,7 @@ from scipy import stats
 
 from .._intervals import DEFAULT_LEVEL, central_interval, check_level
 from ..errors import ConfigError
+from ..flops import CONVENTIONS, COUNTS
 from .base import Citation
 
 __all__ = ["VARIABLES", "SYMBOLS", "PowerRule", "HyperparamRule", "HyperparamPrediction", "STEP_LAW", "DEEPSEEK_LLM",
@@ -119,7 +120,8 @@ class HyperparamRule:
     citation: Citation
     notes: str = ""
     context: int | None = None  # sequence length of the runs behind the rule (tokens)
-    n_params_kind: str = "non-embedding parameters"
+    n_params_count: str = "non_embedding"  # what N counts (scalinglab.flops.COUNTS)
+    flops_convention: str = "6N"  # how C is counted: C = flops_per_token(convention)·D (scalinglab.flops)
     samples: np.ndarray | None = field(default=None, repr=False)
     cov: np.ndarray | None = field(default=None, repr=False)
     domain: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -128,6 +130,9 @@ class HyperparamRule:
     summary: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        if self.n_params_count not in COUNTS or self.flops_convention not in CONVENTIONS:
+            raise ConfigError(f"The rule {self.name!r} must count N as one of {', '.join(COUNTS)} and C by one of "
+                              f"{', '.join(CONVENTIONS)}. Got {self.n_params_count!r}, {self.flops_convention!r}.")
         k = len(self.lr.exponents) + len(self.batch.exponents) + 2
         for what, arr, square in (("samples", self.samples, False), ("cov", self.cov, True)):
             if arr is not None and (arr.ndim != 2 or arr.shape[1] != k or (square and arr.shape[0] != k)):
@@ -145,6 +150,15 @@ class HyperparamRule:
     def coefficients(self) -> dict[str, float]:
         return dict(zip(self.coefficient_names(), map(float, np.concatenate([self.lr.theta(), self.batch.theta()]))))
 
+    def meaning(self, variable: str) -> str:
+        """What the rule's ``variable`` counts, in words."""
+        if variable == "n_params":
+            return "non-embedding parameters" if self.n_params_count == "non_embedding" else "all parameters"
+        if variable == "n_tokens":
+            return "training tokens"
+        return {"6N": "training FLOPs, 6·N·D", "6N+attn": "training FLOPs, (6·N + attention)·D",
+                "deepseek": "non-embedding training FLOPs M·D (DeepSeek's M per token)"}[self.flops_convention]
+
     @property
     def formula(self) -> str:
         return f"{self.lr.formula('η')};  {self.batch.formula('B')} tokens"
@@ -153,8 +167,7 @@ class HyperparamRule:
         """Everything ``scalinglab laws show`` prints, as plain data (``kind`` tells it from a law of the loss)."""
         return {"name": self.name, "kind": "hyperparameter rule", "family": "hyperparameter rule",
                 "formula": self.formula, "scope": HP_RULE_SCOPE, "coefficients": self.coefficients(),
-                "variables": {v: (self.n_params_kind if v == "n_params" else
-                                  "training tokens" if v == "n_tokens" else "training FLOPs") for v in self.variables},
+                "variables": {v: self.meaning(v) for v in self.variables},
                 "context": self.context, "band": self.band_source or "none", "domain": {
                     k: list(v) for k, v in self.domain.items()}, "citation": str(self.citation), "notes": self.notes}
 
@@ -250,7 +263,7 @@ DEEPSEEK_LLM = HyperparamRule(
           "(scalinglab.flops, convention 'deepseek'). Fitted on runs within 0.25% of the best generalisation error "
           "of each budget; multi-step schedule, sequence length 4096. No uncertainty was published.",
     context=4096,
-    n_params_kind="(not read: the rule reads compute C = M·D)",
+    flops_convention="deepseek",
 )
 
 #: every hyperparameter rule in the catalog, by name
