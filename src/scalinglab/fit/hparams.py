@@ -43,6 +43,9 @@ DEFAULT_WINDOW = {"surface": 0.02, "filter": 0.0025}
 FLAT_TOL = 0.005
 #: share of bootstrap refits that may fail before the fit is called not identified (as for laws of the loss)
 MAX_DEGENERATE = 0.10
+#: widest interval an exponent may have: wider, a decade of extrapolation moves η* or B* by a factor of 10 or more
+#: within the band (an exponent near 0 with a narrow interval is a finding, so the width is absolute, not relative)
+MAX_EXPONENT_WIDTH = 1.0
 _SCHEME = {"surface": "groups, then runs within each", "filter": "the kept runs"}
 _WHY = {"few_lrs": "fewer than 3 learning rates", "few_batches": "fewer than 3 batch sizes"}
 
@@ -299,7 +302,7 @@ def _reasons(rule: HyperparamRule, ivs: dict[str, tuple[float, float]], n_bad: i
     for law, pr in (("lr", rule.lr), ("batch", rule.batch)):
         for v, e in pr.exponents:
             lo, hi = ivs.get(f"{law}.{v}", (e, e))
-            if hi - lo > abs(e):
+            if hi - lo > MAX_EXPONENT_WIDTH:
                 out.append(f"the {law} law's {SYMBOLS[v]} exponent {e:.3g} has a {level:.0%} interval "
-                           f"[{lo:.3g}, {hi:.3g}] wider than itself")
+                           f"[{lo:.3g}, {hi:.3g}] wider than {MAX_EXPONENT_WIDTH:g}")
     return tuple(out)
