@@ -110,6 +110,26 @@ def why(sw: Sweep, boot: np.ndarray, fits: dict) -> None:
               f"refit {np.corrcoef(ours[:, 1], ours[:, 2])[0, 1]:+.2f}")
 
 
+def predictions(sw: Sweep, authors: object) -> None:
+    from scalinglab.laws.hyperparams import STEP_LAW
+
+    surface = fit_hparams(sw, n_bootstrap=N_BOOT)
+    print("\nPredictions with 90% bands: inside the runs (1B on 100B tokens) and the authors' example (7B on 1.4T)")
+    for n, d in ((1e9, 1e11), (7e9, 1.4e12)):
+        for label, rule in (("published", STEP_LAW), ("filter refit", authors.rule), ("surface refit", surface.rule)):
+            p = rule.predict(n_params=n, n_tokens=d)
+            print(f"  N = {n:.0e}, D = {d:.2g}  {label:13} lr {p.lr:.3g} [{p.lr_interval[0]:.3g}, "
+                  f"{p.lr_interval[1]:.3g}]   B {p.batch_tokens:.3g} [{p.batch_interval[0]:.3g}, "
+                  f"{p.batch_interval[1]:.3g}] tokens")
+    ratio = [STEP_LAW.predict(n_params=g.n_params, n_tokens=g.n_tokens).lr / g.lr for g in surface.groups]
+    inside = sum(g.lr_flat[0] <= r * g.lr <= g.lr_flat[1] for g, r in zip(surface.groups, ratio))
+    width = [g.lr_flat[1] / g.lr_flat[0] for g in surface.groups]
+    bwidth = [g.batch_flat[1] / g.batch_flat[0] for g in surface.groups]
+    print(f"  at the 17 groups: published lr / surface optimum {min(ratio):.2f} to {max(ratio):.2f} (median "
+          f"{np.median(ratio):.2f}); inside the 0.5% range in {inside} of 17; that range spans ×{min(width):.1f} to "
+          f"×{max(width):.1f} in lr (median ×{np.median(width):.1f}), ×{min(bwidth):.1f} to ×{max(bwidth):.1f} in batch")
+
+
 def moe() -> None:
     path = DATA / "moe_lr_bs_loss.csv"
     _header("MoE runs (16 groups: 4 configurations × 4 D, total N ≈ 2.15e9 for all), smooth loss")
@@ -148,6 +168,7 @@ def main() -> None:
             "n_params", "n_tokens", "lr", "batch_tokens", "loss")), batch_unit="tokens", labels=labels)
         pooled = refit(f"filter 0.25% dense + MoE ({what} N)", both, method="filter")
     why(smooth, boot, {"filter refit": authors, "pooled (total N)": pooled})
+    predictions(smooth, authors)
     moe()
 
 
