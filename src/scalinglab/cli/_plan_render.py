@@ -168,20 +168,24 @@ def _print_sweep(plan: Plan, sweep: list[dict[str, Any]], ex: dict[str, Any]) ->
 def _print_hyperparams(hp: dict[str, Any]) -> None:
     """The learning rate and batch size of a plan's hyperparameter rule, with its band, inputs and limits."""
     level = hp["level"]
+    banded = hp["learning_rate_interval"] is not None or hp["batch_tokens_interval"] is not None
     t = Table(title=f"Learning rate and batch size under rule {escape(hp['rule'])}", show_header=True)
-    for col, justify in (("quantity", "left"), ("value", "right"), (f"{level_label(level)} interval", "right")):
-        t.add_column(col, justify=justify)  # type: ignore[arg-type]
+    t.add_column("quantity")
+    t.add_column("value", justify="right")
+    if banded:
+        t.add_column(f"{level_label(level)} interval", justify="right")
 
     def iv(pair: Any, fmt: str) -> str:
         return "" if pair is None else f"[{format(pair[0], fmt)}, {format(pair[1], fmt)}]"
 
-    t.add_row("peak learning rate", f"{hp['learning_rate']:.3e}", iv(hp["learning_rate_interval"], ".3e"))
-    t.add_row("batch (tokens per step)", format_si(hp["batch_tokens"]),
-              "" if hp["batch_tokens_interval"] is None else
-              f"[{format_si(hp['batch_tokens_interval'][0])}, {format_si(hp['batch_tokens_interval'][1])}]")
+    rows = [("peak learning rate", f"{hp['learning_rate']:.3e}", iv(hp["learning_rate_interval"], ".3e")),
+            ("batch (tokens per step)", format_si(hp["batch_tokens"]), "" if hp["batch_tokens_interval"] is None else
+             f"[{format_si(hp['batch_tokens_interval'][0])}, {format_si(hp['batch_tokens_interval'][1])}]")]
     if hp["context"] is not None:
-        t.add_row(f"batch (sequences of {hp['context']:,} tokens)", f"{hp['batch_sequences']:,.0f}",
-                  iv(hp["batch_sequences_interval"], ",.0f"))
+        rows.append((f"batch (sequences of {hp['context']:,} tokens)", f"{hp['batch_sequences']:,.0f}",
+                     iv(hp["batch_sequences_interval"], ",.0f")))
+    for row in rows:
+        t.add_row(*(row if banded else row[:2]))
     console.print(t)
     band = "no interval: the rule has no published uncertainty" if hp["band"] == "none" else f"interval: {hp['band']}"
     console.print(f"[dim]rule inputs: {escape(hp['inputs_note'])}. {escape(band)}.[/]", highlight=False,
