@@ -31,6 +31,7 @@ import numpy as np
 from .._intervals import DEFAULT_LEVEL, central_interval, check_level
 from ..errors import ConfigError, DataError
 from ..flops import COUNTS, training_flops
+from ..laws._hparam_io import rule_to_dict
 from ..laws.base import Citation
 from ..laws.hyperparams import SYMBOLS, VARIABLES, HyperparamRule, PowerRule
 from ._hp_surface import MAX_COND, MIN_LEVELS, fit_surfaces, flat_ranges
@@ -100,8 +101,6 @@ class HparamFit:
         return not self.reasons
 
     def as_dict(self) -> dict[str, Any]:
-        from ..laws._hparam_io import rule_to_dict
-
         rule = rule_to_dict(self.rule)
         rule.pop("samples")
         return {"rule": rule, "method": self.method, "window": self.window, "flat_tol": self.flat_tol,
