@@ -59,6 +59,7 @@ COMMANDS: dict[str, str] = {
     "laws": "laws_cmd", "models": "models_cmd", "plan": "plan_cmd", "gpus": "hardware_cmd", "demo": "demo_cmd",
     "fit": "fit_cmd", "datasets": "datasets_cmd", "report": "report_cmd", "track": "track_cmd", "curves": "curves_cmd", "lab": "lab_cmd",
     "downstream": "downstream_cmd",
+    "fit-hparams": "hparams_cmd",
 }
 
 

@@ -57,6 +57,8 @@ def render(plan: Plan, extra: dict[str, Any]) -> None:
             f"{k.replace('_', ' ')} {_fmt_ref(k, v)}" for k, v in ref.items() if k not in _SAID_BY_HELD)))
     if plan.hold:
         console.print(_held(plan, extra.get("budget")))
+    if plan.hyperparams:
+        _print_hyperparams(plan.hyperparams)
     _print_resources(plan)
     if "config" in extra:
         cfg = extra["config"]
@@ -161,3 +163,32 @@ def _print_sweep(plan: Plan, sweep: list[dict[str, Any]], ex: dict[str, Any]) ->
         console.print(f"[dim]{escape(ex['model'])} ({format_si(ex['n_params'])} on {format_si(ex['n_tokens'])} tokens, "
                       f"{ex['tokens_per_param']:,.0f}:1) is the optimal recipe at its own loss if it serves "
                       f"≈{format_si(ex['implied_inference_tokens'])} tokens in its lifetime.[/]")
+
+
+def _print_hyperparams(hp: dict[str, Any]) -> None:
+    """The learning rate and batch size of a plan's hyperparameter rule, with its band, inputs and limits."""
+    level = hp["level"]
+    banded = hp["learning_rate_interval"] is not None or hp["batch_tokens_interval"] is not None
+    t = Table(title=f"Learning rate and batch size under rule {escape(hp['rule'])}", show_header=True)
+    t.add_column("quantity")
+    t.add_column("value", justify="right")
+    if banded:
+        t.add_column(f"{level_label(level)} interval", justify="right")
+
+    def iv(pair: Any, fmt: str) -> str:
+        return "" if pair is None else f"[{format(pair[0], fmt)}, {format(pair[1], fmt)}]"
+
+    rows = [("peak learning rate", f"{hp['learning_rate']:.3e}", iv(hp["learning_rate_interval"], ".3e")),
+            ("batch (tokens per step)", format_si(hp["batch_tokens"]), "" if hp["batch_tokens_interval"] is None else
+             f"[{format_si(hp['batch_tokens_interval'][0])}, {format_si(hp['batch_tokens_interval'][1])}]")]
+    if hp["context"] is not None:
+        rows.append((f"batch (sequences of {hp['context']:,} tokens)", f"{hp['batch_sequences']:,.0f}",
+                     iv(hp["batch_sequences_interval"], ",.0f")))
+    for row in rows:
+        t.add_row(*(row if banded else row[:2]))
+    console.print(t)
+    band = "no interval: the rule has no published uncertainty" if hp["band"] == "none" else f"interval: {hp['band']}"
+    console.print(f"[dim]rule inputs: {escape(hp['inputs_note'])}. {escape(band)}.[/]", highlight=False,
+                  soft_wrap=True)
+    if hp["outside"]:
+        console.print(f"[dim]extrapolated: {escape('; '.join(hp['outside']))}.[/]", highlight=False, soft_wrap=True)

@@ -1,5 +1,6 @@
-"""``scalinglab laws``: the catalog of published laws, and the training-curve laws (listed apart: they predict
-the loss along one run's learning-rate schedule, not ``L(N, D)``)."""
+"""``scalinglab laws``: the catalog of published laws, the training-curve laws (listed apart: they predict the
+loss along one run's learning-rate schedule, not ``L(N, D)``) and the hyperparameter rules (learning rate and
+batch size, not a loss)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from rich.table import Table
 
 from ..laws import DEFAULT_LAW, list_laws, resolve_law
 from ..laws.curves import CURVE_LAW_SCOPE, CURVE_LAWS, CurveLaw
+from ..laws.hyperparams import DEFAULT_HP_RULE, HP_RULE_SCOPE, HP_RULES, HyperparamRule
 from . import app
 from ._common import console, print_json, user_text
 
@@ -21,12 +23,14 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 
 @laws_app.callback(invoke_without_command=True)
 def laws_list(ctx: typer.Context, json: JsonOpt = False) -> None:
-    """List every law: name, family, formula, source; then the training-curve laws."""
+    """List every law: name, family, formula, source; then the training-curve laws and the hyperparameter
+    rules."""
     if ctx.invoked_subcommand is not None:
         return
     laws = list_laws()
     if json:
-        print_json([law.describe() for law in laws] + [law.describe() for law in CURVE_LAWS.values()])
+        print_json([law.describe() for law in laws] + [law.describe() for law in CURVE_LAWS.values()]
+                   + [rule.describe() for rule in HP_RULES.values()])
         return
     table = Table(title="Scaling laws (default marked *)")
     for col in ("name", "family", "formula", "source"):
@@ -45,6 +49,17 @@ def laws_list(ctx: typer.Context, json: JsonOpt = False) -> None:
     console.print(curves)
     console.print(f"[dim]Each training-curve law predicts {CURVE_LAW_SCOPE}. `scalinglab laws show multi-power` "
                   "prints one.[/]", highlight=False, soft_wrap=True)
+    hp = Table(title="Hyperparameter rules: learning rate η and batch size B (tokens), not a loss (default marked *)")
+    for col in ("name", "formula", "band", "source"):
+        hp.add_column(col, overflow="fold")
+    for rule in HP_RULES.values():
+        c = rule.citation
+        hp.add_row(rule.name + ("*" if rule.name == DEFAULT_HP_RULE else ""), rule.formula,
+                   "bootstrap" if rule.cov is not None or rule.samples is not None else "none",
+                   f"{c.authors.split(',')[0]} et al. {c.year}")
+    console.print(hp)
+    console.print(f"[dim]Each hyperparameter rule gives {HP_RULE_SCOPE}. `scalinglab laws show step-law` prints "
+                  "one.[/]", highlight=False, soft_wrap=True)
 
 
 @laws_app.command("show")
@@ -55,6 +70,9 @@ def laws_show(
     """Form, coefficients and source of one law."""
     if name in CURVE_LAWS:
         _show_curve_law(CURVE_LAWS[name], json)
+        return
+    if name in HP_RULES:
+        _show_hp_rule(HP_RULES[name], json)
         return
     law = resolve_law(name)
     info = law.describe()
@@ -99,3 +117,25 @@ def _show_curve_law(law: CurveLaw, json: bool) -> None:
     for label, key in (("notes", "notes"), ("predicts", "scope"), ("source", "citation")):
         if info[key]:
             console.print(f"[dim]{label}:[/] {info[key]}", highlight=False, soft_wrap=True)
+
+
+def _show_hp_rule(rule: HyperparamRule, json: bool) -> None:
+    """A hyperparameter rule: both power laws, coefficients, what N means, context, band, domain, source."""
+    info = rule.describe()
+    if json:
+        print_json(info)
+        return
+    console.print(f"[bold]{rule.name}[/]  (hyperparameter rule)", soft_wrap=True)
+    console.print(f"  {rule.formula}", highlight=False)
+    table = Table(show_header=True)
+    table.add_column("coefficient")
+    table.add_column("value", justify="right")
+    for k, v in info["coefficients"].items():
+        table.add_row(k, f"{v:.6g}")
+    console.print(table)
+    reads = ", ".join(f"{k} ({v})" for k, v in info["variables"].items())
+    domain = "; ".join(f"{k} {lo:.3g} to {hi:.3g}" for k, (lo, hi) in info["domain"].items()) or "not recorded"
+    for label, text in (("reads", reads), ("context", f"{rule.context} tokens per sequence"), ("band", info["band"]),
+                        ("data", domain), ("notes", rule.notes), ("gives", HP_RULE_SCOPE),
+                        ("source", info["citation"])):
+        console.print(f"[dim]{label}:[/] {text}", highlight=False, soft_wrap=True)

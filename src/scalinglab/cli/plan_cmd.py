@@ -22,6 +22,7 @@ from ..plan import (
     plan_target_loss,
     plan_unique_tokens,
 )
+from ..plan.hyperparams import with_hyperparams
 from ..plan.optimal import check_budget, resolve_plan_law
 from ..plan.resources import MAX_GPUS, with_hardware
 from . import app
@@ -105,6 +106,13 @@ def plan_cmd(
                                                   "(default) or 'usd'.")] = None,
     inference_mfu: Annotated[float | None, typer.Option("--inference-mfu", help="MFU while serving "
                                                         "(with --objective usd).")] = None,
+    hp_rule: Annotated[str, typer.Option("--hp-rule", metavar="RULE", help="Rule for the learning rate and batch "
+                                         "size: step-law (default), deepseek-llm (`scalinglab laws`), a rule file "
+                                         "from `scalinglab fit-hparams`, or none.")] = "step-law",
+    context: Annotated[int | None, typer.Option("--context", parser=whole("--context", minimum=1, maximum=1 << 24),
+                                                metavar="TOKENS", help="Tokens per sequence, to count the batch in "
+                                                "sequences (default: the rule's own, 2,048 for step-law, 4,096 for "
+                                                "deepseek-llm).")] = None,
     allow_unidentified: Annotated[bool, typer.Option("--allow-unidentified", help="Plan from a fitted law its "
                                                      "runs do not identify; every output is stamped NOT "
                                                      "IDENTIFIED.")] = False,
@@ -137,6 +145,11 @@ def plan_cmd(
                      objective or "flops", mfu, inference_mfu, hold or "loss", allow_unidentified, flag)
     _check_size(plan)
     plan = with_hardware(plan, hw.gpu, n_gpus=hw.n_gpus, mfu=mfu)
+    if hp_rule != "none":
+        plan = with_hyperparams(plan, hp_rule, context=context)
+    elif context is not None:
+        raise ConfigError(f"The '--context' option counts the batch of a hyperparameter rule in sequences; it has no "
+                          f"use with --hp-rule none. Got --context {context}.")
     extra: dict[str, Any] = {}
     if hw.from_file:
         extra["config"] = {"path": shown(hw.path), "used": hw.from_file}

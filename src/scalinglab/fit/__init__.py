@@ -1,6 +1,6 @@
 """Fitting scaling laws to training runs: loading runs, objectives, multi-start parametric fits
 (Approach 3), IsoFLOP profiles (Approach 2), the envelope of training curves (Approach 1), bootstrap
-intervals and extrapolation audits."""
+intervals and extrapolation audits; learning-rate and batch-size rules fitted to a sweep (:mod:`.hparams`)."""
 
 from .approach2 import Approach2Result, fit_approach2
 from .audit import AuditResult, audit
@@ -15,6 +15,8 @@ from .envelope import EnvelopeResult, fit_envelope
 from .objectives import LOSSES, chinchilla_log_predict, chinchilla_objective, penalty
 from .profiles import IsoFlopProfileResult, ProfileWarning, fit_isoflop_profiles
 from .fitter import ParametricFitter
+from ._hp_sweep import Sweep, load_sweep, sweep_from_arrays
+from .hparams import GroupOptimum, HparamFit, fit_hparams
 from .parametric import fit_chinchilla, start_grid
 from .pipeline import fit_law
 from .store_runs import StoreRuns, runs_from_store
@@ -31,4 +33,5 @@ __all__ = [
     "EnvelopeResult", "fit_envelope",
     "provenance", "save_fit", "StoreRuns", "runs_from_store", "fit_law",
     "TaskRuns", "read_task_runs", "fit_downstream", "DOWNSTREAM_METHODS", "ScoreFit", "fit_score_map",
+    "Sweep", "load_sweep", "sweep_from_arrays", "fit_hparams", "HparamFit", "GroupOptimum",
 ]

@@ -81,47 +81,48 @@ def build_law(family: str, name: str, co: dict[str, float], citation: Citation, 
     raise ConfigError(f"The 'family' field must be one of {', '.join(COEFFICIENTS)}. Got {_show(family)}.")
 
 
-def _file_error(rule: str, path: Path) -> ConfigError:
-    return ConfigError(f"The 'law' file must {rule}. Got {_show(str(path), 200)}.")
+def _file_error(rule: str, path: Path, name: str = "law") -> ConfigError:
+    return ConfigError(f"The {name!r} file must {rule}. Got {_show(str(path), 200)}.")
 
 
-def read_json(path: str | Path) -> Any:
-    """The JSON value in a law file; one ConfigError when it cannot be read, decoded or parsed."""
+def read_json(path: str | Path, name: str = "law") -> Any:
+    """The JSON value in a law file (or another JSON document: ``name`` is the parameter an error names); one
+    ConfigError when it cannot be read, decoded or parsed."""
     path = Path(path)
     try:
         mode = path.stat().st_mode
         if stat.S_ISDIR(mode):
-            raise _file_error("be a file, not a directory", path)
+            raise _file_error("be a file, not a directory", path, name)
         if not stat.S_ISREG(mode):  # a FIFO or device would block or never end
-            raise _file_error("be a regular file", path)
+            raise _file_error("be a regular file", path, name)
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise _file_error("exist", path) from None
+        raise _file_error("exist", path, name) from None
     except OSError as exc:  # permission denied, name too long, I/O error, ...
-        raise _file_error(f"be readable ({exc.strerror or type(exc).__name__})", path) from None
+        raise _file_error(f"be readable ({exc.strerror or type(exc).__name__})", path, name) from None
     try:
         text = raw.decode("utf-8-sig")  # a byte-order mark, which some editors write, is allowed
     except UnicodeDecodeError as exc:
         raise _file_error(f"be UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start} is not UTF-8)",
-                          path) from None
+                          path, name) from None
     def once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         d = dict(pairs)
         if len(d) < len(pairs):  # json.loads would keep the last of two values silently
             seen: set[str] = set()
             twice = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
-            raise _file_error(f"hold each field once ({_show(twice)} appears twice)", path)
+            raise _file_error(f"hold each field once ({_show(twice)} appears twice)", path, name)
         return d
 
     try:
         return json.loads(text, object_pairs_hook=once)
     except json.JSONDecodeError as exc:
-        raise _file_error(f"be valid JSON ({exc.msg}, line {exc.lineno})", path) from None
+        raise _file_error(f"be valid JSON ({exc.msg}, line {exc.lineno})", path, name) from None
     except ConfigError:  # a field given twice
         raise
     except RecursionError:
-        raise _file_error(f"nest arrays and objects at most {MAX_DEPTH} deep", path) from None
+        raise _file_error(f"nest arrays and objects at most {MAX_DEPTH} deep", path, name) from None
     except ValueError as exc:  # e.g. an integer of more than 4300 digits
-        raise _file_error(f"be valid JSON ({str(exc).splitlines()[0].split(':')[0]})", path) from None
+        raise _file_error(f"be valid JSON ({str(exc).splitlines()[0].split(':')[0]})", path, name) from None
 
 
 def _show(value: Any, limit: int = 60) -> str:

@@ -99,6 +99,11 @@ def get_law(name: str) -> Law:
         if name in CURVE_LAWS:
             raise ConfigError(f"The 'law' parameter must name a scaling law (see `scalinglab laws`). Got {name!r}, a "
                               f"training-curve law: {CURVE_LAW_SCOPE}.") from None
+        from .hyperparams import HP_RULE_SCOPE, HP_RULES
+
+        if name in HP_RULES:
+            raise ConfigError(f"The 'law' parameter must name a scaling law (see `scalinglab laws`). Got {name!r}, a "
+                              f"hyperparameter rule: {HP_RULE_SCOPE}.") from None
         raise ConfigError(
             f"The 'law' parameter must be one of {', '.join(_REGISTRY)} or a fitted-law .json file. "
             f"Got {name!r}."

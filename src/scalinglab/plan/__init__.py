@@ -4,13 +4,14 @@ a training recipe (:class:`Plan`)."""
 from ._types import Interval, Plan
 from .data import plan_unique_tokens
 from .downstream import plan_scores
+from .hyperparams import with_hyperparams
 from .inference import implied_inference_tokens, inference_sweep, plan_inference, tokens_for_loss
 from .optimal import optimal_split, plan_compute, plan_params, plan_target_loss
 
 __all__ = [
     "Plan", "Interval", "plan_compute", "plan_params", "plan_target_loss", "plan_inference",
     "inference_sweep", "implied_inference_tokens", "plan_unique_tokens", "optimal_split",
-    "tokens_for_loss", "with_hardware", "plan_scores",
+    "tokens_for_loss", "with_hardware", "plan_scores", "with_hyperparams",
 ]
 
 

@@ -60,6 +60,8 @@ class Plan:
     # hardware: cost (TrainingCost.as_dict()) and memory (training/inference) on the chosen GPUs
     cost: dict[str, Any] | None = None
     memory: dict[str, Any] | None = None
+    # learning rate and batch size from a hyperparameter rule (plan.hyperparams.with_hyperparams)
+    hyperparams: dict[str, Any] | None = None
     notes: tuple[str, ...] = ()
     # "NOT IDENTIFIED" when planned from a law its runs do not identify, on explicit request
     stamp: str = ""
@@ -89,7 +91,7 @@ class Plan:
         }
         d = asdict(self)
         for key in ("unique_tokens", "epochs", "effective_tokens", "effective_params", "inference_tokens",
-                    "inference_flops", "total_flops", "hold", "reference", "cost", "memory"):
+                    "inference_flops", "total_flops", "hold", "reference", "cost", "memory", "hyperparams"):
             if d[key] is not None:
                 out[key] = d[key]
         out["intervals"] = {k: {**asdict(v), "label": v.label} for k, v in self.intervals.items()}
