@@ -336,3 +336,19 @@ def test_property_random_and_damaged_bytes(scratch, raw, cut, flip):
     for content in (raw, valid[:cut], valid[:cut] + bytes([flip]) + valid[cut + 1:]):
         scratch.write_bytes(content)
         _assert_loads_or_refuses(scratch)
+
+
+def test_a_power_law_whose_scale_overflows_is_refused(scratch):
+    """Found by test_property_mutated_documents in a fresh clone: A = 1e308 with alpha = 0.05 and E = 0 made
+    Kaplan's x_c = A^(1/alpha) overflow when the coefficients were listed (an OverflowError, not one line)."""
+    import json
+
+    from scalinglab.laws.io import law_to_dict
+    from scalinglab.laws.registry import get_law
+
+    doc = law_to_dict(get_law("kaplan2020-c"))
+    doc["coefficients"]["A"] = 1e308
+    doc["coefficients"].pop("x_c", None)
+    scratch.write_text(json.dumps(doc))
+    with pytest.raises(ScalingLabError, match="x_c = A\\^\\(1/alpha\\), which must be finite"):
+        load_law(scratch)

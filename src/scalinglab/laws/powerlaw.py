@@ -6,12 +6,15 @@ Kaplan et al. (2020) write their one-variable laws as ``L = (x_c / x)^α``; that
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .._validate import check_choice, check_positive
+from ..errors import ConfigError
 from ..flops import log_training_flops
 from .base import Citation, Law, as_float_or_array
 from .family import FIT_CITATION, Family
@@ -35,6 +38,10 @@ def log_x(variable: str, log_n: Any, log_d: Any) -> np.ndarray:
             "flops": lambda: log_training_flops(log_n, log_d)}[variable]()
 
 
+#: the largest log of a float (ln of 1.8e308)
+_LOG_MAX = math.log(np.finfo(float).max)
+
+
 @dataclass(frozen=True, eq=False)
 class PowerLaw(Law):
     """``L(x) = E + A / x^alpha`` in one variable (``n_params``, ``n_tokens`` or ``flops``)."""
@@ -53,6 +60,9 @@ class PowerLaw(Law):
         check_positive("E", self.E, allow_zero=True)
         check_positive("A", self.A)
         check_positive("alpha", self.alpha)
+        if self.E == 0 and math.log(self.A) / self.alpha > _LOG_MAX:  # Kaplan's x_c = A^(1/α) must be a number
+            raise ConfigError(f"A power law without E has the scale x_c = A^(1/alpha), which must be finite. Got "
+                              f"A = {self.A:g}, alpha = {self.alpha:g}: x_c = 10^{math.log10(self.A) / self.alpha:.4g}.")
 
     @classmethod
     def from_scale(
