@@ -9,7 +9,6 @@ checks every field; a failure is one :class:`~scalinglab.errors.ConfigError` nam
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import numpy as np
 from .._io import write_atomic
 from ..errors import ConfigError
 from ..flops import CONVENTIONS, COUNTS
-from ._read import Checker, _join, _opt, read_json
+from ._read import Checker, _join, _opt, read_json, spec_path
 from .hyperparams import HP_RULES, VARIABLES, HyperparamRule, PowerRule, get_hp_rule
 
 __all__ = ["HP_FORMAT", "HP_FORMAT_VERSION", "rule_to_dict", "rule_from_dict", "save_rule", "load_rule",
@@ -137,18 +136,8 @@ def load_rule(path: str | Path) -> HyperparamRule:
 
 
 def hp_rule_path(spec: object) -> Path | None:
-    """The file a rule argument names, or None for a catalog name (a catalog name always means the catalog rule;
-    any other string names a file when it ends in ``.json``, holds a path separator or is an existing file)."""
-    if isinstance(spec, os.PathLike):
-        return Path(os.fsdecode(spec))
-    if not isinstance(spec, str) or spec in HP_RULES:
-        return None
-    if spec.endswith(".json") or any(sep and sep in spec for sep in ("/", os.sep, os.altsep)):
-        return Path(spec)
-    try:
-        return Path(spec) if Path(spec).is_file() else None
-    except (OSError, ValueError):
-        return None
+    """The file a rule argument names, or None for a catalog name (:func:`~scalinglab.laws._read.spec_path`)."""
+    return spec_path(spec, HP_RULES)
 
 
 def resolve_hp_rule(spec: str | Path | HyperparamRule) -> HyperparamRule:

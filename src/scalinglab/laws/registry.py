@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import reprlib
 from pathlib import Path
 
 from ..errors import ConfigError
+from ._read import spec_path
 from .base import JointLaw, Law
 from .chinchilla import (
     CHINCHILLA_FAMILY,
@@ -111,22 +111,9 @@ def get_law(name: str) -> Law:
 
 
 def law_path(spec: object) -> Path | None:
-    """The file a ``law`` argument names, or None when it names a catalog law (or is not a string or path).
-
-    A catalog name always means the catalog law, even where a file of that name exists, so a stray file in the
-    working directory never replaces a published law (write ``./epoch2024`` for such a file). Any other string
-    names a file when it ends in ``.json``, holds a path separator or is an existing file; a ``Path`` always does.
-    """
-    if isinstance(spec, os.PathLike):
-        return Path(os.fsdecode(spec))
-    if not isinstance(spec, str) or spec in _REGISTRY:
-        return None
-    if spec.endswith(".json") or any(sep and sep in spec for sep in ("/", os.sep, os.altsep)):
-        return Path(spec)
-    try:
-        return Path(spec) if Path(spec).is_file() else None
-    except (OSError, ValueError):  # a name too long for the file system, a NUL byte: not a file
-        return None
+    """The file a ``law`` argument names, or None when it names a catalog law (or is not a string or path);
+    see :func:`~scalinglab.laws._read.spec_path` (a catalog name always means the catalog law)."""
+    return spec_path(spec, _REGISTRY)
 
 
 def resolve_fitted(spec: str | Path | Law | FittedLaw | None) -> FittedLaw:
