@@ -102,8 +102,10 @@ def track_curve(steps: Any, loss: Any, lrs: Any, *, fit: CurveFit, final_step: i
     if final_step is not None and not (st[-1] <= final_step < lrs.size):
         raise ConfigError(f"The 'final_step' must lie between the last logged step ({int(st[-1])}) and the "
                           f"schedule's last step ({lrs.size - 1}). Got {final_step!r}.")
-    pts = predict_curve(fit, lrs, st, level=level)
-    pred, lower, upper = pts["loss"], pts["run_low"], pts["run_high"]
+    # one prediction on the drawn curve's steps, which hold every logged one: the points are read from it
+    curve = predict_curve(fit, lrs, _curve_steps(st, final_step or int(st[-1])), level=level)
+    at = np.searchsorted(curve["steps"], st)
+    pred, lower, upper = curve["loss"][at], curve["run_low"][at], curve["run_high"][at]
     dev = y / pred - 1.0
     outside = (y < lower) | (y > upper)
     k = min(st.size, max(3, int(np.ceil(recent_fraction * st.size))))
@@ -116,7 +118,6 @@ def track_curve(steps: Any, loss: Any, lrs: Any, *, fit: CurveFit, final_step: i
     band = (f"{level:.0%} run band of the {fit.law} law fitted on {len(fit.curves)} curve"
             f"{'s' if len(fit.curves) != 1 else ''} (refits, point scatter"
             f"{', error on an unseen schedule' if fit.transfer_sd else ''})")
-    curve = predict_curve(fit, lrs, _curve_steps(st, final_step or int(st[-1])), level=level)
     f_law = f_proj = f_int = None
     projection = "no projection: the schedule is known only up to the last logged step (give the whole schedule)"
     if final_step is not None:
