@@ -136,8 +136,12 @@ def curve_figure(fit: CurveFit, curves: Sequence[Curve], *, level: float = DEFAU
     residual is inside the grey). ``x_scale``: "linear" or "log" steps."""
     _check_band(check_fit(fit), band)
     check_choice("x_scale", x_scale, ("linear", "log"))
-    views = curve_views(fit, curves, level)
-    views.sort(key=lambda v: not v.fitted)  # fitted first, in the order given
+    return _figure(fit, curve_views(fit, curves, level), level, band, x_scale)
+
+
+def _figure(fit: CurveFit, views: list[CurveView], level: float, band: str, x_scale: str) -> Any:
+    """:func:`curve_figure` drawn from the curves' views (checked and predicted)."""
+    views = sorted(views, key=lambda v: not v.fitted)  # fitted first, in the order given
     n = len(views)
     ncols = min(3, n)
     nrows = math.ceil(n / ncols)
@@ -234,7 +238,11 @@ def curve_section(fit: CurveFit, curves: Sequence[Curve], *, level: float = DEFA
     from :func:`~scalinglab.fit.curves.curve_metrics`, the final loss logged and predicted with its ``band``),
     the held-out schedules' summary, and ``figure_html`` (the rendered :func:`curve_figure`) at the end."""
     _check_band(check_fit(fit), band)
-    views = curve_views(fit, curves, level)
+    return _section(fit, curve_views(fit, curves, level), level, band, figure_html)
+
+
+def _section(fit: CurveFit, views: list[CurveView], level: float, band: str, figure_html: str) -> str:
+    """:func:`curve_section` written from the curves' views (checked and predicted)."""
     law = get_curve_law(fit.law)
     label = curve_band_label(fit, band, level)
     rows = []
@@ -279,9 +287,10 @@ def report_section(figure: Callable[[str, Any, str, str], str], fit: CurveFit, c
                    level: float) -> str:
     """:func:`curve_section` with :func:`curve_figure` rendered by ``figure(name, fig, caption, source)`` (the
     report's figure collector)."""
-    fig = curve_figure(fit, curves, level=level)
+    views = curve_views(fit, curves, level)  # predicted once, for the figure and the table
+    fig = _figure(fit, views, level, "run", "linear")
     caption = ("<b>Training curves.</b> Logged loss of each schedule (filled dots: fitted; hollow: held out) against "
                f"the {esc(fit.law)} law's prediction (line) and the {esc(curve_band_label(fit, 'run', level))}; "
                "below, per schedule, predicted / logged − 1 with that band in the same terms (grey).")
-    return curve_section(fit, curves, level=level,
-                         figure_html=figure("curves", fig, caption, f"scalinglab.fit.curves ({fit.law} fit)"))
+    return _section(fit, views, level, "run",
+                    figure("curves", fig, caption, f"scalinglab.fit.curves ({fit.law} fit)"))
