@@ -79,18 +79,23 @@ def laws_show(
     if json:
         print_json(info)
         return
-    console.print(f"[bold]{user_text(law.name)}[/]  ({user_text(law.family)})", soft_wrap=True)
-    console.print(f"  {user_text(law.formula)}", highlight=False)
-    table = Table(show_header=True)
-    table.add_column("coefficient")
-    table.add_column("value", justify="right")
-    for k, v in info["coefficients"].items():
-        table.add_row(user_text(k, 80), f"{v:.6g}")
-    console.print(table)
+    _head(law.name, law.family, law.formula, info["coefficients"])
     # soft_wrap: long text goes to the terminal as it is (rich's own folding of a long word is quadratic)
     console.print(f"[dim]source:[/] {user_text(info['citation'])}", highlight=False, soft_wrap=True)
     if law.notes:
         console.print(f"[dim]notes:[/] {user_text(law.notes)}", highlight=False, soft_wrap=True)
+
+
+def _head(name: str, kind: str, formula: str, coefficients: dict[str, float]) -> None:
+    """The name, its kind, the formula and a table of its coefficients (every string escaped for rich)."""
+    console.print(f"[bold]{user_text(name)}[/]  ({user_text(kind)})", soft_wrap=True)
+    console.print(f"  {user_text(formula)}", highlight=False)
+    table = Table(show_header=True)
+    table.add_column("coefficient")
+    table.add_column("value", justify="right")
+    for k, v in coefficients.items():
+        table.add_row(user_text(k, 80), f"{v:.6g}")
+    console.print(table)
 
 
 def _show_curve_law(law: CurveLaw, json: bool) -> None:
@@ -125,14 +130,7 @@ def _show_hp_rule(rule: HyperparamRule, json: bool) -> None:
     if json:
         print_json(info)
         return
-    console.print(f"[bold]{rule.name}[/]  (hyperparameter rule)", soft_wrap=True)
-    console.print(f"  {rule.formula}", highlight=False)
-    table = Table(show_header=True)
-    table.add_column("coefficient")
-    table.add_column("value", justify="right")
-    for k, v in info["coefficients"].items():
-        table.add_row(k, f"{v:.6g}")
-    console.print(table)
+    _head(rule.name, "hyperparameter rule", rule.formula, info["coefficients"])
     reads = ", ".join(f"{k} ({v})" for k, v in info["variables"].items())
     domain = "; ".join(f"{k} {lo:.3g} to {hi:.3g}" for k, (lo, hi) in info["domain"].items()) or "not recorded"
     for label, text in (("reads", reads), ("context", f"{rule.context} tokens per sequence"), ("band", info["band"]),
