@@ -17,7 +17,8 @@ import numpy as np
 from .._io import write_atomic
 from ..errors import ConfigError
 from ..flops import CONVENTIONS, COUNTS
-from ._read import Checker, _join, _opt, read_json, spec_path
+from ._read import Checker, _join, _opt, read_json
+from ._spec import spec_path
 from .hyperparams import HP_RULES, VARIABLES, HyperparamRule, PowerRule, get_hp_rule
 
 __all__ = ["HP_FORMAT", "HP_FORMAT_VERSION", "rule_to_dict", "rule_from_dict", "save_rule", "load_rule",
@@ -136,7 +137,7 @@ def load_rule(path: str | Path) -> HyperparamRule:
 
 
 def hp_rule_path(spec: object) -> Path | None:
-    """The file a rule argument names, or None for a catalog name (:func:`~scalinglab.laws._read.spec_path`)."""
+    """The file a rule argument names, or None for a catalog name (:func:`~scalinglab.laws._spec.spec_path`)."""
     return spec_path(spec, HP_RULES)
 
 

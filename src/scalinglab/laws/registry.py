@@ -6,7 +6,7 @@ import reprlib
 from pathlib import Path
 
 from ..errors import ConfigError
-from ._read import spec_path
+from ._spec import spec_path
 from .base import JointLaw, Law
 from .chinchilla import (
     CHINCHILLA_FAMILY,
@@ -112,7 +112,7 @@ def get_law(name: str) -> Law:
 
 def law_path(spec: object) -> Path | None:
     """The file a ``law`` argument names, or None when it names a catalog law (or is not a string or path);
-    see :func:`~scalinglab.laws._read.spec_path` (a catalog name always means the catalog law)."""
+    see :func:`~scalinglab.laws._spec.spec_path` (a catalog name always means the catalog law)."""
     return spec_path(spec, _REGISTRY)
 
 
