@@ -129,3 +129,19 @@ def test_cli_demo_outside_a_terminal_shows_the_sweep_progress(run, fake_lab, mon
     assert code == 0, err
     assert "The lab" in out and "\x1b[" not in out + err
     assert re.search(r"sweep 'demo': 1/1 runs done, \d+ s elapsed · run [0-9a-f]{16} done", err), err
+
+
+def test_cli_lab_pair_trains_both_variants_into_one_store(run, fake_lab, tmp_path):
+    store = tmp_path / "pair.db"
+    code, out, err = run("lab", "pair", "--store", str(store), "--preset", "smoke", "--a", "lr_scale=1",
+                         "--b", "lr_scale=3", "--name", "lr", "--workers", "1", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert set(doc["pair"]) == {"lr-a", "lr-b"}
+    assert doc["pair"]["lr-b"]["variant"] == {"lr_scale": 3.0}
+    assert "--a-sweep lr-a --b-sweep lr-b" in doc["compare"]
+    with Store(store, readonly=True) as s:
+        assert {x["name"] for x in s.sweeps()} == {"lr-a", "lr-b"}
+        assert s.status("lr-a")["done"] == s.status("lr-b")["done"] == s.status("lr-a")["total"] > 0
+    code, out, err = run("lab", "pair", "--store", str(store), "--a", "lr=1e-3", "--b", "lr=1e-3")
+    assert code == 1 and "must differ" in err and "Traceback" not in err

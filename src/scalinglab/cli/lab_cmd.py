@@ -12,6 +12,7 @@ from rich.table import Table
 from .._units import parse_quantity
 from ..errors import ConfigError, ScalingLabError
 from ..lab.executors import EXECUTORS, check_lab_dependencies, check_sweep_options, run_sweep
+from ..lab.paired import paired_sweeps, parse_variant, variant_label
 from ..lab.registry import register_sweep
 from ..lab.schedule_sweep import SCHEDULE_PRESETS, schedule_preset
 from ..lab.sweep import CPU_1THREAD, PRESETS, Sweep, estimate_seconds, load_sweep_file, preset_sweep
@@ -138,21 +139,35 @@ def sweep_command(
     if executor == "local":
         _require_torch()
     sweep = _design(preset, budgets, file, name)
+    summary, runs = _run(store, sweep, executor, workers, threads, address, retry_failed)
+    purpose = _purpose(preset, file)
+    failures = [r for r in runs if r["status"] == "failed"]
+    if json:
+        print_json({**_summary_json(summary, store, runs), "purpose": purpose})
+    else:
+        _print_summary(summary, store, purpose, runs, curves=sweep.spec.get("kind") == "schedules")
+    _raise_failures(summary, store, failures)
+
+
+def _run(store: str, sweep: Sweep, executor: str, workers: int, threads: int, address: str | None,
+         retry_failed: bool) -> tuple[Any, list[dict[str, Any]]]:
+    """Register ``sweep`` in ``store``, train what it lacks (with a progress display) and read its runs back."""
     stored = register_sweep(store, sweep, retry_failed=retry_failed)
     with sweep_progress(err_console, stored, workers, sweep.name) as display:
         summary = run_sweep(store, sweep.name, executor=executor, workers=workers, threads_per_worker=threads,
                             address=address, progress=display)
-    purpose = _purpose(preset, file)
     with Store(store, readonly=True) as db:
-        runs = db.runs(None, sweep=summary.sweep)
-    failures = [r for r in runs if r["status"] == "failed"]
-    if json:
-        print_json({"sweep": summary.sweep, "executor": summary.executor, "workers": summary.workers,
-                    "trained": summary.trained, "failed": summary.failed, "seconds": summary.seconds,
-                    "counts": summary.counts, "store": store, "purpose": purpose,
-                    "failures": [{"run_hash": r["run_hash"], "error": r["error"]} for r in failures]})
-    else:
-        _print_summary(summary, store, purpose, runs, curves=sweep.spec.get("kind") == "schedules")
+        return summary, db.runs(None, sweep=summary.sweep)
+
+
+def _summary_json(summary: Any, store: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"sweep": summary.sweep, "executor": summary.executor, "workers": summary.workers,
+            "trained": summary.trained, "failed": summary.failed, "seconds": summary.seconds,
+            "counts": summary.counts, "store": store,
+            "failures": [{"run_hash": r["run_hash"], "error": r["error"]} for r in runs if r["status"] == "failed"]}
+
+
+def _raise_failures(summary: Any, store: str, failures: list[dict[str, Any]]) -> None:
     if failures:  # an unfinished sweep is not a success: its finished runs stay in the store
         c = summary.counts
         fix = (f"once the cause is fixed (errors: scalinglab lab status --store {store}), train them again by adding "
@@ -164,8 +179,48 @@ def sweep_command(
                               f"{c['done']} done are kept in {store}; " + fix)
 
 
-def _print_summary(summary: Any, store: str, purpose: str, runs: list[dict[str, Any]], *, curves: bool = False
-                   ) -> None:
+@lab_app.command("pair")
+def pair_command(
+    store: Annotated[str, typer.Option("--store", help="SQLite run store (created if missing).")],
+    a: Annotated[str, typer.Option("--a", help="Variant a: KEY=VALUE[,KEY=VALUE] (lr, lr_scale, aspect_ratio, "
+                                               "schedule, weight_decay, batch_size, ...; docs/compare.md).")],
+    b: Annotated[str, typer.Option("--b", help="Variant b, the same way.")],
+    preset: Annotated[str, typer.Option("--preset", help=f"IsoFLOP preset: {', '.join(sorted(PRESETS))}.")] = "demo",
+    budgets: BudgetsOpt = None, name: Annotated[str | None, typer.Option(
+        "--name", help="Name of the pair: its sweeps are NAME-a and NAME-b (default PRESET-pair).")] = None,
+    workers: WorkersOpt = 2,
+    threads: Annotated[int, typer.Option("--threads", min=1, help="Torch threads per worker.")] = 1,
+    executor: Annotated[str, typer.Option("--executor", help=f"{' or '.join(EXECUTORS)}.")] = "local",
+    address: Annotated[str | None, typer.Option("--address", help="Ray cluster, e.g. ray://head:10001.")] = None,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Train failed runs again.")] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Train two variants on the same IsoFLOP budgets (sweeps NAME-a and NAME-b), to compare by their curves."""
+    check_sweep_options(executor, workers, threads, address, EXECUTORS)
+    values = [parse_quantity(x.strip(), "budgets") for item in budgets or [] for x in item.split(",") if x.strip()]
+    over_a, over_b = parse_variant(a, "a"), parse_variant(b, "b")
+    sweep_a, sweep_b, notes = paired_sweeps(preset, over_a, over_b, name=name, budgets=values or None)
+    if executor == "local":
+        _require_torch()
+    results = [(s, *_run(store, s, executor, workers, threads, address, retry_failed)) for s in (sweep_a, sweep_b)]
+    compare = (f"scalinglab compare {store} {store} --a-sweep {sweep_a.name} --b-sweep {sweep_b.name} "
+               "--n-bootstrap 200")
+    if json:
+        print_json({"pair": {s.name: {**_summary_json(summary, store, runs), "variant": s.spec["variant"]}
+                             for s, summary, runs in results}, "notes": list(notes), "compare": compare})
+    else:
+        for s, summary, runs in results:
+            console.print(escape(f"variant {s.name[-1]}: {variant_label(s.spec['variant'])}"), highlight=False)
+            _print_summary(summary, store, "", runs, fit_hint=False)
+        for note in (*notes, PRESETS[preset].purpose):
+            console.print(f"[yellow]{escape(note)}[/]")
+        console.print(escape(f"compare them: {compare}"), highlight=False)
+    for s, summary, runs in results:
+        _raise_failures(summary, store, [r for r in runs if r["status"] == "failed"])
+
+
+def _print_summary(summary: Any, store: str, purpose: str, runs: list[dict[str, Any]], *, curves: bool = False,
+                   fit_hint: bool = True) -> None:
     c = summary.counts
     stale = sum(r["stale"] for r in runs)
     console.print(escape(f"sweep {summary.sweep!r}: trained {summary.trained} run(s) in {_minutes(summary.seconds)}; "
@@ -181,7 +236,7 @@ def _print_summary(summary: Any, store: str, purpose: str, runs: list[dict[str, 
     if c["done"] == c["total"] and curves:
         console.print(escape(f"its curves: scalinglab.fit.store_curves.curves_from_store({store!r}, "
                              f"sweep={summary.sweep!r}) into fit_curves (docs/curves.md)"), highlight=False)
-    elif c["done"] == c["total"]:
+    elif c["done"] == c["total"] and fit_hint:
         console.print(escape(f"fit it: scalinglab fit --store {store} --n-bootstrap 100"), highlight=False)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import ConfigError
 from .config import ModelShape, TrainConfig
 from .corpus import BUNDLED, tokenizer_vocab_size
+from .mix import check_mix
 
 __all__ = ["SweepFileRun", "read_sweep_file"]
 
@@ -148,6 +149,8 @@ class _Checker:
         budget, holdout = merged.pop("budget", None), merged.pop("holdout", False)
         try:
             cfg = TrainConfig(**{**merged, "shape": ModelShape(**merged["shape"])})
+            if cfg.mix:
+                check_mix(cfg.corpus, cfg.mix)  # the parts it names exist, before anything trains
         except ConfigError as exc:  # a rule across fields (d_model divisible by n_heads)
             raise ConfigError(f"Run {i} in the sweep file {str(self.path)!r}: {exc}") from None
         return cfg, budget, holdout

@@ -200,11 +200,20 @@ class TokenData:
     train: np.ndarray
     val: np.ndarray
     vocab_size: int
+    # a data mix (scalinglab.lab.mix): the training stream is parts laid end to end, ``bounds`` their offsets
+    # (len(weights) + 1 of them), and each training window is drawn from one part chosen with ``weights``
+    bounds: tuple[int, ...] = ()
+    weights: tuple[float, ...] = ()
 
     def batch(self, split: str, batch_size: int, context: int, rng: np.random.Generator
               ) -> tuple[np.ndarray, np.ndarray]:
         """``batch_size`` random windows of ``split``: inputs and next-token targets, both (B, context) int64."""
         data = self._stream(split, context)
+        if split == "train" and self.weights:
+            part = rng.choice(len(self.weights), size=batch_size, p=np.asarray(self.weights))
+            lo, hi = np.asarray(self.bounds[:-1])[part], np.asarray(self.bounds[1:])[part]
+            starts = lo + (rng.random(batch_size) * (hi - lo - context)).astype(np.int64)  # window inside its part
+            return self._windows(data, starts, context)
         starts = rng.integers(0, len(data) - context, size=batch_size)
         return self._windows(data, starts, context)
 

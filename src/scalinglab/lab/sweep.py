@@ -302,27 +302,35 @@ PRESETS: dict[str, _Preset] = {
 }
 
 
-def preset_sweep(preset: str, *, budgets: Any = None, name: str | None = None) -> Sweep:
-    """The sweep of a named preset (see :data:`PRESETS`); ``budgets`` overrides the preset's budgets.
+def preset_sweep(preset: str, *, budgets: Any = None, name: str | None = None, aspect_ratio: float | None = None,
+                 batch_size: int | None = None) -> Sweep:
+    """The sweep of a named preset (see :data:`PRESETS`); ``budgets`` overrides the preset's budgets,
+    ``aspect_ratio`` the lab's shapes (:data:`LAB_ASPECT_RATIO`) and ``batch_size`` the preset's (the batch still
+    halves for runs too short to take enough steps).
 
     The holdout run sits at 3× the largest budget (or the preset's holdout budget), at its centre size N₀.
     """
     if preset not in PRESETS:
         raise ConfigError(f"The 'preset' parameter must be one of {sorted(PRESETS)}. Got {preset!r}.")
     p = PRESETS[preset]
+    if batch_size is not None:
+        p = replace(p, batch_size=int(check_positive("batch_size", batch_size)))
+    ratio = LAB_ASPECT_RATIO if aspect_ratio is None else float(check_positive("aspect_ratio", aspect_ratio))
     if budgets is not None:
         p = replace(p, budgets=tuple(float(b) for b in np.atleast_1d(budgets)),
                     holdout_budget=3.0 * max(float(b) for b in np.atleast_1d(budgets)))
     name = name or preset
     common = {"tag": name, "eval_tokens": p.eval_tokens, "eval_every_frac": p.eval_every_frac}
     grid = isoflop_grid(p.budgets, p.shapes_per_budget, span=p.span, tokens_per_param=p.tokens_per_param,
-                        batch_size=p.batch_size, **common)
+                        batch_size=p.batch_size, aspect_ratio=ratio, **common)
     n0 = float(params_at_ratio(p.tokens_per_param, p.holdout_budget))
-    shape = shape_for_params(n0)
+    shape = shape_for_params(n0, aspect_ratio=ratio)
     holdout = _planned(shape, tokens_for_flops(shape.scaling_params(), p.holdout_budget),
                        batch_size=p.batch_size, min_steps=50, min_batch_size=4, budget=p.holdout_budget,
                        role="holdout", tag=name, train_kwargs={k: v for k, v in common.items() if k != "tag"})
     spec = {"kind": "isoflop", "preset": preset, "budgets": list(p.budgets),
             "shapes_per_budget": p.shapes_per_budget, "span": p.span, "tokens_per_param": p.tokens_per_param,
-            "holdout_budget": p.holdout_budget}
+            "holdout_budget": p.holdout_budget,
+            **({"aspect_ratio": ratio} if aspect_ratio is not None else {}),
+            **({"batch_size": p.batch_size} if batch_size is not None else {})}
     return Sweep(name, (*grid, holdout), spec)

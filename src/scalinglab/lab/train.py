@@ -34,6 +34,7 @@ from ..errors import ConfigError
 from ._torch import torch
 from .config import Checkpoint, RunResult, TrainConfig, TrainPoint
 from .corpus import TokenData, load_token_data
+from .mix import load_mixed_token_data
 from .model import GPT
 from .schedule import LR_BASE, LR_EXPONENT, LR_MAX, LR_REF_WIDTH, default_lr, peak_lr, run_schedule
 
@@ -125,7 +126,7 @@ def train(cfg: TrainConfig, *, store: CheckpointSink | None = None, progress: Pr
         ``"cpu"`` or ``"cuda"``; default CUDA when available (with bf16 autocast), else CPU (float32).
     """
     shape = cfg.shape
-    data = load_token_data(cfg.corpus, cfg.tokenizer)
+    data = load_mixed_token_data(cfg.corpus, cfg.mix) if cfg.mix else load_token_data(cfg.corpus, cfg.tokenizer)
     if shape.vocab_size < data.vocab_size:
         raise ConfigError(f"The 'vocab_size' parameter must be >= {data.vocab_size} for tokenizer "
                           f"{cfg.tokenizer!r}. Got {shape.vocab_size}.")

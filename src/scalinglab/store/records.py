@@ -26,13 +26,13 @@ from ..errors import ConfigError
 from ..flops import Architecture, attention_flops_per_token, training_flops
 
 __all__ = ["SCALING_GROUPS", "LR_SCHEDULES", "scaling_n", "ModelShape", "TrainConfig", "RunResult", "Checkpoint",
-           "TrainPoint"]
+           "TrainPoint", "mix_weights"]
 
 SCALING_GROUPS: tuple[str, ...] = ("attention", "mlp", "norm", "output")
 #: the learning-rate schedules a lab run may follow (:func:`scalinglab.lab.schedule.run_schedule` builds them)
 LR_SCHEDULES: tuple[str, ...] = ("cosine", "wsd", "constant", "step")
 #: fields added after runs were first stored: left out of the hash at their defaults, so those runs keep theirs
-_LATER_FIELDS: tuple[str, ...] = ("schedule", "decay_frac")
+_LATER_FIELDS: tuple[str, ...] = ("schedule", "decay_frac", "mix")
 
 
 def scaling_n(counts: Mapping[str, int]) -> int:
@@ -161,6 +161,7 @@ class TrainConfig:
     tag: str = ""  # free label (e.g. sweep name); part of the hash so sweeps do not collide
     schedule: str = "cosine"  # one of LR_SCHEDULES
     decay_frac: float = 0.2  # wsd and step: the share of the steps in the final decay
+    mix: str = ""  # a data mix of the corpus's parts, PART:WEIGHT[+PART:WEIGHT...] (scalinglab.lab.mix)
 
     def __post_init__(self) -> None:
         if not isinstance(self.shape, ModelShape):
@@ -178,10 +179,15 @@ class TrainConfig:
             v = _real(f, getattr(self, f))
             if not 0 <= v <= 1:
                 raise ConfigError(f"The {f!r} parameter must be in [0, 1]. Got {v!r}.")
-        for f in ("corpus", "tokenizer", "tag"):
+        for f in ("corpus", "tokenizer", "tag", "mix"):
             if not isinstance(getattr(self, f), str):
                 raise ConfigError(f"The {f!r} parameter must be a string. Got {getattr(self, f)!r}.")
         check_choice("schedule", self.schedule, LR_SCHEDULES)
+        if self.mix:
+            mix_weights(self.mix)
+            if self.tokenizer != "bytes":
+                raise ConfigError(f"The 'mix' parameter needs the bytes tokenizer (a BPE vocabulary is trained on one "
+                                  f"text, not per part). Got tokenizer {self.tokenizer!r}.")
         decay = _real("decay_frac", self.decay_frac)
         if not 0 < decay <= 1:
             raise ConfigError(f"The 'decay_frac' parameter must be in (0, 1]. Got {self.decay_frac!r}.")
@@ -236,12 +242,31 @@ class TrainConfig:
     def config_hash(self) -> str:
         """Stable 16-hex-digit hash of the resolved config (sorted-key JSON).
 
-        Fields added later (``schedule``, ``decay_frac``) count only when they differ from their defaults, so
+        Fields added later (``schedule``, ``decay_frac``, ``mix``) count only when they differ from their defaults, so
         a cosine run keeps the hash it had before schedules could be chosen, and a sweep still finds it.
         """
         d = {k: v for k, v in self.as_dict().items() if k not in _LATER_FIELDS or v != _field_default(k)}
         blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def mix_weights(text: str) -> dict[str, float]:
+    """``PART:WEIGHT[+PART:WEIGHT...]`` → {part: weight / total}; one :class:`ConfigError` naming what is wrong."""
+    out: dict[str, float] = {}
+    for item in str(text).split("+"):
+        part, colon, weight = (x.strip() for x in item.partition(":"))
+        try:
+            w = float(weight) if colon and part else math.nan
+        except ValueError:
+            w = math.nan
+        if not (math.isfinite(w) and w > 0):
+            raise ConfigError(f"The 'mix' parameter must be PART:WEIGHT[+PART:WEIGHT...] with weights > 0 (e.g. "
+                              f"comedies:2+tragedies:1). Got {text!r}.")
+        if part in out:
+            raise ConfigError(f"The 'mix' parameter must name each part once. Got {part!r} twice in {text!r}.")
+        out[part] = w
+    total = sum(out.values())
+    return {k: v / total for k, v in out.items()}
 
 
 def _field_default(name: str) -> Any:
