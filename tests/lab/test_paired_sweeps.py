@@ -100,3 +100,26 @@ def test_mix_errors_name_the_part_and_the_rule():
     # a mix is part of the run's identity (a run without one keeps its old hash: tests/lab/test_config.py)
     plain = TrainConfig(shape=shape, n_tokens=4096)
     assert plain.config_hash() != TrainConfig(shape=shape, n_tokens=4096, mix="comedies:1").config_hash()
+
+
+def test_hp_rule_variant_sets_each_runs_rate_and_batch_from_the_rule():
+    from scalinglab.laws import get_hp_rule
+    from scalinglab.lab.paired import rule_settings
+
+    a, b, notes = paired_sweeps("demo", parse_variant("default"), parse_variant("hp_rule=deepseek-llm"))
+    assert a.spec["variant"] == {} and b.spec["variant"] == {"hp_rule": "deepseek-llm"}
+    rule = get_hp_rule("deepseek-llm")
+    for ra, rb in zip(a.runs, b.runs, strict=True):
+        assert rb.config.shape == ra.config.shape
+        # DeepSeek LLM: lr = 0.3118·C^-0.125, B = 0.292·C^0.3271 tokens, C = M·D with its M per token
+        lr, batch, _ = rule_settings(ra.config, rule)  # at the preset's D, before rounding to whole steps
+        assert rb.config.lr == pytest.approx(lr) and rb.config.batch_size == batch
+        step = batch * rb.config.shape.context
+        assert rb.config.n_tokens % step == 0 and abs(rb.config.n_tokens - ra.config.n_tokens) <= step / 2
+    c = rule.predict(flops=1e12).lr / rule.predict(flops=1e11).lr
+    assert c == pytest.approx(10 ** -0.125, rel=1e-3)  # the rule's own exponent, as the lab applies it
+    # Step Law at the lab's sizes: D far below its data, said in a note
+    _, _, notes = paired_sweeps("demo", parse_variant("default"), parse_variant("hp_rule=step-law"))
+    assert len(notes) == 1 and "outside its data" in notes[0]
+    with pytest.raises(ConfigError, match="alone"):
+        parse_variant("hp_rule=step-law,lr=1e-3")

@@ -5,6 +5,9 @@ A variant is a few overrides of the preset's runs, written ``KEY=VALUE[,KEY=VALU
 
 - ``lr=3e-3``: one peak learning rate for every size; ``lr_scale=3``: the lab's width rule
   (:func:`~scalinglab.lab.schedule.default_lr`) times 3, so each size keeps its own rate;
+- ``hp_rule=step-law`` (or ``deepseek-llm``, or a rule file from ``scalinglab fit-hparams``): each run's peak
+  learning rate and batch size from the rule at its N and D (:func:`rule_settings`), instead of the lab's width
+  rule and the preset's batch;
 - ``aspect_ratio=64``: the shapes (``d_model ≈ aspect_ratio · n_layers``): wide and shallow against narrow and deep;
 - ``schedule=wsd``, ``decay_frac``, ``warmup_frac``, ``min_lr_ratio``, ``weight_decay``, ``grad_clip``,
   ``batch_size``: any other training option of :class:`~scalinglab.lab.config.TrainConfig`;
@@ -25,18 +28,20 @@ from dataclasses import replace
 from typing import Any
 
 from ..errors import ConfigError
+from ..flops import flops_per_token
+from ..laws import HyperparamRule, resolve_hp_rule
 from .config import TrainConfig
 from .mix import check_mix
 from .schedule import default_lr
 from .sweep import PRESETS, PlannedRun, Sweep, preset_sweep
 
-__all__ = ["VARIANT_KEYS", "parse_variant", "paired_sweeps", "variant_label"]
+__all__ = ["VARIANT_KEYS", "parse_variant", "paired_sweeps", "variant_label", "rule_settings"]
 
 #: what a variant may change, and the kind of its value
 VARIANT_KEYS: dict[str, type] = {
     "lr": float, "lr_scale": float, "aspect_ratio": float, "schedule": str, "decay_frac": float,
     "warmup_frac": float, "min_lr_ratio": float, "weight_decay": float, "grad_clip": float, "batch_size": int,
-    "corpus": str, "tokenizer": str, "mix": str,
+    "corpus": str, "tokenizer": str, "mix": str, "hp_rule": str,
 }
 _TEXT_KEYS = ("corpus", "tokenizer")
 
@@ -44,6 +49,8 @@ _TEXT_KEYS = ("corpus", "tokenizer")
 def parse_variant(text: str, side: str = "a") -> dict[str, Any]:
     """``KEY=VALUE[,KEY=VALUE...]`` → overrides; one :class:`ConfigError` naming the side, key and value."""
     out: dict[str, Any] = {}
+    if str(text).strip() == "default":  # the preset as it is
+        return out
     for item in (p.strip() for p in str(text).split(",")):
         if not item:
             continue
@@ -64,6 +71,9 @@ def parse_variant(text: str, side: str = "a") -> dict[str, Any]:
                                                                               "min_lr_ratio") and parsed == 0):
             raise ConfigError(f"The {key!r} setting of variant {side!r} must be a finite number > 0. Got {value!r}.")
         out[key] = parsed
+    if "hp_rule" in out and {"lr", "lr_scale", "batch_size"} & set(out):
+        raise ConfigError(f"Variant {side!r} must set 'hp_rule' alone among lr, lr_scale and batch_size: the rule "
+                          f"sets the learning rate and the batch.")
     if "lr" in out and "lr_scale" in out:
         raise ConfigError(f"Variant {side!r} must set 'lr' or 'lr_scale', not both: 'lr' fixes one rate for every "
                           f"size, 'lr_scale' scales each size's width-rule rate.")
@@ -76,11 +86,37 @@ def variant_label(overrides: dict[str, Any]) -> str:
         "the preset's defaults"
 
 
+def rule_settings(cfg: TrainConfig, rule: HyperparamRule) -> tuple[float, int, tuple[str, ...]]:
+    """The peak learning rate and batch (sequences of the run's context) ``rule`` gives the run, and what lies
+    outside the rule's data.
+
+    The rule reads N as it counts it (non-embedding parameters: the lab's N less its output projection; else the
+    lab's N) and C in its convention (``flops_per_token`` of the shape × D); the batch in tokens is rounded to
+    whole sequences, at least one.
+    """
+    shape, d = cfg.shape, float(cfg.n_tokens)
+    counts = shape.param_counts()
+    inputs: dict[str, float] = {}
+    if "n_params" in rule.variables:
+        inputs["n_params"] = float(counts["non_embedding"] if rule.n_params_count == "non_embedding"
+                                   else counts["scaling"])
+    if "n_tokens" in rule.variables:
+        inputs["n_tokens"] = d
+    if "flops" in rule.variables:
+        inputs["flops"] = float(flops_per_token(shape.architecture, convention=rule.flops_convention)) * d
+    p = rule.predict(**inputs)
+    return p.lr, max(1, round(p.batch_tokens / shape.context)), p.outside
+
+
 def _apply(run: PlannedRun, overrides: dict[str, Any]) -> PlannedRun:
     cfg = run.config
+    if "hp_rule" in overrides:
+        lr, batch, _ = rule_settings(cfg, resolve_hp_rule(overrides["hp_rule"]))
+        step = batch * cfg.shape.context
+        cfg = replace(cfg, lr=lr, batch_size=batch, n_tokens=max(1, round(cfg.n_tokens / step)) * step)
     if "lr_scale" in overrides:
         cfg = replace(cfg, lr=overrides["lr_scale"] * default_lr(cfg.shape))
-    train = {k: v for k, v in overrides.items() if k not in ("lr_scale", "aspect_ratio", "batch_size")}
+    train = {k: v for k, v in overrides.items() if k not in ("lr_scale", "aspect_ratio", "batch_size", "hp_rule")}
     if train:
         try:
             cfg = TrainConfig.from_dict({**cfg.as_dict(), **train})
@@ -114,6 +150,14 @@ def paired_sweeps(preset: str, a: dict[str, Any], b: dict[str, Any], *, name: st
     name = name or f"{preset}-pair"
     sweeps = (_variant_sweep(preset, a, f"{name}-a", budgets), _variant_sweep(preset, b, f"{name}-b", budgets))
     notes = []
+    for side, over in (("a", a), ("b", b)):
+        if "hp_rule" in over:
+            rule = resolve_hp_rule(over["hp_rule"])
+            outside = {line for r in sweeps[side == "b"].runs
+                       for line in rule_settings(r.config, rule)[2]}
+            if outside:
+                notes.append(f"Variant {side}'s rule {rule.name!r} is applied outside its data: "
+                             f"{'; '.join(sorted(outside)[:2])}{' ...' if len(outside) > 2 else ''}.")
     text = sorted({k for k in (*a, *b) if k in _TEXT_KEYS and a.get(k) != b.get(k)})
     if text:
         notes.append(f"The variants differ in {' and '.join(text)}: each sweep's loss is measured on its own "
