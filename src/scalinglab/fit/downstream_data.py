@@ -149,9 +149,9 @@ class TaskRuns:
 
     def checkpoints(self, skip_fraction: float = 0.0, moving_average: int = 1) -> TaskRuns:
         """Every evaluation past the first ``ceil(skip_fraction·rows)`` of each run, each score the trailing mean
-        of up to ``moving_average`` rows (fewer at a run's start), as Bhagia et al.'s step 2 reads them."""
-        parts = [idx[int(np.ceil(skip_fraction * len(idx))):] for idx in self._per_run()]
-        parts = [p for p in parts if len(p)]
+        of up to ``moving_average`` rows (fewer at a run's start), as Bhagia et al.'s step 2 reads them. A run's
+        last evaluation is always kept (a table of final scores only, one row per run, keeps every row)."""
+        parts = [idx[min(int(np.ceil(skip_fraction * len(idx))), len(idx) - 1):] for idx in self._per_run()]
         keep = np.concatenate(parts)
 
         def smooth(v: np.ndarray) -> np.ndarray:

@@ -22,6 +22,7 @@ fitted on this machine (its constants and their sweep are in :mod:`scalinglab.la
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import time
 from collections.abc import Callable
@@ -38,7 +39,7 @@ from .mix import load_mixed_token_data
 from .model import GPT
 from .schedule import LR_BASE, LR_EXPONENT, LR_MAX, LR_REF_WIDTH, default_lr, peak_lr, run_schedule
 
-__all__ = ["train", "default_lr", "eval_steps", "log_every", "resolve_threads", "evaluate",
+__all__ = ["train", "default_lr", "eval_steps", "log_every", "resolve_threads", "evaluate", "LAB_TASKS",
            "LR_BASE", "LR_REF_WIDTH", "LR_EXPONENT", "LR_MAX", "LOG_POINTS", "THREADS_ENV"]
 
 LOG_POINTS = 200  # about this many points of the dense training log per run (curve fits want 50-200)
@@ -80,18 +81,36 @@ def resolve_threads(threads: int | None = None) -> int:
     return n
 
 
+#: the task scores the lab records for every run (``RunResult.task_metrics``), measured on the validation windows
+#: at the end of training: next-token top-1 and top-5 accuracy, with the validation loss in bits per token as the
+#: task loss of both (docs/downstream.md, "The lab's tasks")
+LAB_TASKS = ("next_token", "next_token_top5")
+
+
 @torch.no_grad()
 def evaluate(model: GPT, data: TokenData, *, n_tokens: int, batch_size: int, device: torch.device,
-             autocast: contextlib.AbstractContextManager[Any] | None = None) -> float:
-    """Mean validation cross-entropy (nats/token) over fixed windows covering ``n_tokens`` tokens."""
+             autocast: contextlib.AbstractContextManager[Any] | None = None, tasks: bool = False
+             ) -> float | tuple[float, dict[str, dict[str, float]]]:
+    """Mean validation cross-entropy (nats/token) over fixed windows covering ``n_tokens`` tokens; with ``tasks``
+    also the scores of :data:`LAB_TASKS` on the same windows."""
     total, count = torch.zeros((), device=device), 0
+    hits = torch.zeros(2, device=device)
     for x, y in data.eval_batches(n_tokens, batch_size, model.shape.context):
         xb, yb = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
         with autocast or contextlib.nullcontext():
-            _, loss = model(xb, yb)
+            logits, loss = model(xb, yb)
         total += loss.float() * yb.numel()
         count += yb.numel()
-    return float(total) / count
+        if tasks:
+            top = logits.float().topk(5, dim=-1).indices  # (B, T, 5)
+            hits[0] += (top[..., 0] == yb).sum()
+            hits[1] += (top == yb[..., None]).any(-1).sum()
+    mean = float(total) / count
+    if not tasks:
+        return mean
+    bits = mean / math.log(2)
+    top1, top5 = (float(h) / count for h in hits)
+    return mean, {"next_token": {"accuracy": top1, "loss": bits}, "next_token_top5": {"accuracy": top5, "loss": bits}}
 
 
 def _optimizer(model: GPT, lr: float, weight_decay: float, device: torch.device) -> torch.optim.AdamW:
@@ -162,6 +181,7 @@ def _train(cfg: TrainConfig, data: TokenData, dev: torch.device, autocast: Any,
     train_seconds, window_loss, window_steps = 0.0, torch.zeros((), device=dev), 0
     log_loss, log_steps = torch.zeros((), device=dev), 0
     val_loss = train_loss = float("nan")
+    task_metrics: dict[str, dict[str, float]] = {}
     tick = time.perf_counter()
 
     for step in range(total_steps):
@@ -194,8 +214,9 @@ def _train(cfg: TrainConfig, data: TokenData, dev: torch.device, autocast: Any,
         if done in evals:
             train_loss = float(window_loss) / window_steps  # mean training loss since the last checkpoint
             train_seconds += time.perf_counter() - tick
-            val_loss = evaluate(model, data, n_tokens=cfg.eval_tokens, batch_size=cfg.batch_size,
-                                device=dev, autocast=autocast)
+            scored = evaluate(model, data, n_tokens=cfg.eval_tokens, batch_size=cfg.batch_size, device=dev,
+                              autocast=autocast, tasks=done == total_steps)
+            val_loss, task_metrics = scored if isinstance(scored, tuple) else (scored, task_metrics)
             tokens = done * tokens_per_step
             ckpt = Checkpoint(step=done, tokens=tokens, flops=shape.estimate_flops(tokens),
                               train_loss=train_loss, val_loss=val_loss, elapsed_s=time.perf_counter() - start,
@@ -213,5 +234,5 @@ def _train(cfg: TrainConfig, data: TokenData, dev: torch.device, autocast: Any,
         flops=flops, final_val_loss=val_loss, final_train_loss=train_loss,
         seconds=time.perf_counter() - start, tokens_per_s=n_tokens / train_seconds,
         achieved_flops_per_s=flops / train_seconds, checkpoints=tuple(checkpoints),
-        lr_schedule=asdict(schedule), train_log=tuple(log),
+        lr_schedule=asdict(schedule), train_log=tuple(log), task_metrics=task_metrics,
     )

@@ -319,6 +319,9 @@ class RunResult:
     # the schedule followed, as the fields of scalinglab.laws.schedules.Schedule (None: not recorded)
     lr_schedule: dict[str, Any] | None = None
     train_log: tuple[TrainPoint, ...] = field(default=())  # kept in its own table, not in result_json
+    # task scores at the end of training, {task: {"accuracy": a, "loss": bits per token}} (lab.train.LAB_TASKS);
+    # empty for runs trained before tasks were scored
+    task_metrics: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
