@@ -9,7 +9,7 @@ import pytest
 
 from scalinglab.fit import Runs, fit_chinchilla, fit_law
 from scalinglab.fit.design import expected_variances, noise_variance, propose_runs
-from scalinglab.flops import training_flops
+from scalinglab.flops import tokens_for_flops, training_flops
 from scalinglab.laws.chinchilla import ChinchillaParams, predict
 
 TRUE = ChinchillaParams(E=1.8, A=450.0, B=2000.0, alpha=0.34, beta=0.37)
@@ -97,3 +97,25 @@ def test_kalman_variance_matches_monte_carlo_refits(small_fit):
             est.append(np.log(law.compute_optimal(1e21)[0]))
     mc = np.var(est, ddof=1)
     assert 0.5 < expected / mc < 2.0, (expected, mc)
+
+
+def test_epoch_proposal_beats_the_isoflop_grid_it_costs_as_much_as(epoch_runs):
+    # on Epoch's 240 runs: by the criterion itself, 10 proposed runs of at most the grid's compute narrow
+    # N*(5.76e23) more than the 10 runs of an IsoFLOP grid (2 budgets × 5 sizes around N*(C)); the grid's expected
+    # width is the same update with the grid as the only candidates (all 10 picked)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = fit_law(epoch_runs, "chinchilla", n_bootstrap=100, seed=0)
+    n, d = [], []
+    for c in (3e21, 1e22):
+        sizes = fitted.law.compute_optimal(c)[0] * np.geomspace(0.25, 4.0, 5)
+        n += list(sizes)
+        d += list(tokens_for_flops(sizes, c))
+    total = float(training_flops(np.array(n), np.array(d)).sum())
+    grid = propose_runs(fitted, "n_opt@5.76e23", k=10, max_flops=1e22, budget_total=total, candidates=(n, d))
+    proposed = propose_runs(fitted, "n_opt@5.76e23", k=10, max_flops=1e22, budget_total=total)
+    assert len(grid.runs) == len(proposed.runs) == 10 and proposed.total_flops <= total * (1 + 1e-9)
+    assert proposed.widths[-1] < 0.9 * grid.widths[-1] < grid.width_now
+    ranges = fitted.provenance["ranges"]
+    assert all(r.n_params >= ranges["n_params"][0] * (1 - 1e-9) and r.n_tokens >= ranges["n_tokens"][0] * (1 - 1e-9)
+               for r in proposed.runs)
