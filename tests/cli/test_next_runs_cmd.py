@@ -92,6 +92,8 @@ def test_sweep_out_refuses_models_beyond_the_lab(run, law_file, tmp_path):
     (("--target", "n_opt@1e14", "--max-flops", "1e14", "--budget-total", "1e13"), "must not exceed"),
     (("--target", "n_opt@1e14", "--max-flops", "1e13", "--candidates", "c.csv", "--min-ratio", "5"),
      "cannot act with --candidates"),
+    (("--target", "n_opt@1e14", "--max-flops", "1e13", "--candidates", "c.csv", "--min-tokens", "1e7"),
+     "cannot act with --candidates"),
     (("--target", "n_opt@1e14", "--max-flops", "1e13", "--sweep-name", "x"), "without --sweep-out"),
     (("--target", "n_opt@1e14", "--max-flops", "1e13", "--rank", "best"), "'--rank' option must be one of"),
     (("--target", "n_opt@1e14", "--max-flops", "1e5"), "must train the smallest candidate"),

@@ -119,3 +119,13 @@ def test_epoch_proposal_beats_the_isoflop_grid_it_costs_as_much_as(epoch_runs):
     ranges = fitted.provenance["ranges"]
     assert all(r.n_params >= ranges["n_params"][0] * (1 - 1e-9) and r.n_tokens >= ranges["n_tokens"][0] * (1 - 1e-9)
                for r in proposed.runs)
+
+
+def test_reserve_leaves_room_for_the_runs_still_to_pick():
+    # k = 3 from costs 1, 2, 3, 10 within 6: only {1, 2, 3} fits, whatever the drops prefer
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((100, 5))
+    z[:, 4] = z[:, 0] * 5  # the 10-FLOP candidate tells the most
+    root = (z - z.mean(0)) / np.sqrt(99)
+    picks, _ = expected_variances(root, 0.1, np.array([1.0, 2.0, 3.0, 10.0]), 3, budget_total=6.0)
+    assert sorted(picks) == [0, 1, 2]

@@ -98,6 +98,8 @@ def next_runs_cmd(
                                                    "N and D (or N and C), instead of the default grid.")] = None,
     min_params: Annotated[float | None, _opt("min_params", "Smallest N of the default grid (default: the "
                                              "smallest run the law was fitted to).", "--min-params")] = None,
+    min_tokens: Annotated[float | None, _opt("min_tokens", "Smallest D of the default grid (default: the smallest "
+                                             "D the law was fitted to).", "--min-tokens")] = None,
     min_ratio: Annotated[float | None, _opt("min_ratio", f"Fewest tokens per parameter of the default grid "
                                             f"(default {RATIO_RANGE[0]:g}).", "--min-ratio")] = None,
     max_ratio: Annotated[float | None, _opt("max_ratio", f"Most tokens per parameter of the default grid "
@@ -117,8 +119,9 @@ def next_runs_cmd(
     if rank not in RANKS:
         raise ConfigError(f"The '--rank' option must be one of {', '.join(RANKS)}. Got {rank!r}.")
     if candidates is not None:
-        given = [f for f, v in (("--min-params", min_params), ("--min-ratio", min_ratio), ("--max-ratio", max_ratio))
-                 if v is not None]
+        grid = (("--min-params", min_params), ("--min-tokens", min_tokens), ("--min-ratio", min_ratio),
+                ("--max-ratio", max_ratio))
+        given = [f for f, v in grid if v is not None]
         if given:
             raise ConfigError(f"The '{given[0]}' option shapes the default grid of candidates and cannot act with "
                               f"--candidates. Got both.")
@@ -130,7 +133,7 @@ def next_runs_cmd(
     cand = read_candidates(candidates) if candidates is not None else None
     ratio = (RATIO_RANGE[0] if min_ratio is None else min_ratio, RATIO_RANGE[1] if max_ratio is None else max_ratio)
     proposal = propose_runs(fitted, target, k=k, max_flops=max_flops, budget_total=budget_total, candidates=cand,
-                            min_params=min_params, ratio_range=ratio, rank=rank, level=level)
+                            min_params=min_params, min_tokens=min_tokens, ratio_range=ratio, rank=rank, level=level)
     path = _sweep(proposal, sweep_out, sweep_name or "next-runs") if sweep_out is not None else None
     if json:
         print_json({**proposal.as_dict(), "law": fitted.name, "sweep_file": path})

@@ -188,6 +188,18 @@ def _smallest(fitted: FittedLaw, name: str, given: Any, var: str) -> float | Non
     return check_positive(name, rng[0]) if rng else None
 
 
+def _reserve(cost: np.ndarray, used: np.ndarray, a: int) -> np.ndarray:
+    """For each candidate, the cost of the ``a`` cheapest unused others (inf where fewer than ``a`` are left)."""
+    if a <= 0:
+        return np.zeros_like(cost)
+    cs = np.sort(cost[~used])
+    s_a = cs[:a].sum() if cs.size >= a else np.inf
+    s_a1 = cs[:a + 1].sum() if cs.size >= a + 1 else np.inf
+    among = cost <= (cs[a - 1] if cs.size >= a else np.inf)  # the candidate is one of the a cheapest itself
+    with np.errstate(invalid="ignore"):
+        return np.where(among & ~used, s_a1 - cost, s_a)
+
+
 def expected_variances(root: np.ndarray, noise_var: float, cost: np.ndarray, k: int, *,
                        budget_total: float | None = None, rank: str = "drop") -> tuple[list[int], list[float]]:
     """The greedy picks and the target's variance after each.
@@ -207,9 +219,7 @@ def expected_variances(root: np.ndarray, noise_var: float, cost: np.ndarray, k: 
         drop = cross**2 / (diag + noise_var)
         ok = ~used
         if budget_total is not None:
-            left = budget_total - spent
-            rest = np.sort(cost[ok])[: k - i - 1].sum() if k - i - 1 else 0.0
-            ok &= cost <= left - rest + 1e-9 * budget_total
+            ok &= cost + _reserve(cost, used, k - i - 1) <= budget_total - spent + 1e-9 * budget_total
         if not ok.any():
             break
         score = drop / cost if rank == "drop-per-flop" else drop
