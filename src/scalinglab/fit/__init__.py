@@ -1,6 +1,7 @@
 """Fitting scaling laws to training runs: loading runs, objectives, multi-start parametric fits
 (Approach 3), IsoFLOP profiles (Approach 2), the envelope of training curves (Approach 1), bootstrap
-intervals and extrapolation audits; learning-rate and batch-size rules fitted to a sweep (:mod:`.hparams`)."""
+intervals and extrapolation audits; learning-rate and batch-size rules fitted to a sweep (:mod:`.hparams`); which
+runs to train next (:mod:`.design`)."""
 
 from .approach2 import Approach2Result, fit_approach2
 from .audit import AuditResult, audit
@@ -9,6 +10,7 @@ from .downstream import METHODS as DOWNSTREAM_METHODS, fit_downstream
 from .downstream_data import TaskRuns, read_task_runs
 from .score_map import ScoreFit, fit_score_map
 from .data import Runs, drop_highest_loss, load_runs, select_groups, split_groups
+from .design import Proposal, ProposedRun, Target, propose_runs
 from .families import FAMILIES, FamilyBootstrap, bootstrap_family, fit_family
 from .io import save_fit
 from .envelope import EnvelopeResult, fit_envelope
@@ -34,4 +36,5 @@ __all__ = [
     "provenance", "save_fit", "StoreRuns", "runs_from_store", "fit_law",
     "TaskRuns", "read_task_runs", "fit_downstream", "DOWNSTREAM_METHODS", "ScoreFit", "fit_score_map",
     "Sweep", "load_sweep", "sweep_from_arrays", "fit_hparams", "HparamFit", "GroupOptimum",
+    "propose_runs", "Proposal", "ProposedRun", "Target",
 ]

@@ -181,6 +181,9 @@ def _provenance(res: FitResult, runs: Runs, family: str, n_bootstrap: int, seed:
                 extra: dict[str, Any]) -> dict[str, Any]:
     prov = provenance(res, runs, **extra)
     prov["family"] = family
+    # the span of the runs: where new runs would add to them (fit.design's candidates start at the smallest N)
+    prov["ranges"] = {v: [float(np.min(getattr(runs, v))), float(np.max(getattr(runs, v)))]
+                      for v in ("n_params", "n_tokens", "flops") if v in runs.variables}
     if n_bootstrap:
         prov["bootstrap"] = {"n": int(n_bootstrap), "seed": seed,
                              "resample": "runs" if runs.run_id is not None else "rows"}

@@ -19,7 +19,7 @@ from .config import ModelShape, TrainConfig
 from .corpus import BUNDLED, tokenizer_vocab_size
 from .mix import check_mix
 
-__all__ = ["SweepFileRun", "read_sweep_file"]
+__all__ = ["SweepFileRun", "read_sweep_file", "sweep_file_text"]
 
 TOP_KEYS = ("name", "defaults", "runs")
 SHAPE_REQUIRED = ("n_layers", "d_model", "n_heads")
@@ -196,3 +196,30 @@ def read_sweep_file(path: str | Path, *, name: str | None = None) -> tuple[str, 
             raise ConfigError(f"Run {i} in the sweep file {str(p)!r} must differ from the other runs. Got the same "
                               f"config as run {j}.")
     return sweep_name, runs
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return json.dumps(v)  # a TOML basic string: JSON's escapes are TOML's
+    if isinstance(v, float) and not v.is_integer():
+        return repr(v)
+    return str(int(v))
+
+
+def sweep_file_text(name: str, runs: list[tuple[TrainConfig, str]], header: str = "") -> str:
+    """A sweep file (TOML) that :func:`read_sweep_file` reads back as ``runs`` (each a config and a comment
+    line written above it): the shape, ``n_tokens`` and the fields that differ from TrainConfig's defaults."""
+    defaults = {f.name: f.default for f in fields(TrainConfig) if f.name not in ("shape", "n_tokens")}
+    lines = [f"# {line}" for line in header.splitlines()] + [f"name = {_toml_value(name)}", ""]
+    for cfg, comment in runs:
+        shape = ", ".join(f"{k} = {_toml_value(getattr(cfg.shape, k))}" for k in SHAPE_KEYS)
+        lines += [f"# {comment}" if comment else "", "[[runs]]", f"shape = {{ {shape} }}",
+                  f"n_tokens = {cfg.n_tokens}"]
+        for key, default in defaults.items():
+            value = getattr(cfg, key)
+            if key != "tag" and value is not None and value != default:
+                lines.append(f"{key} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines)

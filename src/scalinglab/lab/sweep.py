@@ -35,6 +35,7 @@ __all__ = [
     "estimate_seconds",
     "isoflop_grid",
     "load_sweep_file",
+    "planned_run",
     "preset_sweep",
     "shape_for_params",
     "token_sweep",
@@ -237,6 +238,17 @@ def isoflop_grid(budgets: Any, shapes_per_budget: int = 5, *, context: int = 128
                                  min_steps=min_steps, min_batch_size=min_batch_size, budget=c, role="train",
                                  tag=tag, train_kwargs=train_kwargs))
     return tuple(runs)
+
+
+def planned_run(n_params: float, n_tokens: float, *, context: int = 128, batch_size: int = 32, min_steps: int = 50,
+                min_batch_size: int = 4, vocab_size: int = 256, aspect_ratio: float = LAB_ASPECT_RATIO,
+                budget: float | None = None, tag: str = "", **train_kwargs: Any) -> PlannedRun:
+    """One run at a given size and token count (a proposal of :func:`scalinglab.fit.design.propose_runs`): the
+    shape of :func:`shape_for_params`, ``n_tokens`` rounded to whole optimizer steps, the batch halved (down to
+    ``min_batch_size``) until the run has ``min_steps`` steps, as in :func:`isoflop_grid`."""
+    shape = shape_for_params(n_params, context=context, vocab_size=vocab_size, aspect_ratio=aspect_ratio)
+    return _planned(shape, float(check_positive("n_tokens", n_tokens)), batch_size=batch_size, min_steps=min_steps,
+                    min_batch_size=min_batch_size, budget=budget, role="train", tag=tag, train_kwargs=train_kwargs)
 
 
 def token_sweep(shape: ModelShape, token_counts: Any, *, batch_size: int = 32, tag: str = "",
