@@ -4,6 +4,8 @@ intervals and extrapolation audits; learning-rate and batch-size rules fitted to
 
 from .approach2 import Approach2Result, fit_approach2
 from .audit import AuditResult, audit
+from .compare import Comparison, compare_runs
+from .compare_io import load_comparison, save_comparison
 from .bootstrap import BootstrapResult, bootstrap, derived_quantities
 from .downstream import METHODS as DOWNSTREAM_METHODS, fit_downstream
 from .downstream_data import TaskRuns, read_task_runs
@@ -34,4 +36,5 @@ __all__ = [
     "provenance", "save_fit", "StoreRuns", "runs_from_store", "fit_law",
     "TaskRuns", "read_task_runs", "fit_downstream", "DOWNSTREAM_METHODS", "ScoreFit", "fit_score_map",
     "Sweep", "load_sweep", "sweep_from_arrays", "fit_hparams", "HparamFit", "GroupOptimum",
+    "Comparison", "compare_runs", "save_comparison", "load_comparison",
 ]

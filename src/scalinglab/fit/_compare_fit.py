@@ -3,8 +3,8 @@ curve points, every bootstrap replicate at once, with the exponent (and E) of th
 
 The fit is least squares on *relative* residuals ``(L̂ − L)/L`` (≈ the log residuals of the other fitters for
 errors of a few percent). For a fixed exponent ``a`` the model is linear in ``(E, A)``, so both are solved in
-closed form (E held at 0 when the free solution is negative) and only ``a`` is searched: on a grid of
-:data:`EXPONENT_GRID` values, then on a finer grid between the best point's neighbours. Vectorised over
+closed form (E held at 0 when the free solution is negative) and only ``a`` is searched: on a log grid across
+:data:`EXPONENT_BOUNDS`, then twice on a finer grid between the best point's neighbours. Vectorised over
 replicates, 200 refits of a side take a few milliseconds; no starting point is needed and none can be lost.
 
 With ``shared`` exponents both sides have one ``E`` and one ``a`` and their own ``A``; the multiplier is then a
@@ -83,20 +83,22 @@ def _solve_shared(xs: tuple[np.ndarray, np.ndarray], ys: tuple[np.ndarray, np.nd
 
 
 def _search(solve, rows: int) -> tuple[np.ndarray, tuple[np.ndarray, ...], np.ndarray]:
-    """The exponent minimising ``solve(a)``'s SSE (its last output) per replicate: coarse grid, then a fine grid
-    between the best point's neighbours. Returns a (R,), the other outputs at it, and whether the coarse best
-    lay on an end of the grid (or no exponent gave a valid fit)."""
-    coarse = np.broadcast_to(_GRID, (rows, _COARSE))
-    sse = solve(coarse)[-1]
-    best = np.argmin(sse, axis=1)
-    edge = (best == 0) | (best == _COARSE - 1) | ~np.isfinite(sse[np.arange(rows), best])
-    lo = _GRID[np.clip(best - 1, 0, _COARSE - 1)]
-    hi = _GRID[np.clip(best + 1, 0, _COARSE - 1)]
-    fine = np.exp(np.log(lo)[:, None] + np.linspace(0.0, 1.0, _FINE)[None, :] * np.log(hi / lo)[:, None])
-    out = solve(fine)
-    pick = np.argmin(out[-1], axis=1)
+    """The exponent minimising ``solve(a)``'s SSE (its last output) per replicate: the coarse grid, then twice a
+    finer grid between the best point's neighbours (a step of 0.014% of a). Returns a (R,), the other outputs at
+    it, and whether the coarse best lay on an end of the grid (or no exponent gave a valid fit)."""
     idx = np.arange(rows)
-    return fine[idx, pick], tuple(o[idx, pick] for o in out), edge
+    grid = np.broadcast_to(_GRID, (rows, _COARSE))
+    out = solve(grid)
+    best = np.argmin(out[-1], axis=1)
+    edge = (best == 0) | (best == _COARSE - 1) | ~np.isfinite(out[-1][idx, best])
+    for _ in range(2):
+        width = grid.shape[1]
+        lo = grid[idx, np.clip(best - 1, 0, width - 1)]
+        hi = grid[idx, np.clip(best + 1, 0, width - 1)]
+        grid = np.exp(np.log(lo)[:, None] + np.linspace(0.0, 1.0, _FINE)[None, :] * np.log(hi / lo)[:, None])
+        out = solve(grid)
+        best = np.argmin(out[-1], axis=1)
+    return grid[idx, best], tuple(o[idx, best] for o in out), edge
 
 
 def _centre(*xs: np.ndarray) -> float:

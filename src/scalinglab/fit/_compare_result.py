@@ -28,7 +28,8 @@ class SideFit:
     """One side: its curve points (``x``, ``loss``: NaN where a budget had no minimum), the curve
     ``E + A·x^(−a)`` fitted through them (``curve``; ``intervals`` over the replicates), and how it was made."""
 
-    label: str
+    label: str  # "A" or "B"
+    name: str  # what the side is (a file and its filter, a sweep)
     kind: str  # "isoflop", "law" (a joint law fitted to runs) or "saved" (a saved fit)
     what: str
     n_runs: int | None
@@ -43,7 +44,7 @@ class SideFit:
     variable: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "kind": self.kind, "what": self.what, "n_runs": self.n_runs,
+        return {"label": self.label, "name": self.name, "kind": self.kind, "what": self.what, "n_runs": self.n_runs,
                 "x": self.x.tolist(), "loss": [None if not np.isfinite(v) else float(v) for v in self.loss],
                 "curve": dict(self.curve), "intervals": {k: list(v) for k, v in self.intervals.items()},
                 "data_range": None if self.data_range is None else list(self.data_range), "notes": list(self.notes),

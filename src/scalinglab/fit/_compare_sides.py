@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, FitError
 from ..laws.base import JointLaw, Law
 from ..laws.fitted import FittedLaw
 from ..laws.powerlaw import PowerLaw
@@ -40,6 +40,8 @@ __all__ = ["SideCurve", "VARIABLE", "CURVE_POINTS", "JOINT_FAMILIES", "data_rang
 VARIABLE = {"compute": "flops", "tokens": "n_tokens", "params": "n_params"}
 #: points at which a law's curve is read (log-spaced across the data)
 CURVE_POINTS = 16
+#: curve points a side needs for an estimate: E, A and the exponent (compare.LIMITS["min_points"])
+MIN_POINTS = 3
 #: joint-law families a side's runs may be fitted with (their loss needs only N and D)
 JOINT_FAMILIES = ("chinchilla", "kaplan", "over-training")
 
@@ -102,6 +104,10 @@ def isoflop_side(label: str, runs: Runs, *, budgets: Any = None, n_bootstrap: in
         return np.array([p.loss_opt if p.used else np.nan for p in prof])
 
     point = minima(slice(None))
+    if np.isfinite(point).sum() < MIN_POINTS:  # before the bootstrap: no replicate can mend it
+        raise FitError(f"Side {label}'s frontier is not identified: {int(np.isfinite(point).sum())} of its "
+                       f"{centre.size} budgets have an interior minimum, and a curve E + A·C^(-a) needs at least "
+                       f"{MIN_POINTS}. Train more budgets, each with sizes on both sides of its loss minimum.")
     rng = np.random.default_rng(seed)
     groups = [np.flatnonzero(labels == k) for k in range(centre.size)]
     draws = np.empty((n_bootstrap, centre.size))
@@ -110,10 +116,11 @@ def isoflop_side(label: str, runs: Runs, *, budgets: Any = None, n_bootstrap: in
         if progress is not None:
             progress()
     left = int(np.isnan(point).sum())
+    used = centre[np.isfinite(point)] if left < centre.size else centre  # the frontier spans the budgets with a minimum
     notes = (f"{left} of {centre.size} budgets have no interior minimum and are left out",) if left else ()
     return SideCurve(label, "isoflop", centre, point, draws,
                      "IsoFLOP profile minima (a parabola in ln N per budget; runs resampled within budgets)",
-                     len(runs), (float(centre.min()), float(centre.max())), (), notes, n_bootstrap, 0,
+                     len(runs), (float(used.min()), float(used.max())), (), notes, n_bootstrap, 0,
                      {"budgets": [float(v) for v in centre],
                       "grouping": "nominal budgets" if np.ndim(grouping) else f"FLOPs equal within {grouping:g} dex",
                       "data": dict(runs.source)})

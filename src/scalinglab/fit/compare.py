@@ -32,7 +32,7 @@ from ..errors import ConfigError, FitError
 from ..laws.fitted import FittedLaw
 from ._compare_fit import EXPONENT_BOUNDS, fit_separate, fit_shared, interval, log_multiplier, power_laws
 from ._compare_result import Comparison, SideFit, grid_bands
-from ._compare_sides import (CURVE_POINTS, VARIABLE, SideCurve, data_range, is_isoflop, isoflop_side, law_side,
+from ._compare_sides import (CURVE_POINTS, MIN_POINTS, VARIABLE, SideCurve, data_range, is_isoflop, isoflop_side, law_side,
                              saved_side)
 from .data import Runs
 from .store_runs import StoreRuns
@@ -46,7 +46,7 @@ FRONTIERS = ("auto", "isoflop", "law")
 #: documented limits (docs/compare.md)
 LIMITS = {
     # curve points a side needs for an estimate (3 fix E, A and a; separate exponents need a 4th for a residual)
-    "min_points": 3,
+    "min_points": MIN_POINTS,
     # M at an x is not identified when its interval spans more than this many decades
     "multiplier_decades": 2.0,
     # share of replicate pairs whose curve fit failed or put the exponent on a bound of its search range
@@ -103,7 +103,7 @@ def _span(ranges: list[tuple[float, float]], at: np.ndarray | None) -> tuple[flo
 def compare_runs(a: Side, b: Side, *, by: str = "compute", exponents: str = "separate", frontier: str = "auto",
                  family: str = "chinchilla", n_bootstrap: int | None = None, seed: int = 0,
                  level: float = DEFAULT_LEVEL, at: Any = None, hold: float | None = None, budgets_a: Any = None,
-                 budgets_b: Any = None, labels: tuple[str, str] = ("A", "B"),
+                 budgets_b: Any = None, names: tuple[str, str] | None = None,
                  progress: Callable[[int, int], None] | None = None) -> Comparison:
     """Compare side ``b`` against side ``a`` (module docstring).
 
@@ -126,7 +126,12 @@ def compare_runs(a: Side, b: Side, *, by: str = "compute", exponents: str = "sep
         are the replicates); with one saved fit, its refits are drawn to match.
     at : array_like, optional
         x values at which M is reported (default 5 across the x both sides measured).
+    names : (str, str), optional
+        What each side is (a file and its filter, a sweep), for tables and figures; default "A" and "B".
+    progress : callable, optional
+        ``progress(done, total)`` as bootstrap replicates finish.
     """
+    labels = ("A", "B")
     check_choice("by", by, BY)
     check_choice("exponents", exponents, EXPONENTS)
     check_choice("frontier", frontier, FRONTIERS)
@@ -172,8 +177,10 @@ def compare_runs(a: Side, b: Side, *, by: str = "compute", exponents: str = "sep
         else:
             sides.append(law_side(lab, r, by=by, x=x_law, family=family, hold=hold, n_bootstrap=reps, seed=s_seed,
                                   progress=tick))
+    # an IsoFLOP frontier spans the budgets that have a minimum, not every budget run
+    ranges = [s.data_range for s in sides if s.data_range is not None]
     return _compare(sides, by=by, exponents=exponents, level=level, seed=seed, at=at_v, hold=hold,
-                    ranges=ranges, n_bootstrap=reps)
+                    ranges=ranges, n_bootstrap=reps, names=names or labels)
 
 
 def _kind(label: str, runs: Runs, budgets: Any, by: str, frontier: str) -> str:
@@ -241,7 +248,8 @@ def _point_reasons(side: SideCurve, exponents: str, at_bound: bool) -> list[str]
 
 
 def _compare(sides: list[SideCurve], *, by: str, exponents: str, level: float, seed: int, at: np.ndarray | None,
-             hold: float | None, ranges: list[tuple[float, float]], n_bootstrap: int) -> Comparison:
+             hold: float | None, ranges: list[tuple[float, float]], n_bootstrap: int,
+             names: tuple[str, str]) -> Comparison:
     var = VARIABLE[by]
     pa, pb = _fit(sides, sides[0].point[None, :], sides[1].point[None, :], exponents)
     law_a, law_b = power_laws(pa, var)[0], power_laws(pb, var)[0]
@@ -270,8 +278,8 @@ def _compare(sides: list[SideCurve], *, by: str, exponents: str, level: float, s
     n = at.size
     at_reasons = tuple(_at_reason(point[j], lo[j], hi[j]) for j in range(n)) if len(good) >= 2 else ("",) * n
     growth = _growth(point[n:], draws[:, n:] if len(good) else draws, level)
-    fits = [_side_fit(s, law, d, [i for i in good], level, var) for s, law, d in
-            ((sides[0], law_a, laws_a), (sides[1], law_b, laws_b))]
+    fits = [_side_fit(s, nm, law, d, good, level, var) for s, nm, law, d in
+            ((sides[0], names[0], law_a, laws_a), (sides[1], names[1], law_b, laws_b))]
     diff, diff_iv = None, None
     if exponents == "separate":
         diff = law_b.alpha - law_a.alpha
@@ -350,12 +358,13 @@ def _verdict(exponents: str, growth: tuple[float, tuple[float, float] | None], p
     return "cannot tell", txt + f": the interval holds 1 but reaches beyond ×/÷{h:g}"
 
 
-def _side_fit(side: SideCurve, law: Any, laws: list[Any], good: list[int], level: float, var: str) -> SideFit:
+def _side_fit(side: SideCurve, name: str, law: Any, laws: list[Any], good: list[int], level: float,
+              var: str) -> SideFit:
     coef = {"E": law.E, "A": law.A, "a": law.alpha}
     ivs: dict[str, tuple[float, float]] = {}
     if len(good) >= 2:
         rows = np.array([[laws[i].E, laws[i].A, laws[i].alpha] for i in good])
         lo, hi = interval(rows, level)
         ivs = {k: (float(lo[j]), float(hi[j])) for j, k in enumerate(coef)}
-    return SideFit(side.label, side.kind, side.what, side.n_runs, side.x, side.point, coef, ivs, side.data_range,
-                   side.notes, side.n_requested, side.n_failed, var)
+    return SideFit(side.label, str(name), side.kind, side.what, side.n_runs, side.x, side.point, coef, ivs,
+                   side.data_range, side.notes, side.n_requested, side.n_failed, var)
