@@ -208,7 +208,7 @@ def _print(cmp: Comparison) -> None:
         if row["not_identified"]:
             notes.append(f"NOT IDENTIFIED: {row['not_identified']}")
         if row["unreachable_share"] > 0:
-            notes.append(f"A never reaches B's loss in {row['unreachable_share']:.0%} of replicates")
+            notes.append(f"A never reaches B's loss in {row['unreachable_share']:.1%} of replicates")
         if hi_data is not None and (row["x"] > hi_data * 1.0001 or row["x"] < lo_data / 1.0001):
             notes.append("beyond the runs of " + ("both sides" if all(s.data_range for s in cmp.sides) else "a side"))
         m = "not identified" if row["not_identified"] else _fmt_m(row["multiplier"])

@@ -93,7 +93,7 @@ def _span(ranges: list[tuple[float, float]], at: np.ndarray | None) -> tuple[flo
     if ranges:
         return min(r[0] for r in ranges), max(r[1] for r in ranges)
     if at is None:
-        raise ConfigError("Two saved fits carry no runs to say which x to compare them over; the 'at' parameter "
+        raise ConfigError("Two saved fits carry no runs to say which x to compare them over; the 'at' parameter (--at) "
                           "must give the x values. Got None.")
     lo, hi = float(at.min()), float(at.max())
     mid = np.sqrt(lo * hi)
