@@ -13,8 +13,8 @@ M(C) times the compute, so its true multiplier by compute is M(C) exactly. Four 
 ``compare_runs(a, b, exponents=..., n_bootstrap=B, seed=seed)`` (the defaults otherwise: IsoFLOP profile minima,
 90% intervals) is scored at the 5 default x (1e17, 5.6e17, 3.2e18, 1.8e19, 1e20): the share of seeds whose
 interval of M holds the true M(x), per x and over all 5; for separate exponents also the share whose interval of
-M(1e20)/M(1e17) holds the true change (1 or 2) and of the exponent difference a_B − a_A holding the truth, and
-how the verdicts fall. Constant truths are run with both exponent options, growing ones with separate exponents
+M(1e20)/M(1e17) holds the true change (1 or 2) and of the exponent difference a_B − a_A holding the truth, how
+often each interval excludes "no change" (1, or 0) and how the verdicts fall. Constant truths are run with both exponent options, growing ones with separate exponents
 (shared ones assume a constant M, which they are not). ± is the binomial standard error over seeds.
 
 Prints figures, asserts nothing. Run: ``PYTHONPATH=src python bench/bench_compare.py`` (100 seeds, B = 200;
@@ -48,6 +48,7 @@ def _se(p: float, n: int) -> float:
 
 def run_case(multiplier: float, growth: float, exponents: str, seeds: int, reps: int) -> dict:
     hit, width, trend_hit, diff_hit, verdicts, status = [], [], [], [], Counter(), Counter()
+    trend_moves, diff_moves = [], []  # intervals of M's change excluding 1, of a_B - a_A excluding 0
     for seed in range(seeds):
         pair = synthetic_pair(multiplier, growth, seed=seed)
         cmp = compare_runs(pair.runs_a, pair.runs_b, exponents=exponents, n_bootstrap=reps, seed=seed)
@@ -60,10 +61,13 @@ def run_case(multiplier: float, growth: float, exponents: str, seeds: int, reps:
             lo, hi = cmp.trend_interval
             true_ratio = float(pair.truth(np.array([cmp.trend_range[1]]))[0] / pair.truth(np.array([cmp.trend_range[0]]))[0])
             trend_hit.append(lo <= true_ratio <= hi)
+            trend_moves.append(not lo <= 1.0 <= hi)
             dlo, dhi = cmp.exponent_interval
             diff_hit.append(dlo <= pair.exponent_difference <= dhi)
+            diff_moves.append(not dlo <= 0.0 <= dhi)
     return {"at": cmp.at, "hit": np.array(hit), "width": np.array(width), "trend": np.array(trend_hit),
-            "diff": np.array(diff_hit), "verdicts": verdicts, "status": status}
+            "diff": np.array(diff_hit), "verdicts": verdicts, "status": status,
+            "trend_moves": np.array(trend_moves), "diff_moves": np.array(diff_moves)}
 
 
 def main() -> None:
@@ -90,8 +94,10 @@ def main() -> None:
             print(f"  all x together           {r['hit'].mean():.1%} ± {_se(r['hit'].mean(), r['hit'].size):.1%}; "
                   f"median interval width {np.median(r['width']):.3f} decades")
             if exponents == "separate":
-                print(f"  change of M over range   {r['trend'].mean():.0%} of intervals hold the truth")
-                print(f"  exponent difference      {r['diff'].mean():.0%} of intervals hold the truth")
+                print(f"  change of M over range   {r['trend'].mean():.0%} of intervals hold the truth; "
+                      f"{r['trend_moves'].mean():.0%} exclude 1 (no change)")
+                print(f"  exponent difference      {r['diff'].mean():.0%} of intervals hold the truth; "
+                      f"{r['diff_moves'].mean():.0%} exclude 0")
             print(f"  verdicts                 {dict(r['verdicts'])}; status {dict(r['status'])}")
     print(f"\nlowest coverage at any x in any case: {worst:.0%} (target >= 85%); total {time.perf_counter() - t_all:.0f} s")
 

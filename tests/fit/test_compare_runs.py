@@ -150,3 +150,12 @@ def test_comparison_saves_and_loads_unchanged(tmp_path):
     bad.write_text('{"format": "scalinglab.fitted-law"}')
     with pytest.raises(ConfigError, match="field 'format' must be 'scalinglab.comparison'"):
         load_comparison(bad)
+
+
+def test_options_that_cannot_act_are_refused():
+    pair = synthetic_pair(1.5, 0.0, seed=0)
+    with pytest.raises(ConfigError, match="every side of runs gives IsoFLOP profile minima, so it cannot act"):
+        compare_runs(pair.runs_a, pair.runs_b, family="kaplan", n_bootstrap=0)
+    law_n = fit_law(_chinchilla_runs(HOFFMANN_ROUNDED, seed=1), "power-law-n", n_bootstrap=5)
+    with pytest.raises(ConfigError, match="both sides are one-variable laws, so it cannot act"):
+        compare_runs(law_n, law_n, by="params", hold=1e10, at=[1e8])

@@ -110,10 +110,11 @@ def split_source(spec: str, col: str, *, where: list[str], columns: dict[str, st
 
 
 def dataset_family(*sources: Source) -> str | None:
-    """The law family a bundled dataset among the sources is fitted with, if one suits a comparison."""
+    """The law family of a bundled dataset among the sources, where it is not the default (chinchilla) and suits a
+    comparison (``None`` otherwise: the default, which a comparison of IsoFLOP grids does not use)."""
     for s in sources:
         if s.dataset is not None:
             fam = get_dataset(s.dataset).family
-            if fam in ("chinchilla", "kaplan", "over-training"):
+            if fam in ("kaplan", "over-training"):
                 return fam
     return None

@@ -115,7 +115,7 @@ def compare_command(
                           "neither.")
     src_a = resolve_source(a, side="a", where=a_where or [], sweep=a_sweep, columns=columns)
     src_b = resolve_source(b or a, side="b", where=b_where or [], sweep=b_sweep, columns=columns)
-    cmp = _run(src_a, src_b, family=family or dataset_family(src_a, src_b) or "chinchilla", kw=kw)
+    cmp = _run(src_a, src_b, family=family or dataset_family(src_a, src_b), kw=kw)
     report = cmp.as_dict()
     if out:
         report["out"] = str(save_comparison(cmp, out, name="out"))
@@ -132,7 +132,7 @@ def compare_command(
             console.print(f"{key}: {escape(report[key])}", highlight=False, soft_wrap=True)
 
 
-def _run(src_a: Source, src_b: Source, *, family: str, kw: dict[str, Any]) -> Comparison:
+def _run(src_a: Source, src_b: Source, *, family: str | None, kw: dict[str, Any]) -> Comparison:
     with Progress(console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
         job = bar.add_task(f"bootstrap: {src_b.name} against {src_a.name}", total=None)
         return compare_runs(src_a.side, src_b.side, family=family, names=(src_a.name, src_b.name),
@@ -152,7 +152,7 @@ def _split(a: str, b: str | None, col: str, pairs: str, *, a_where, b_where, a_s
     if len(groups) < 2:
         raise ConfigError(f"The '--split-by' column must have at least 2 groups to compare. Got {len(groups)} in "
                           f"column {col!r}.")
-    fam = family or dataset_family(*groups) or "chinchilla"
+    fam = family or dataset_family(*groups)
     chosen = list(zip(groups, groups[1:])) if pairs == "consecutive" else list(combinations(groups, 2))
     results = []
     for sa, sb in chosen:

@@ -30,6 +30,7 @@ from .._intervals import DEFAULT_LEVEL, check_level, level_label
 from .._validate import check_choice
 from ..errors import ConfigError, FitError
 from ..laws.fitted import FittedLaw
+from ..laws.powerlaw import PowerLaw
 from ._compare_fit import EXPONENT_BOUNDS, fit_separate, fit_shared, interval, log_multiplier, power_laws
 from ._compare_result import Comparison, SideFit, grid_bands
 from ._compare_sides import (CURVE_POINTS, MIN_POINTS, VARIABLE, SideCurve, data_range, is_isoflop, isoflop_side, law_side,
@@ -101,7 +102,7 @@ def _span(ranges: list[tuple[float, float]], at: np.ndarray | None) -> tuple[flo
 
 
 def compare_runs(a: Side, b: Side, *, by: str = "compute", exponents: str = "separate", frontier: str = "auto",
-                 family: str = "chinchilla", n_bootstrap: int | None = None, seed: int = 0,
+                 family: str | None = None, n_bootstrap: int | None = None, seed: int = 0,
                  level: float = DEFAULT_LEVEL, at: Any = None, hold: float | None = None, budgets_a: Any = None,
                  budgets_b: Any = None, names: tuple[str, str] | None = None,
                  progress: Callable[[int, int], None] | None = None) -> Comparison:
@@ -121,6 +122,9 @@ def compare_runs(a: Side, b: Side, *, by: str = "compute", exponents: str = "sep
         By compute, how runs give their frontier: IsoFLOP profile minima (runs must be an IsoFLOP grid), the
         compute-optimal loss of a joint law of ``family`` fitted to the runs, or ``auto`` (profiles where the
         runs are a grid). By tokens or parameters a joint law is always fitted.
+    family : {"chinchilla", "kaplan", "over-training"}, optional
+        The joint law fitted where a side's curve comes from one (default chinchilla); refused where no side's
+        does.
     n_bootstrap : int, optional
         Replicates per side (default 200; 0: no intervals). Refused when both sides are saved fits (their refits
         are the replicates); with one saved fit, its refits are drawn to match.
@@ -151,6 +155,14 @@ def compare_runs(a: Side, b: Side, *, by: str = "compute", exponents: str = "sep
     runs = [(lab, r, bud) for lab, r, bud in ((labels[0], runs_a, bud_a), (labels[1], runs_b, bud_b)) if r is not None]
     kinds = {lab: _kind(lab, r, bud, by, frontier) for lab, r, bud in runs}
     ranges = [_range(r, bud, by, kinds[lab]) for lab, r, bud in runs]
+    if family is not None and "law" not in kinds.values():
+        why = "both sides are saved fits" if not runs else "every side of runs gives IsoFLOP profile minima"
+        raise ConfigError(f"The 'family' parameter chooses the joint law fitted to a side's runs, and {why}, so it "
+                          f"cannot act. Got family={family!r}.")
+    laws = [f.law for f in (fit_a, fit_b) if f is not None]
+    if hold is not None and len(laws) == 2 and all(isinstance(lw, PowerLaw) for lw in laws):
+        raise ConfigError(f"The 'hold' parameter holds N or D fixed in a joint law; both sides are one-variable "
+                          f"laws, so it cannot act. Got hold={hold!r}.")
     if by != "compute" and hold is None:
         hold = _default_hold(runs, by)
     if hold is not None:
@@ -175,7 +187,7 @@ def compare_runs(a: Side, b: Side, *, by: str = "compute", exponents: str = "sep
         elif kinds[lab] == "isoflop":
             sides.append(isoflop_side(lab, r, budgets=bud, n_bootstrap=reps, seed=s_seed, progress=tick))
         else:
-            sides.append(law_side(lab, r, by=by, x=x_law, family=family, hold=hold, n_bootstrap=reps, seed=s_seed,
+            sides.append(law_side(lab, r, by=by, x=x_law, family=family or "chinchilla", hold=hold, n_bootstrap=reps, seed=s_seed,
                                   progress=tick))
     # an IsoFLOP frontier spans the budgets that have a minimum, not every budget run
     ranges = [s.data_range for s in sides if s.data_range is not None]
