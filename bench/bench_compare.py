@@ -14,8 +14,9 @@ M(C) times the compute, so its true multiplier by compute is M(C) exactly. Four 
 90% intervals) is scored at the 5 default x (1e17, 5.6e17, 3.2e18, 1.8e19, 1e20): the share of seeds whose
 interval of M holds the true M(x), per x and over all 5; for separate exponents also the share whose interval of
 M(1e20)/M(1e17) holds the true change (1 or 2) and of the exponent difference a_B − a_A holding the truth, how
-often each interval excludes "no change" (1, or 0) and how the verdicts fall. Constant truths are run with both exponent options, growing ones with separate exponents
-(shared ones assume a constant M, which they are not). ± is the binomial standard error over seeds.
+often each interval excludes "no change" (1, or 0) and how the verdicts fall. Constant truths are run with both
+exponent options, growing ones with separate exponents (shared ones assume a constant M, which they are not).
+± is the binomial standard error over seeds.
 
 Prints figures, asserts nothing. Run: ``PYTHONPATH=src python bench/bench_compare.py`` (100 seeds, B = 200;
 ``--quick``: 20 seeds, B = 100).
@@ -59,7 +60,8 @@ def run_case(multiplier: float, growth: float, exponents: str, seeds: int, reps:
         status[cmp.status] += 1
         if exponents == "separate":
             lo, hi = cmp.trend_interval
-            true_ratio = float(pair.truth(np.array([cmp.trend_range[1]]))[0] / pair.truth(np.array([cmp.trend_range[0]]))[0])
+            ends = pair.truth(np.array(cmp.trend_range))
+            true_ratio = float(ends[1] / ends[0])
             trend_hit.append(lo <= true_ratio <= hi)
             trend_moves.append(not lo <= 1.0 <= hi)
             dlo, dhi = cmp.exponent_interval
@@ -99,7 +101,8 @@ def main() -> None:
                 print(f"  exponent difference      {r['diff'].mean():.0%} of intervals hold the truth; "
                       f"{r['diff_moves'].mean():.0%} exclude 0")
             print(f"  verdicts                 {dict(r['verdicts'])}; status {dict(r['status'])}")
-    print(f"\nlowest coverage at any x in any case: {worst:.0%} (target >= 85%); total {time.perf_counter() - t_all:.0f} s")
+    print(f"\nlowest coverage at any x in any case: {worst:.0%} (target >= 85%); "
+          f"total {time.perf_counter() - t_all:.0f} s")
 
 
 if __name__ == "__main__":

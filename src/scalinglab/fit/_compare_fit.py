@@ -5,7 +5,7 @@ The fit is least squares on *relative* residuals ``(L̂ − L)/L`` (≈ the log 
 errors of a few percent). For a fixed exponent ``a`` the model is linear in ``(E, A)``, so both are solved in
 closed form (E held at 0 when the free solution is negative) and only ``a`` is searched: on a log grid across
 :data:`EXPONENT_BOUNDS`, then twice on a finer grid between the best point's neighbours. Vectorised over
-replicates, 200 refits of a side take a few milliseconds; no starting point is needed and none can be lost.
+replicates, 200 refits of a side take about 15 ms; no starting point is needed and none can be lost.
 
 With ``shared`` exponents both sides have one ``E`` and one ``a`` and their own ``A``; the multiplier is then a
 constant. The multiplier itself is computed from :class:`~scalinglab.laws.powerlaw.PowerLaw` (its ``loss`` and

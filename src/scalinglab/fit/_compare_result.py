@@ -104,7 +104,8 @@ class Comparison:
 
     def rows(self) -> list[dict[str, Any]]:
         """One row per x of ``at``: M, its interval, the unreachable share, and whether it is identified."""
-        return [{"x": float(x), "multiplier": _inf(m), "interval": None if np.isnan(lo) else [_inf(lo), _inf(hi)], "unreachable_share": float(u), "identified": not why and self.identified,
+        return [{"x": float(x), "multiplier": _inf(m), "interval": None if np.isnan(lo) else [_inf(lo), _inf(hi)],
+                 "unreachable_share": float(u), "identified": not why and self.identified,
                  "not_identified": why or None}
                 for x, m, lo, hi, u, why in zip(self.at, self.multiplier, self.lower, self.upper, self.unreachable,
                                                 self.at_reasons)]

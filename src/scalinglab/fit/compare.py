@@ -187,8 +187,8 @@ def compare_runs(a: Side, b: Side, *, by: str = "compute", exponents: str = "sep
         elif kinds[lab] == "isoflop":
             sides.append(isoflop_side(lab, r, budgets=bud, n_bootstrap=reps, seed=s_seed, progress=tick))
         else:
-            sides.append(law_side(lab, r, by=by, x=x_law, family=family or "chinchilla", hold=hold, n_bootstrap=reps, seed=s_seed,
-                                  progress=tick))
+            sides.append(law_side(lab, r, by=by, x=x_law, family=family or "chinchilla", hold=hold,
+                                  n_bootstrap=reps, seed=s_seed, progress=tick))
     # an IsoFLOP frontier spans the budgets that have a minimum, not every budget run
     ranges = [s.data_range for s in sides if s.data_range is not None]
     return _compare(sides, by=by, exponents=exponents, level=level, seed=seed, at=at_v, hold=hold,
