@@ -32,7 +32,7 @@ _SYMBOL = {"compute": "C", "tokens": "D", "params": "N"}
 def _at(text: str | None) -> list[float] | None:
     if text is None:
         return None
-    vals = [parse_quantity(v.strip(), "at") for v in text.split(",") if v.strip()]
+    vals = [parse_quantity(v.strip(), "--at") for v in text.split(",") if v.strip()]
     if not vals:
         raise ConfigError(f"The '--at' option must list values separated by commas (1e20,1e21). Got {text!r}.")
     return vals

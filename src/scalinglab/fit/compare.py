@@ -151,10 +151,12 @@ def compare_runs(a: Side, b: Side, *, by: str = "compute", exponents: str = "sep
         raise ConfigError("Both sides are saved fits: their own bootstrap refits give the intervals, so the "
                           f"'n_bootstrap' parameter cannot act. Got n_bootstrap={n_bootstrap!r}.")
     reps = 200 if n_bootstrap is None else _check_count(n_bootstrap)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ConfigError(f"The 'seed' parameter must be an integer >= 0. Got {seed!r}.")
     at_v = None if at is None else _positive("at", at)
     runs = [(lab, r, bud) for lab, r, bud in ((labels[0], runs_a, bud_a), (labels[1], runs_b, bud_b)) if r is not None]
     kinds = {lab: _kind(lab, r, bud, by, frontier) for lab, r, bud in runs}
-    ranges = [_range(r, bud, by, kinds[lab]) for lab, r, bud in runs]
+    ranges = [_range(r, by, kinds[lab]) for lab, r, _ in runs]
     if family is not None and "law" not in kinds.values():
         why = "both sides are saved fits" if not runs else "every side of runs gives IsoFLOP profile minima"
         raise ConfigError(f"The 'family' parameter chooses the joint law fitted to a side's runs, and {why}, so it "
@@ -205,10 +207,9 @@ def _kind(label: str, runs: Runs, budgets: Any, by: str, frontier: str) -> str:
     return "isoflop" if why is None else "law"
 
 
-def _range(runs: Runs, budgets: Any, by: str, kind: str) -> tuple[float, float]:
-    if kind == "isoflop":
-        return data_range(runs, "compute")
-    return data_range(runs, by)
+def _range(runs: Runs, by: str, kind: str) -> tuple[float, float]:
+    """The runs' x; an IsoFLOP side's is narrowed to its budgets with a minimum once they are known."""
+    return data_range(runs, "compute" if kind == "isoflop" else by)
 
 
 def _default_hold(runs: list[tuple[str, Runs, Any]], by: str) -> float:
