@@ -58,7 +58,7 @@ def _group(version: Annotated[bool, typer.Option("--version", "-V", is_eager=Tru
 COMMANDS: dict[str, str] = {
     "laws": "laws_cmd", "models": "models_cmd", "plan": "plan_cmd", "gpus": "hardware_cmd", "demo": "demo_cmd",
     "fit": "fit_cmd", "datasets": "datasets_cmd", "report": "report_cmd", "track": "track_cmd", "curves": "curves_cmd", "lab": "lab_cmd",
-    "downstream": "downstream_cmd",
+    "downstream": "downstream_cmd", "compare": "compare_cmd",
     "fit-hparams": "hparams_cmd",
     "next-runs": "next_runs_cmd",
 }

@@ -52,6 +52,9 @@ def report_command(
                                                    "fit --out`): adds the section 'Task scores'.")] = None,
     downstream_runs: Annotated[str | None, typer.Option("--downstream-runs", help="The runs file it was fitted on "
                                                         "(for predicted against actual scores).")] = None,
+    compare: Annotated[list[str] | None, typer.Option("--compare", help="A saved comparison (`scalinglab compare "
+                                                  "--out`): adds the section 'Two methods compared'; repeat for "
+                                                  "several.")] = None,
     n_bootstrap: Annotated[int | None, n_bootstrap_option("Bootstrap refits of the fit to --runs or --store and of "
                                                           "its IsoFLOP profiles (default 200).")] = None,
     bootstrap_alias: Annotated[int | None, renamed("--bootstrap", N_BOOTSTRAP_FLAG, count=True)] = None,
@@ -78,7 +81,7 @@ def report_command(
                                         step_col=track_step_col),
                          n_bootstrap=200 if n_bootstrap is None else n_bootstrap,
                          **_curves(curve_fit, curve_log or [], curve_schedule or []),
-                         **_downstream(downstream, downstream_runs))
+                         **_downstream(downstream, downstream_runs), comparisons=_comparisons(compare or []))
     if json:
         print_json(result.as_dict())
         return
@@ -125,6 +128,13 @@ def _curves(curve_fit: str | None, logs: list[str], schedules: list[str]) -> dic
     fit = load_curve_fit(curve_fit)
     read = read_curve_logs(logs, schedules or None)
     return {"curve_fit": fit, "curves": [r.curve() for r in read]}
+
+
+def _comparisons(files: list[str]) -> list[Any]:
+    """The comparisons of --compare, each read from its file."""
+    from ..fit.compare_io import load_comparison
+
+    return [load_comparison(f) for f in files]
 
 
 def _downstream(fit_file: str | None, runs_file: str | None) -> dict[str, Any]:

@@ -5,6 +5,8 @@ runs to train next (:mod:`.design`)."""
 
 from .approach2 import Approach2Result, fit_approach2
 from .audit import AuditResult, audit
+from .compare import Comparison, compare_runs
+from .compare_io import load_comparison, save_comparison
 from .bootstrap import BootstrapResult, bootstrap, derived_quantities
 from .downstream import METHODS as DOWNSTREAM_METHODS, fit_downstream
 from .downstream_data import TaskRuns, read_task_runs
@@ -37,4 +39,5 @@ __all__ = [
     "TaskRuns", "read_task_runs", "fit_downstream", "DOWNSTREAM_METHODS", "ScoreFit", "fit_score_map",
     "Sweep", "load_sweep", "sweep_from_arrays", "fit_hparams", "HparamFit", "GroupOptimum",
     "propose_runs", "Proposal", "ProposedRun", "Target",
+    "Comparison", "compare_runs", "save_comparison", "load_comparison",
 ]

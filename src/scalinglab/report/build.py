@@ -20,6 +20,7 @@ from ..plan import plan_compute, with_hardware
 from ._approach2 import approach2_line, approach2_section
 from .curves import check_curve_inputs, report_section as curves_section
 from .downstream_section import check_downstream_inputs, downstream_section
+from .compare_section import check_compare_inputs, compare_section
 from ._inputs import Data, data_from_store, resolve_law_input, resolve_runs
 from ._mpl import FIGURE_FORMATS, png_bytes, png_data_uri
 from ._sections import audit_rows, data_section, law_section, plan_section, provenance_section, verdict_section
@@ -208,6 +209,7 @@ def make_report(
     formats: tuple[str, ...] = ("png", "svg"), audit: Any = None, track: Any = None,
     inference_tokens: float = 1e13, n_bootstrap: int = 200, seed: int = 0, title: str | None = None,
     curve_fit: Any = None, curves: Any = None, downstream: Any = None, downstream_runs: Any = None,
+    comparisons: Any = (),
 ) -> ReportResult:
     """Write the report; see :func:`build_report`. Returns the path, exported figure files and notes."""
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -217,6 +219,7 @@ def make_report(
         curves = check_curve_inputs(curve_fit, curves)
     if downstream is not None or downstream_runs is not None:
         check_downstream_inputs(downstream, downstream_runs)
+    comparisons = check_compare_inputs(comparisons)
     if store is not None and runs is not None:
         raise ConfigError("Give runs from one source: 'runs' or 'store'. Got both.")
     data = data_from_store(store) if store is not None else resolve_runs(runs, runs_columns)
@@ -256,6 +259,8 @@ def make_report(
         sections.append(("curves", "Training curves", curves_section(figs.html, curve_fit, curves, fitted.level)))
     if downstream is not None:
         sections.append(("downstream", "Task scores", downstream_section(figs.html, downstream, downstream_runs)))
+    if comparisons:
+        sections.append(("compare", "Two methods compared", compare_section(figs.html, comparisons)))
     sections.append(("provenance", "Provenance", provenance_section(created, law_src, data, flops, notes, describe)))
     _write(out, page(title or f"scalinglab report: {fitted.name}", sections), figs)
     return ReportResult(out, tuple(figs.files), tuple(notes))
@@ -381,7 +386,8 @@ def build_report(
         ``curves`` (its :class:`~scalinglab.fit.curves.Curve` list, fitted and held out) add the section
         "Training curves" (:mod:`scalinglab.report.curves`); ``downstream`` (a
         :class:`~scalinglab.laws.downstream_chain.DownstreamFit`), with the ``downstream_runs`` it was fitted on
-        (:class:`~scalinglab.fit.downstream_data.TaskRuns`, optional), adds "Task scores".
+        (:class:`~scalinglab.fit.downstream_data.TaskRuns`, optional), adds "Task scores"; ``comparisons``
+        (:class:`~scalinglab.fit.compare.Comparison` objects) add "Two methods compared".
     """
     return make_report(law=law, runs=runs, store=store, flops=flops, out=out, figures_dir=figures_dir,
                        formats=formats, **kw).path
