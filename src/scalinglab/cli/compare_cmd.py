@@ -126,7 +126,7 @@ def compare_command(
     if json:
         print_json(report)
         return
-    _print(cmp)
+    print_comparison(cmp)
     for key in ("out", "figure"):
         if key in report:
             console.print(f"{key}: {escape(report[key])}", highlight=False, soft_wrap=True)
@@ -182,7 +182,7 @@ def _fmt_iv(iv: Any) -> str:
     return "—" if iv is None else f"{_fmt_m(iv[0])} – {_fmt_m(iv[1])}"
 
 
-def _print(cmp: Comparison) -> None:
+def print_comparison(cmp: Comparison) -> None:
     sa, sb = cmp.sides
     d = cmp.as_dict()
     sym = _SYMBOL[cmp.by]

@@ -193,9 +193,12 @@ def pair_command(
     executor: Annotated[str, typer.Option("--executor", help=f"{' or '.join(EXECUTORS)}.")] = "local",
     address: Annotated[str | None, typer.Option("--address", help="Ray cluster, e.g. ray://head:10001.")] = None,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Train failed runs again.")] = False,
+    n_bootstrap: Annotated[int, typer.Option("--n-bootstrap", min=0, help="Bootstrap replicates of the comparison "
+                                             "(0: train only, compare later).")] = 200,
     json: JsonOpt = False,
 ) -> None:
-    """Train two variants on the same IsoFLOP budgets (sweeps NAME-a and NAME-b), to compare by their curves."""
+    """Train two variants on the same IsoFLOP budgets (sweeps NAME-a and NAME-b) and compare them by their curves:
+    the compute multiplier of b over a (`scalinglab compare`, docs/compare.md)."""
     check_sweep_options(executor, workers, threads, address, EXECUTORS)
     values = [parse_quantity(x.strip(), "budgets") for item in budgets or [] for x in item.split(",") if x.strip()]
     over_a, over_b = parse_variant(a, "a"), parse_variant(b, "b")
@@ -203,20 +206,47 @@ def pair_command(
     if executor == "local":
         _require_torch()
     results = [(s, *_run(store, s, executor, workers, threads, address, retry_failed)) for s in (sweep_a, sweep_b)]
-    compare = (f"scalinglab compare {store} {store} --a-sweep {sweep_a.name} --b-sweep {sweep_b.name} "
-               "--n-bootstrap 200")
+    compare = (f"scalinglab compare {store} --a-sweep {sweep_a.name} --b-sweep {sweep_b.name} "
+               f"--n-bootstrap {n_bootstrap or 200}")
+    complete = all(summary.counts["done"] == summary.counts["total"] for _, summary, _ in results)
+    cmp, said = _compare_pair(store, sweep_a.name, sweep_b.name, n_bootstrap) if complete and n_bootstrap \
+        else (None, [])
     if json:
         print_json({"pair": {s.name: {**_summary_json(summary, store, runs), "variant": s.spec["variant"]}
-                             for s, summary, runs in results}, "notes": list(notes), "compare": compare})
+                             for s, summary, runs in results}, "notes": list(notes) + said, "compare": compare,
+                    "comparison": None if cmp is None else cmp.as_dict()})
     else:
         for s, summary, runs in results:
             console.print(escape(f"variant {s.name[-1]}: {variant_label(s.spec['variant'])}"), highlight=False)
             _print_summary(summary, store, "", runs, fit_hint=False)
-        for note in (*notes, PRESETS[preset].purpose):
+        if cmp is not None:
+            from .compare_cmd import print_comparison
+
+            print_comparison(cmp)
+        for note in (*notes, *said, PRESETS[preset].purpose):
             console.print(f"[yellow]{escape(note)}[/]")
-        console.print(escape(f"compare them: {compare}"), highlight=False)
+        console.print(escape(f"compare them again (--by, --exponents, --figure, --out): {compare}"),
+                      highlight=False)
     for s, summary, runs in results:
         _raise_failures(summary, store, [r for r in runs if r["status"] == "failed"])
+
+
+def _compare_pair(store: str, a: str, b: str, n_bootstrap: int) -> tuple[Any, list[str]]:
+    """The comparison of b against a by compute: the IsoFLOP frontier where each side identifies one, else the
+    compute-optimal loss of a Chinchilla law fitted to each side (said), else what stopped it (said)."""
+    from ..fit.compare import compare_runs
+    from ..fit.store_runs import runs_from_store
+
+    sides = runs_from_store(store, sweep=a), runs_from_store(store, sweep=b)
+    said: list[str] = []
+    for frontier in ("auto", "law"):
+        try:
+            return compare_runs(*sides, frontier=frontier, n_bootstrap=n_bootstrap, names=(a, b)), said
+        except ScalingLabError as exc:
+            said.append(f"Comparison by the {'IsoFLOP' if frontier == 'auto' else 'fitted-law'} frontier not made: "
+                        f"{exc}" + (" Comparing by the compute-optimal loss of a law fitted to each side instead."
+                                    if frontier == "auto" else ""))
+    return None, said
 
 
 def _print_summary(summary: Any, store: str, purpose: str, runs: list[dict[str, Any]], *, curves: bool = False,
