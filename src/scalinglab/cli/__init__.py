@@ -60,6 +60,7 @@ COMMANDS: dict[str, str] = {
     "fit": "fit_cmd", "datasets": "datasets_cmd", "report": "report_cmd", "track": "track_cmd", "curves": "curves_cmd", "lab": "lab_cmd",
     "downstream": "downstream_cmd",
     "fit-hparams": "hparams_cmd",
+    "page": "page_cmd",
 }
 
 
