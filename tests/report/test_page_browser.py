@@ -67,9 +67,10 @@ def _settings(fitted: bool) -> list[dict]:
     return [{**BASE, **x} for x in s]
 
 
-def _argv(law: str, st: dict) -> list[str]:
+def _argv(law: str, st: dict, hp_rule: str = "step-law") -> list[str]:
     """The `scalinglab plan` arguments of a page state."""
-    a = ["plan", "--law", law, "--gpu", st["gpu"], "--gpus", str(st["gpus"]), "--mfu", repr(st["mfu"]), "--json"]
+    a = ["plan", "--law", law, "--gpu", st["gpu"], "--gpus", str(st["gpus"]), "--mfu", repr(st["mfu"]), "--json",
+         "--hp-rule", hp_rule]
     if st["usd_per_hour"] is not None:
         a += ["--usd-per-hour", repr(st["usd_per_hour"])]
     budget = ["--days", repr(st["days"])] if st["budget"] == "days" else ["--flops", repr(st["flops"])]
@@ -159,11 +160,11 @@ def _ask(browser, st: dict) -> dict:
     return browser.execute_script("return window.scalinglab.set(arguments[0])", st)
 
 
-def _python(run, law: str, st: dict) -> tuple[dict, bool]:
+def _python(run, law: str, st: dict, hp_rule: str = "step-law") -> tuple[dict, bool]:
     """`plan --json` for the state; refused: whether it needed --allow-unidentified."""
-    code, out, err = run(*_argv(law, st))
+    code, out, err = run(*_argv(law, st, hp_rule))
     if code == 1 and "does not identify the plan" in err:
-        code, out, err = run(*_argv(law, st), "--allow-unidentified")
+        code, out, err = run(*_argv(law, st, hp_rule), "--allow-unidentified")
         assert code == 0, err
         return json.loads(out), True
     assert code == 0, err
@@ -201,6 +202,36 @@ def test_page_plans_equal_plan_json_across_the_modes(browser, pages, run, name):
     assert not severe, severe
 
 
+def _rule_with_refits(path):
+    """A fitted-rule file whose band comes from 300 refits (not a covariance), in the 6N+attn convention of C."""
+    import numpy as np
+
+    from scalinglab.laws.base import Citation
+    from scalinglab.laws._hparam_io import save_rule
+    from scalinglab.laws.hyperparams import HyperparamRule, PowerRule
+
+    lr, batch = PowerRule(-1.2, (("flops", -0.12),)), PowerRule(-1.1, (("flops", 0.33),))
+    z = np.random.default_rng(3).standard_normal((300, 4)) * [0.2, 0.01, 0.2, 0.01]
+    return save_rule(HyperparamRule("test-rule", lr, batch, Citation("test", 2026, "a rule with refits"),
+                                    context=1024, n_params_count="total", flops_convention="6N+attn",
+                                    samples=np.concatenate([lr.theta(), batch.theta()]) + z,
+                                    domain={"flops": (1e17, 1e21)}), path)
+
+
+@pytest.mark.parametrize("rule", ["deepseek-llm", "refits", "none"])
+def test_page_hyperparameters_equal_plan_json_for_each_kind_of_rule(browser, run, tmp_path, rule):
+    from scalinglab.report.page import write_page
+
+    spec = str(_rule_with_refits(tmp_path / "rule.json")) if rule == "refits" else rule
+    path, _ = write_page("epoch2024", tmp_path / "p.html", hp_rule=None if rule == "none" else spec)
+    _open(browser, path)
+    for st in ({**BASE, "flops": 3e19}, {**BASE, "question": "inference", "flops": 1e23, "inference_tokens": 1e13}):
+        js = _ask(browser, st)
+        py, _ = _python(run, "epoch2024", st, spec)
+        _same(js, py, rule)
+        assert ("hyperparams" in js) == (rule != "none")
+
+
 def test_page_has_no_address_and_loads_nothing(browser, pages):
     for _, path in pages.values():
         html = path.read_text(encoding="utf-8")
@@ -216,8 +247,11 @@ def test_permalink_restores_the_state_and_the_plan(browser, pages):
     st = {**BASE, "question": "inference", "budget": "days", "days": 12.5, "gpus": 300, "gpu": "H200",
           "usd_per_hour": 3.1, "inference_tokens": 2e13, "hold": "compute", "objective": "usd", "inference_mfu": 0.25}
     plan = _ask(browser, st)
-    fragment = browser.execute_script("return location.hash")
-    assert fragment == browser.find_element("id", "permalink-text").get_attribute("value")
+    fragment = browser.find_element("id", "permalink-text").get_attribute("value")
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # the address follows the controls once they rest
+    WebDriverWait(browser, 5).until(lambda b: b.execute_script("return location.hash") == fragment)
     _open(browser, path, fragment)
     assert browser.execute_script("return window.scalinglab.state()") == st
     assert browser.execute_script("return window.scalinglab.plan()") == plan

@@ -29,8 +29,8 @@ from .page_data import page_data
 __all__ = ["build_page", "write_page", "page_html", "external_references", "SCRIPTS"]
 
 #: the page's JavaScript, in the order it runs (each file fills the one namespace SL)
-SCRIPTS = ("page_numeric.js", "page_planner.js", "page_resources.js", "page_question.js", "page_charts.js",
-           "page_ui.js")
+SCRIPTS = ("page_numeric.js", "page_planner.js", "page_unique.js", "page_resources.js", "page_question.js",
+           "page_charts.js", "page_ui.js")
 _TEMPLATE = "page_template.html"
 
 #: an address anywhere in the file: a scheme (https://, file://, data: is not one), a protocol-relative //host.name, www.

@@ -1,4 +1,4 @@
-/* scalinglab planner page, part 5 of 6: the two charts, hand-written SVG (no library, no address).
+/* scalinglab planner page, part 6 of 7: the two charts, hand-written SVG (no library, no address).
  *
  * isoflopChart   loss against N along the plan's IsoFLOP curve C = 6·N·D (for a data-constrained plan the
  *                loss with its unique tokens), the law's line, its mean band (the refits' central interval), its
@@ -127,34 +127,31 @@
       : SL.dcLoss(SL.asDataConstrained(lw, m.rd, m.rn), n, C / (6 * n), dcu));
     const nOpt = dcu === null ? SL.computeOptimal(m.law, C)[0] : plan.n_params;
     const lo = Math.min(nOpt, plan.n_params) / 25, hi = Math.max(nOpt, plan.n_params) * 25;
-    const xs = logspace(lo, hi, 41), ys = xs.map((n) => lossAt(m.law, n));
+    const xs = logspace(lo, hi, 61), ys = xs.map((n) => lossAt(m.law, n));
     const areas = [], lines = [], legend = [];
     let yAll = ys.slice();
-    if (m.samples.length >= 2) {
-      const sc = m.scatter, meanLo = [], meanHi = [], predLo = [], predHi = [], minL = [], maxL = [];
+    if (m.samples.length >= 2) {  // the bands at 21 of the sizes: smooth at this width, and a third of the work
+      const xb = logspace(lo, hi, 21), sc = m.scatter, meanLo = [], meanHi = [], predLo = [], predHi = [], minL = [], maxL = [];
       const scale = sc ? sc.sigma + sc.kappa * Math.max(0, Math.log10(C / (sc.flops_max === null ? Infinity : sc.flops_max))) : 0;
       const eps = sc ? Float64Array.from(m.noise, (e) => e * scale).sort() : null;
-      for (const n of xs) {
+      for (const n of xb) {
         const draws = Float64Array.from(m.samples, (lw) => Math.log(lossAt(lw, n))).filter((v) => Number.isFinite(v));
-        const [a, b] = quantilePair(draws, m.level);
-        meanLo.push(Math.exp(a)); meanHi.push(Math.exp(b));
         draws.sort();
+        const q = (1 - m.level) / 2;
+        meanLo.push(Math.exp(SL.quantileOf(draws, q))); meanHi.push(Math.exp(SL.quantileOf(draws, 1 - q)));
         minL.push(Math.exp(draws[0])); maxL.push(Math.exp(draws[draws.length - 1]));
-        if (eps) {
-          const q = (1 - m.level) / 2;
-          predLo.push(Math.exp(SL.sumQuantile(draws, eps, q))); predHi.push(Math.exp(SL.sumQuantile(draws, eps, 1 - q)));
-        }
+        if (eps) { predLo.push(Math.exp(SL.sumQuantile(draws, eps, q))); predHi.push(Math.exp(SL.sumQuantile(draws, eps, 1 - q))); }
       }
       if (eps) {
-        areas.push({ xs, lo: predLo, hi: predHi, cls: "bp" });
+        areas.push({ xs: xb, lo: predLo, hi: predHi, cls: "bp" });
         legend.push({ cls: "bp", text: `${SL.pct0(m.level)} prediction band` });
         yAll = yAll.concat(predLo, predHi);
       }
-      areas.push({ xs, lo: meanLo, hi: meanHi, cls: "bm" });
+      areas.push({ xs: xb, lo: meanLo, hi: meanHi, cls: "bm" });
       legend.push({ cls: "bm", text: `${SL.pct0(m.level)} mean band` });
       yAll = yAll.concat(meanLo, meanHi);
       if (!m.identified || plan.stamp) {
-        lines.push({ xs, ys: minL, cls: "rng" }, { xs, ys: maxL, cls: "rng" });
+        lines.push({ xs: xb, ys: minL, cls: "rng" }, { xs: xb, ys: maxL, cls: "rng" });
         legend.push({ cls: "rngk", text: "all refits (min–max)" });
         yAll = yAll.concat(minL, maxL);
       }
@@ -182,7 +179,7 @@
   function frontierChart(m, data, plan) {
     const cs = data.models.map((x) => x.flops).concat([plan.flops]);
     const lo = 10 ** Math.floor(Math.log10(Math.min(...cs)) - 0.5), hi = 10 ** Math.ceil(Math.log10(Math.max(...cs)) + 0.5);
-    const xs = logspace(lo, hi, 31), ys = xs.map((c) => SL.computeOptimal(m.law, c)[0]);
+    const xs = logspace(lo, hi, 21), ys = xs.map((c) => SL.computeOptimal(m.law, c)[0]);
     const areas = [], legend = [];
     let yAll = ys.concat(data.models.map((x) => x.n_params), [plan.n_params]);
     if (m.samples.length >= 2) {

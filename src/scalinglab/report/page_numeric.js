@@ -1,4 +1,4 @@
-/* scalinglab planner page, part 1 of 5: numeric building blocks, each a port of the Python it names.
+/* scalinglab planner page, part 1 of 7: numeric building blocks, each a port of the Python it names.
  *
  * fmtG            Python's format(x, ".{p}g")           (the planner's notes and messages)
  * quantile        numpy.nanquantile, method "linear"     (scalinglab._intervals.central_interval)
@@ -114,7 +114,7 @@ var SL = (typeof SL !== "undefined") ? SL : {};
     const total = xs.length * es.length;
     let lo = xs[0] + es[0], hi = xs[xs.length - 1] + es[es.length - 1];
     const want = q * total;
-    for (let it = 0; it < 60 && hi - lo > 1e-12 * Math.abs(hi); it++) {
+    for (let it = 0; it < 40 && hi - lo > 1e-9 * Math.abs(hi); it++) {
       const mid = 0.5 * (lo + hi);
       let count = 0, j = es.length - 1;
       for (let i = 0; i < xs.length; i++) {
@@ -227,10 +227,11 @@ var SL = (typeof SL !== "undefined") ? SL : {};
     return res.fun <= best ? res.x : xs[ib];
   }
 
-  // the point nearest `bad` between `bad` and `good` (f finite at good) where f is finite, to 60 halvings
+  // a point between `bad` and `good` (f finite at good) where f is finite, within 2^-30 of the interval of the edge
+  // of the finite region (the minimum lies inside that region, so the edge itself need not be found closer)
   function finiteEdge(f, bad, good) {
     if (Number.isFinite(f(bad))) return bad;
-    for (let i = 0; i < 60; i++) {
+    for (let i = 0; i < 30; i++) {
       const mid = 0.5 * (bad + good);
       if (Number.isFinite(f(mid))) good = mid; else bad = mid;
     }

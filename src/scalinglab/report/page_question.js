@@ -1,4 +1,4 @@
-/* scalinglab planner page, part 4 of 6: one question asked as `scalinglab plan ... --json` asks it
+/* scalinglab planner page, part 5 of 7: one question asked as `scalinglab plan ... --json` asks it
  * (cli/plan_cmd.py): the budget from FLOPs or from GPUs × days × MFU, the budget check, the plan, its cost and
  * memory on the GPUs, the hyperparameters, and for inference plans the sweep over demands and the example.
  *

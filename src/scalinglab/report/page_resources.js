@@ -1,4 +1,4 @@
-/* scalinglab planner page, part 3 of 5: what `plan` attaches to a plan, ported from the Python.
+/* scalinglab planner page, part 4 of 7: what `plan` attaches to a plan, ported from the Python.
  *
  * cost.py           training_cost, flops_in_days
  * flops.py          Architecture.from_n_params, param_counts, aspect_ratio_rule, flops_per_token

@@ -1,4 +1,4 @@
-/* scalinglab planner page, part 6 of 6: the controls, the outputs, the permalink and the export.
+/* scalinglab planner page, part 7 of 7: the controls, the outputs, the permalink and the export.
  *
  * Every change of a control re-asks the question (SL.ask) and redraws the page synchronously; the time of each
  * update (ms, from the event to the redrawn page) is kept in scalinglab.timings. window.scalinglab is the page's
@@ -16,6 +16,7 @@
   /* ---- number formats (4 significant digits, what the page's reader sees) ------------------------- */
   const si = (x) => {
     if (x === null || !Number.isFinite(x)) return "n/a";
+    if (x === 0) return "0";
     const ax = Math.abs(x);
     for (const [div, suf] of [[1e15, "P"], [1e12, "T"], [1e9, "B"], [1e6, "M"], [1e3, "K"]]) {
       if (ax >= div) return (x / div).toPrecision(4) + suf;
@@ -26,6 +27,7 @@
   const n4 = (x) => (x === null || !Number.isFinite(x) ? "n/a" : (Math.abs(x) >= 1e6 || (Math.abs(x) < 1e-3 && x !== 0)
     ? ex(x) : x.toPrecision(4)));
   const usd = (x) => (x === null || !Number.isFinite(x) ? "n/a" : "$" + si(x));
+  const pct1 = (x) => (Math.abs(x) < 5e-4 ? "0.0" : (100 * x).toFixed(1)) + "%";  // no "-0.0%" from rounding noise
 
   /* ---- controls ------------------------------------------------------------------------------------ */
   // log: the slider moves log10 of the value; blank: an empty box means null (the default it names)
@@ -205,8 +207,8 @@
     const ref = j.reference;
     $("reference").innerHTML = ref ? `<b>Reference</b> (${esc(ref.what)}): N = ${si(ref.n_params)}, D = ${si(ref.n_tokens)}, ` +
       `${n4(ref.tokens_per_param)} tokens/param` + (ref.loss !== undefined ? `, loss ${n4(ref.loss)}` : "") +
-      (ref.fraction_saved !== undefined ? `; this plan saves ${(100 * ref.fraction_saved).toFixed(1)}% of the training + ` +
-        `inference compute and trains ${(100 * ref.fraction_flops_added).toFixed(1)}% longer` : "") +
+      (ref.fraction_saved !== undefined ? `; this plan saves ${pct1(ref.fraction_saved)} of the training + ` +
+        `inference compute and trains ${pct1(ref.fraction_flops_added)} longer` : "") +
       (ref.loss_given_up !== undefined ? `; this plan gives up ${n4(ref.loss_given_up)} nats of loss to serve T` : "") : "";
     $("chart-iso").innerHTML = SL.isoflopChart(m, j, plan);
     $("chart-frontier").innerHTML = SL.frontierChart(m, data, j);
@@ -217,7 +219,7 @@
         `<th>${key === "fraction_saved" ? "compute saved" : "loss given up"}</th></tr>` + j.sweep.map((s) =>
         `<tr><td>${si(s.inference_tokens)}</td><td>${si(s.n_params)}</td><td>${si(s.n_tokens)}</td>` +
         `<td>${n4(s.tokens_per_param)}</td><td>${n4(s.loss)}</td><td>${key === "fraction_saved"
-          ? (100 * s.fraction_saved).toFixed(1) + "%" : n4(s.loss_given_up)}</td></tr>`).join("") +
+          ? pct1(s.fraction_saved) : n4(s.loss_given_up)}</td></tr>`).join("") +
         (j.example.implied_inference_tokens !== null ? `<tr><td colspan="6">${esc(j.example.model)} ` +
           `(${si(j.example.n_params)} params on ${si(j.example.n_tokens)} tokens) is optimal for T = ` +
           `${si(j.example.implied_inference_tokens)} under this law</td></tr>` : "");
@@ -256,6 +258,7 @@
   }
 
   const timings = [];
+  let hashTimer = null;
 
   function update() {
     const t0 = performance.now();
@@ -267,7 +270,10 @@
       if (st.usd_per_hour === null) $("r-usd_per_hour").value = String(g.usd_per_hour);
     }
     $("permalink-text").value = toHash(st);
-    try { history.replaceState(null, "", toHash(st)); } catch (e) { /* a browser that refuses it for files */ }
+    clearTimeout(hashTimer);  // the address follows once the controls rest (browsers throttle history updates)
+    hashTimer = setTimeout(() => {
+      try { history.replaceState(null, "", toHash(st)); } catch (e) { /* a browser that refuses it for files */ }
+    }, 150);
     try {
       if (errors.length) throw errors[0];
       if (st.quality === "target" && st.hold === "compute") st.hold = "loss";  // the hold control is hidden then
