@@ -35,7 +35,7 @@ BASE = {"question": "compute", "budget": "flops", "flops": 1e22, "days": 30, "gp
 
 def _settings(fitted: bool) -> list[dict]:
     """Questions across the modes, budgets as FLOPs and as GPUs × days × MFU, several GPUs and prices: 17 for the
-    fitted law (each re-solved under its 1,000 refits, a second of Python apiece), 34 for the published law."""
+    fitted law (each re-solved under its 1,000 refits, a second of Python apiece), 35 for the published law."""
     inf, dc = dict(question="inference"), dict(question="unique-tokens")
     if fitted:
         s = [dict(flops=1e21), dict(flops=5.76e23), dict(budget="days", days=30, gpus=1024, mfu=0.35, gpu="B200"),
@@ -63,7 +63,8 @@ def _settings(fitted: bool) -> list[dict]:
     s += [dict(inf, hold="compute", flops=c, inference_tokens=t, objective=o) for c, t, o in (
         (1e22, 1e11, "flops"), (1e22, 1e13, "flops"), (1e24, 1e14, "usd"), (1e20, 1e10, "usd"))]
     s += [dict(inf, budget="days", days=14, gpus=2048, gpu="H200", inference_tokens=1e13, hold="compute")]
-    s += [dict(dc, flops=c, unique_tokens=u) for c, u in ((1e20, 5e9), (1e22, 1e11), (1e24, 1e12), (1e24, 3e12))]
+    s += [dict(dc, flops=c, unique_tokens=u) for c, u in ((1e20, 5e9), (1e22, 1e11), (1e22, 6e9), (1e24, 1e12),
+                                                          (1e24, 3e12))]
     return [{**BASE, **x} for x in s]
 
 
@@ -197,7 +198,7 @@ def test_page_plans_equal_plan_json_across_the_modes(browser, pages, run, name):
                 iv = py["intervals"]["n_params"]
                 assert math.isclose(lo, iv["low"], rel_tol=6e-4) and math.isclose(hi, iv["high"], rel_tol=6e-4)
             shown += 1
-    assert len(settings) >= (17 if name == "fitted" else 34) and shown >= 4
+    assert len(settings) >= (17 if name == "fitted" else 35) and shown >= 4
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not severe, severe
 
@@ -292,6 +293,21 @@ def test_unidentified_law_opens_stamped_with_full_width_bands(browser, pages, ru
     _same(js, json.loads(out), "unidentified")
     assert js["stamp"] == "NOT IDENTIFIED"
     assert "all refits (min–max)" in browser.find_element("id", "chart-iso").get_attribute("innerHTML")
+
+
+def test_a_budget_the_law_does_not_identify_is_stamped_where_plan_refuses_it(browser, run, tmp_path):
+    from scalinglab.report.page import write_page
+
+    # exponents spread ±0.016: N*'s 90% interval spans 0.87 decades at 1e18 FLOPs, 1.16 at 1e24 (limit 1)
+    law = str(save_fitted(synthetic_fitted(300, exponent_sd=0.016), tmp_path / "wide.json"))
+    _open(browser, write_page(law, tmp_path / "wide.html")[0])
+    for flops, refused in ((1e18, False), (1e24, True)):
+        js = _ask(browser, {**BASE, "flops": flops})
+        py, py_refused = _python(run, law, {**BASE, "flops": flops})
+        assert py_refused == refused and browser.find_element("id", "banner-plan").is_displayed() == refused
+        _same(js, py, f"wide {flops:g}")
+        assert ("all refits (min – max)" in browser.find_element("id", "out").text) == refused
+    assert "does not identify the plan" in browser.find_element("id", "banner-plan").text
 
 
 def test_saturated_repetition_is_flagged_flat(browser, pages):

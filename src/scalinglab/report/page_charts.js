@@ -77,7 +77,7 @@
     }
     out.push("</svg>");
     placeLabels((spec.dots || []).filter((d) => d.label).map((d) => ({ x: sx(d.x), y: sy(d.y), text: d.label,
-      cls: d.lcls || "dl" })), w - mr, { x0: ml + 2, x1: w - mr - 2, y0: mt + 2, y1: h - mb - 2 }).forEach((l) => out.push(
+      cls: d.lcls || "dl" })), { x0: ml + 2, x1: w - mr - 2, y0: mt + 2, y1: h - mb - 2 }).forEach((l) => out.push(
       `<text class="${l.cls}" x="${l.x.toFixed(1)}" y="${l.y.toFixed(1)}" text-anchor="${l.anchor}">${esc(l.text)}</text>`));
     let lx = ml;  // the legend: one row between the title and the plot
     for (const g of spec.legend || []) {
@@ -89,31 +89,31 @@
     return out.join("");
   }
 
-  // labels beside their dots: dots at one place share a label; each label takes the first of eight places around its
-  // dot (right, left, above, below, then the diagonals) that overlaps no label before it and stays in the plot
-  function placeLabels(labels, right, box) {
+  // labels beside their dots: dots at one place share a label; each label takes the first place around its dot
+  // (right, left, above, below, the diagonals, then right or left a line or two up or down) that covers no dot and
+  // no label placed before it and stays in the plot; a label with no such place is left out (its dot keeps its name
+  // in its tooltip)
+  function placeLabels(labels, box) {
     const merged = [];
     for (const l of labels) {
       const same = merged.find((o) => Math.abs(o.x - l.x) < 2 && Math.abs(o.y - l.y) < 2 && o.cls === l.cls);
       if (same) same.text += " / " + l.text; else merged.push(Object.assign({}, l));
     }
     merged.sort((a, b) => (a.cls === "dlp" ? -1 : b.cls === "dlp" ? 1 : a.x - b.x));
-    const placed = [], wide = (t, cls) => t.length * (cls === "dlp" ? 6.2 : 5.3);
+    const placed = merged.map((l) => ({ x0: l.x - 4, x1: l.x + 4, y0: l.y - 4, y1: l.y + 4 }));
+    const wide = (t, cls) => t.length * (cls === "dlp" ? 6.6 : 5.8);
     const clash = (r) => placed.some((p) => r.x0 < p.x1 && p.x0 < r.x1 && r.y0 < p.y1 && p.y0 < r.y1) ||
       r.x0 < box.x0 || r.x1 > box.x1 || r.y0 < box.y0 || r.y1 > box.y1;
     for (const l of merged) {
       const w = wide(l.text, l.cls), h = 10;
       const tries = [[6, 3, "start"], [-6, 3, "end"], [-w / 2, -7, "start"], [-w / 2, 13, "start"], [5, -6, "start"],
-        [-5, -6, "end"], [5, 12, "start"], [-5, 12, "end"]];
-      let pick = null;
+        [-5, -6, "end"], [5, 12, "start"], [-5, 12, "end"], [6, -14, "start"], [-6, -14, "end"], [6, 20, "start"],
+        [-6, 20, "end"], [6, -24, "start"], [-6, -24, "end"]];
       for (const [dx, dy, anchor] of tries) {
         const x = l.x + dx, y = l.y + dy, x0 = anchor === "end" ? x - w : x;
         const r = { x0, x1: x0 + w, y0: y - h + 2, y1: y + 2 };
-        if (!clash(r)) { pick = { x, y, anchor, r }; break; }
+        if (!clash(r)) { placed.push(r); Object.assign(l, { x, y, anchor, placed: true }); break; }
       }
-      if (!pick) continue;  // no free place: the dot keeps its name in its tooltip
-      placed.push(pick.r);
-      l.x = pick.x; l.y = pick.y; l.anchor = pick.anchor; l.placed = true;
     }
     return merged.filter((l) => l.placed);
   }
@@ -178,7 +178,7 @@
   // N*(C) of the law with its mean band, the reference models and the plan
   function frontierChart(m, data, plan) {
     const cs = data.models.map((x) => x.flops).concat([plan.flops]);
-    const lo = 10 ** Math.floor(Math.log10(Math.min(...cs)) - 0.5), hi = 10 ** Math.ceil(Math.log10(Math.max(...cs)) + 0.5);
+    const lo = Math.min(...cs) / 3, hi = Math.max(...cs) * 3;
     const xs = logspace(lo, hi, 21), ys = xs.map((c) => SL.computeOptimal(m.law, c)[0]);
     const areas = [], legend = [];
     let yAll = ys.concat(data.models.map((x) => x.n_params), [plan.n_params]);
