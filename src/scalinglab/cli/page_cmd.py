@@ -22,11 +22,10 @@ def page_command(
                                          "size: step-law (default), deepseek-llm, a rule file from `scalinglab "
                                          "fit-hparams`, or none.")] = "step-law",
 ) -> None:
-    """Write a planner page: move the budget (FLOPs or GPUs × days × MFU), the inference demand, the unique tokens,
-    the GPU and its price, and N, D, tokens/parameter, loss with its bands, GPU-hours, days and dollars follow.
-
-    The page needs no network and no server; it computes each plan with the formulas of `scalinglab plan`, whose
-    `--json` its export matches. A law its runs do not identify opens stamped NOT IDENTIFIED, as `plan
+    """Write a planner page: one HTML file that re-plans as its controls move (budget in FLOPs or GPUs × days × MFU,
+    inference demand, unique tokens, GPU and price) and shows N, D, tokens per parameter, the loss with its bands,
+    GPU-hours, days and dollars. No network, no server: it plans with the formulas of `scalinglab plan`, and its
+    export equals `plan --json`. A law its runs do not identify opens stamped NOT IDENTIFIED, as `plan
     --allow-unidentified` plans it. The address's #fragment restores the controls."""
     from ..report.page import write_page
 
