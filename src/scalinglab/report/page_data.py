@@ -93,7 +93,6 @@ def _fit_block(fitted: FittedLaw) -> dict[str, Any]:
         "n_runs": (fitted.summary or {}).get("n_runs"),
         "dataset": plain_text(data.get("dataset") or data.get("path") or ""),
         "data_citation": plain_text(data.get("citation") or ""),
-        "fit_objective": plain_text((fitted.summary or {}).get("loss") or ""),
     }
 
 
