@@ -26,11 +26,15 @@ demo: install
 test: install browser
 	$(BIN)/python -m pytest -q
 
-# Headless Chromium for the report-rendering test (Debian package; the test skips, saying why, without it).
+# Headless Chromium for the report-rendering test and, with its WebDriver (chromium-driver), the planner page's
+# browser test (Debian packages; each test skips, saying why, without them).
 browser:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
 	  { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	    || echo "chromium not installed: the report-rendering test will be skipped"; }
+	@command -v chromedriver >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-driver >/dev/null) \
+	    || echo "chromium-driver not installed: the planner page's browser test will be skipped"; }
 
 bench: install
 	for f in bench/*.py; do $(BIN)/python $$f || exit 1; done

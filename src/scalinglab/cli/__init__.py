@@ -61,6 +61,7 @@ COMMANDS: dict[str, str] = {
     "downstream": "downstream_cmd", "compare": "compare_cmd",
     "fit-hparams": "hparams_cmd",
     "next-runs": "next_runs_cmd",
+    "page": "page_cmd",
 }
 
 

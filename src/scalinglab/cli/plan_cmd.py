@@ -23,6 +23,7 @@ from ..plan import (
     plan_unique_tokens,
 )
 from ..plan.hyperparams import with_hyperparams
+from ..plan.inference import SWEEP_TOKENS
 from ..plan.optimal import check_budget, resolve_plan_law
 from ..plan.resources import MAX_GPUS, with_hardware
 from . import app
@@ -33,8 +34,6 @@ from ._common import FLOPS_HELP, one_budget, print_json, quantity, renamed, whol
 def _opt(name: str, help: str, *flags: str, allow_zero: bool = False) -> Any:
     return typer.Option(*flags, parser=quantity(name, allow_zero=allow_zero), metavar="NUM", help=help)
 
-
-SWEEP_TOKENS = (0.0, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15)
 
 
 def _question(compute, params, target_loss, inference_tokens, unique_tokens, tokens_per_param, law,

@@ -36,10 +36,12 @@ from ._types import Plan
 from .optimal import (LawSpec, _check_target, optimal_flops_for_loss, optimal_split, resolve_plan_law,
                       with_intervals)
 
-__all__ = ["tokens_for_loss", "plan_inference", "inference_sweep", "implied_inference_tokens", "HOLDS"]
+__all__ = ["tokens_for_loss", "plan_inference", "inference_sweep", "implied_inference_tokens", "HOLDS", "SWEEP_TOKENS"]
 
 #: what an inference plan holds fixed: the loss (Sardana et al.) or the training + inference compute
 HOLDS = ("loss", "compute")
+#: the lifetime demands of the sweep that `plan --json` (and the planner page) shows beside an inference plan
+SWEEP_TOKENS = (0.0, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15)
 
 _LOG_D_MAX = np.log(1e40)
 
