@@ -134,10 +134,10 @@ def test_cli_demo_outside_a_terminal_shows_the_sweep_progress(run, fake_lab, mon
 def test_cli_lab_pair_trains_both_variants_into_one_store(run, fake_lab, tmp_path):
     store = tmp_path / "pair.db"
     code, out, err = run("lab", "pair", "--store", str(store), "--preset", "smoke", "--a", "lr_scale=1",
-                         "--b", "lr_scale=3", "--name", "lr", "--workers", "1", "--json")
+                         "--b", "lr_scale=3", "--name", "lr", "--workers", "1", "--n-bootstrap", "0", "--json")
     assert code == 0, err
     doc = json.loads(out)
-    assert set(doc["pair"]) == {"lr-a", "lr-b"}
+    assert set(doc["pair"]) == {"lr-a", "lr-b"} and doc["comparison"] is None
     assert doc["pair"]["lr-b"]["variant"] == {"lr_scale": 3.0}
     assert "--a-sweep lr-a --b-sweep lr-b" in doc["compare"]
     with Store(store, readonly=True) as s:
@@ -145,3 +145,26 @@ def test_cli_lab_pair_trains_both_variants_into_one_store(run, fake_lab, tmp_pat
         assert s.status("lr-a")["done"] == s.status("lr-b")["done"] == s.status("lr-a")["total"] > 0
     code, out, err = run("lab", "pair", "--store", str(store), "--a", "lr=1e-3", "--b", "lr=1e-3")
     assert code == 1 and "must differ" in err and "Traceback" not in err
+
+
+def law_train(cfg, *, store=None, progress=None) -> RunResult:
+    """No torch: a Chinchilla law's loss; a learning rate off the width rule costs 4% of the loss."""
+    from scalinglab.lab.schedule import default_lr, peak_lr
+
+    n, d = scaling_params(cfg.shape), cfg.n_tokens_trained
+    loss = (1.2 + 40.0 / n**0.35 + 60.0 / d**0.3) * (1.04 if peak_lr(cfg) < 0.5 * default_lr(cfg.shape) else 1.0)
+    return RunResult(cfg.config_hash(), n, n, d, cfg.estimate_flops(), loss, loss, 0.1, 1e4, 1e9)
+
+
+def test_cli_lab_pair_compares_the_variants_when_they_finish(run, monkeypatch, tmp_path):
+    import scalinglab.cli.lab_cmd as lab_cmd
+
+    monkeypatch.setattr(lab_cmd, "run_sweep", functools.partial(executors.run_sweep, trainer=law_train))
+    code, out, err = run("lab", "pair", "--store", str(tmp_path / "pair.db"), "--preset", "small", "--a", "default",
+                         "--b", "lr_scale=0.25", "--name", "lr", "--workers", "1", "--n-bootstrap", "50", "--json")
+    assert code == 0, err
+    cmp = json.loads(out)["comparison"]
+    assert cmp is not None and cmp["by"] == "compute"
+    # a 4% higher loss everywhere costs b compute: A reaches b's loss with less, so M < 1 at every x
+    rows = cmp["multipliers"]
+    assert rows and all(0 < row["multiplier"] < 1 for row in rows)
