@@ -36,7 +36,7 @@ def _complete(words: str) -> list[str]:
 
 def test_cli_completion_lists_every_command_and_subcommand():
     assert sorted(_complete("scalinglab")) == sorted(COMMANDS)
-    assert sorted(_complete("scalinglab lab")) == ["plan-sweep", "status", "sweep"]
+    assert sorted(_complete("scalinglab lab")) == ["pair", "plan-sweep", "status", "sweep"]
 
 
 def test_cli_show_completion_prints_a_script_calling_scalinglab_back(run, monkeypatch):
