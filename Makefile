@@ -23,8 +23,9 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/scalinglab demo
 
+# pytest-xdist spreads the suite over the machine's cores (about 5 minutes on 2 cores, 8 on one).
 test: install browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 # Headless Chromium for the report-rendering test and, with its WebDriver (chromium-driver), the planner page's
 # browser test (Debian packages; each test skips, saying why, without them).
