@@ -153,14 +153,18 @@
       if (!m.identified || plan.stamp) {
         lines.push({ xs: xb, ys: minL, cls: "rng" }, { xs: xb, ys: maxL, cls: "rng" });
         legend.push({ cls: "rngk", text: "all refits (min–max)" });
-        yAll = yAll.concat(minL, maxL);
       }
     }
     lines.push({ xs, ys, cls: "law" });
+    // the axis spans the law and its bands; the refits' extremes (a not-identified law's can be 1e4 nats at the
+    // smallest sizes) run along the frame where they leave it, so they never flatten the bands
     const fin = yAll.filter((v) => Number.isFinite(v) && v > 0);
     let ylo = Math.min(...fin), yhi = Math.max(...fin);
     const pad = 0.04 * (yhi - ylo || ylo * 0.1);
     ylo -= pad; yhi += pad;
+    for (const line of lines) {
+      if (line.cls === "rng") line.ys = line.ys.map((v) => (Number.isFinite(v) ? Math.min(yhi, Math.max(ylo, v)) : v));
+    }
     const dots = [{ x: nOpt, y: lossAt(m.law, nOpt), cls: "opt", label: dcu === null ? "compute-optimal" : "",
       title: `compute-optimal at this C: N = ${SL.fmtG(nOpt, 4)}` }];
     if (Math.abs(Math.log(plan.n_params / nOpt)) > 1e-6 || dcu !== null) {

@@ -91,6 +91,8 @@ def _fit_block(fitted: FittedLaw) -> dict[str, Any]:
                            "fix": plain_text(fitted.identification.fix),
                            "meaning": STATUSES.get(fitted.identification.status, "")},
         "n_runs": (fitted.summary or {}).get("n_runs"),
+        # the largest training compute fitted: the page opens at ten times it where that is below 1e22
+        "flops_max": ((prov.get("ranges") or {}).get("flops") or [None, None])[1],
         "dataset": plain_text(data.get("dataset") or data.get("path") or ""),
         "data_citation": plain_text(data.get("citation") or ""),
     }

@@ -43,7 +43,11 @@
     mfu: { label: "Model FLOPs utilisation (MFU)", unit: "", min: 0.05, max: 1, step: 0.01 },
   };
   const RADIOS = ["question", "quality", "budget", "hold", "objective"];
-  const DEFAULTS = { question: "compute", quality: "budget", budget: "flops", flops: 1e22, days: 30, gpus: 256, mfu: 0.4,
+  // a law fitted on small runs opens a decade past its largest run rather than at 1e22 (the slider reaches it)
+  const fitMax = data.fit && data.fit.flops_max;
+  const START = fitMax && fitMax < 1e21 ? 10 ** Math.ceil(Math.log10(10 * fitMax)) : 1e22;
+  FIELDS.flops.min = Math.min(FIELDS.flops.min, Math.floor(Math.log10(START)) - 2);
+  const DEFAULTS = { question: "compute", quality: "budget", budget: "flops", flops: START, days: 30, gpus: 256, mfu: 0.4,
     gpu: data.constants.default_gpu, usd_per_hour: null, target_loss: Number((E + 0.4).toFixed(3)), inference_tokens: 1e12,
     hold: "loss", objective: "flops", inference_mfu: null, unique_tokens: 1e11 };
 
