@@ -99,6 +99,9 @@ def test_cli_lab_sweep_on_a_full_disk_exits_1_in_one_line(tmp_path, capfd, monke
     lines = [line for line in err.splitlines() if line.strip() and line not in progress]
     assert progress and exc.value.code == 1 and len(lines) == 1 and "Traceback" not in err, err
     assert lines[0].startswith("error: 1 run(s) of sweep 'full' could not be recorded") and "disk is full" in lines[0]
+    from scalinglab.cli._common import console
+
+    monkeypatch.setattr(console, "width", 240)  # a long temporary path (pytest-xdist's) must not wrap the table
     main(["lab", "status", "--store", str(tmp_path / "lab.db")])
     out = capfd.readouterr().out
     assert "1 (1 stale)" in out and "stale (attempt 1)" in out and "rerunning the sweep trains it again" in out
