@@ -19,6 +19,7 @@ from ..errors import ConfigError
 from ..flops import CONVENTIONS, COUNTS
 from ._read import Checker, _join, _opt, read_json
 from ._spec import spec_path
+from .io import _json_default
 from .hyperparams import HP_RULES, VARIABLES, HyperparamRule, PowerRule, get_hp_rule
 
 __all__ = ["HP_FORMAT", "HP_FORMAT_VERSION", "rule_to_dict", "rule_from_dict", "save_rule", "load_rule",
@@ -122,13 +123,7 @@ def rule_from_dict(d: Any, path: str | Path | None = None) -> HyperparamRule:
 
 def save_rule(rule: HyperparamRule, path: str | Path, *, name: str = "out") -> Path:
     """Write ``rule`` as JSON, atomically; ``name`` is the parameter an error names."""
-    return write_atomic(path, json.dumps(rule_to_dict(rule), indent=2, default=_plain) + "\n", name)
-
-
-def _plain(x: Any) -> Any:
-    if hasattr(x, "tolist"):
-        return x.tolist()
-    raise TypeError(f"{type(x).__name__} is not JSON serialisable")
+    return write_atomic(path, json.dumps(rule_to_dict(rule), indent=2, default=_json_default) + "\n", name)
 
 
 def load_rule(path: str | Path) -> HyperparamRule:
