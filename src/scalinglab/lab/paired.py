@@ -108,10 +108,10 @@ def rule_settings(cfg: TrainConfig, rule: HyperparamRule) -> tuple[float, int, t
     return p.lr, max(1, round(p.batch_tokens / shape.context)), p.outside
 
 
-def _apply(run: PlannedRun, overrides: dict[str, Any]) -> PlannedRun:
+def _apply(run: PlannedRun, overrides: dict[str, Any], rule: HyperparamRule | None) -> PlannedRun:
     cfg = run.config
-    if "hp_rule" in overrides:
-        lr, batch, _ = rule_settings(cfg, resolve_hp_rule(overrides["hp_rule"]))
+    if rule is not None:
+        lr, batch, _ = rule_settings(cfg, rule)
         step = batch * cfg.shape.context
         cfg = replace(cfg, lr=lr, batch_size=batch, n_tokens=max(1, round(cfg.n_tokens / step)) * step)
     if "lr_scale" in overrides:
@@ -127,12 +127,20 @@ def _apply(run: PlannedRun, overrides: dict[str, Any]) -> PlannedRun:
     return replace(run, config=cfg)
 
 
-def _variant_sweep(preset: str, overrides: dict[str, Any], name: str, budgets: Any) -> Sweep:
+def _variant_sweep(preset: str, overrides: dict[str, Any], name: str, budgets: Any, side: str
+                   ) -> tuple[Sweep, str | None]:
+    """The variant's sweep, and the note that its hyperparameter rule is applied outside its data (or None)."""
     base = preset_sweep(preset, budgets=budgets, name=name, aspect_ratio=overrides.get("aspect_ratio"),
                         batch_size=overrides.get("batch_size"))
-    runs = tuple(_apply(r, overrides) for r in base.runs)
-    spec = {**base.spec, "kind": "isoflop", "variant": dict(overrides)}
-    return Sweep(name, runs, spec)
+    rule = resolve_hp_rule(overrides["hp_rule"]) if "hp_rule" in overrides else None  # a rule file is read once
+    runs = tuple(_apply(r, overrides, rule) for r in base.runs)
+    note = None
+    if rule is not None:
+        outside = sorted({line for r in runs for line in rule_settings(r.config, rule)[2]})
+        if outside:
+            note = (f"Variant {side}'s rule {rule.name!r} is applied outside its data: {'; '.join(outside[:2])}"
+                    f"{' ...' if len(outside) > 2 else ''}.")
+    return Sweep(name, runs, {**base.spec, "variant": dict(overrides)}), note
 
 
 def paired_sweeps(preset: str, a: dict[str, Any], b: dict[str, Any], *, name: str | None = None,
@@ -148,18 +156,11 @@ def paired_sweeps(preset: str, a: dict[str, Any], b: dict[str, Any], *, name: st
     if a == b:
         raise ConfigError(f"The two variants of a paired sweep must differ. Got {variant_label(a)!r} twice.")
     name = name or f"{preset}-pair"
-    sweeps = (_variant_sweep(preset, a, f"{name}-a", budgets), _variant_sweep(preset, b, f"{name}-b", budgets))
-    notes = []
-    for side, over in (("a", a), ("b", b)):
-        if "hp_rule" in over:
-            rule = resolve_hp_rule(over["hp_rule"])
-            outside = {line for r in sweeps[side == "b"].runs
-                       for line in rule_settings(r.config, rule)[2]}
-            if outside:
-                notes.append(f"Variant {side}'s rule {rule.name!r} is applied outside its data: "
-                             f"{'; '.join(sorted(outside)[:2])}{' ...' if len(outside) > 2 else ''}.")
+    (sweep_a, note_a), (sweep_b, note_b) = (_variant_sweep(preset, over, f"{name}-{side}", budgets, side)
+                                            for side, over in (("a", a), ("b", b)))
+    notes = [n for n in (note_a, note_b) if n]
     text = sorted({k for k in (*a, *b) if k in _TEXT_KEYS and a.get(k) != b.get(k)})
     if text:
         notes.append(f"The variants differ in {' and '.join(text)}: each sweep's loss is measured on its own "
                      "validation text, so a loss gap mixes the method's effect with how hard that text is.")
-    return (*sweeps, tuple(notes))
+    return sweep_a, sweep_b, tuple(notes)
