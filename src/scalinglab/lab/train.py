@@ -214,9 +214,11 @@ def _train(cfg: TrainConfig, data: TokenData, dev: torch.device, autocast: Any,
         if done in evals:
             train_loss = float(window_loss) / window_steps  # mean training loss since the last checkpoint
             train_seconds += time.perf_counter() - tick
-            scored = evaluate(model, data, n_tokens=cfg.eval_tokens, batch_size=cfg.batch_size, device=dev,
-                              autocast=autocast, tasks=done == total_steps)
-            val_loss, task_metrics = scored if isinstance(scored, tuple) else (scored, task_metrics)
+            scoring = dict(n_tokens=cfg.eval_tokens, batch_size=cfg.batch_size, device=dev, autocast=autocast)
+            if done == total_steps:  # the tasks are scored once, on the last evaluation's windows
+                val_loss, task_metrics = evaluate(model, data, tasks=True, **scoring)  # type: ignore[misc]
+            else:
+                val_loss = evaluate(model, data, **scoring)  # type: ignore[assignment]
             tokens = done * tokens_per_step
             ckpt = Checkpoint(step=done, tokens=tokens, flops=shape.estimate_flops(tokens),
                               train_loss=train_loss, val_loss=val_loss, elapsed_s=time.perf_counter() - start,
